@@ -1,0 +1,1 @@
+"""Answer engine, reply formatting, channels (Telegram, WeCom, terminal), query log and CLI."""
