@@ -1,0 +1,134 @@
+"""智能机器人 crypto and message objects against an independent implementation of WeCom's scheme."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from fakes import aibot as wecom
+
+from bot.wecom.aibot_crypto import AibotCrypto, ForgedSignature, Undecryptable, signature
+from bot.wecom.aibot_protocol import (
+    MalformedCallback,
+    parse_callback,
+    stream_reply,
+    strip_mentions,
+    text_reply,
+)
+
+
+@pytest.fixture
+def crypto() -> AibotCrypto:
+    return AibotCrypto(wecom.TOKEN, wecom.AES_KEY)
+
+
+def test_url_verification_returns_the_plain_echo(crypto: AibotCrypto) -> None:
+    q = wecom.verification_query("1616140317555161061")
+    echo = crypto.verify_url(q["msg_signature"], q["timestamp"], q["nonce"], q["echostr"])
+    assert echo == "1616140317555161061"
+
+
+def test_url_verification_with_a_wrong_signature_is_refused(crypto: AibotCrypto) -> None:
+    q = wecom.verification_query("echo")
+    with pytest.raises(ForgedSignature):
+        crypto.verify_url("0" * 40, q["timestamp"], q["nonce"], q["echostr"])
+
+
+def test_a_signed_callback_decrypts_to_the_documented_json(crypto: AibotCrypto) -> None:
+    message = wecom.text_message("@浙问 浙江有多少款大模型通过备案？")
+    query, body = wecom.signed_post(message)
+    encrypt = json.loads(body)["encrypt"]
+    crypto.check(query["msg_signature"], query["timestamp"], query["nonce"], encrypt)
+    assert crypto.decrypt_json(encrypt) == message
+
+
+@pytest.mark.parametrize("field", ["msg_signature", "timestamp", "nonce"])
+def test_tampering_with_any_signed_part_is_forgery(crypto: AibotCrypto, field: str) -> None:
+    query, body = wecom.signed_post(wecom.text_message("hello"))
+    query[field] = query[field][:-1] + ("0" if query[field][-1] != "0" else "1")
+    with pytest.raises(ForgedSignature):
+        crypto.check(query["msg_signature"], query["timestamp"], query["nonce"], json.loads(body)["encrypt"])
+
+
+def test_a_callback_signed_with_another_token_is_forgery(crypto: AibotCrypto) -> None:
+    query, body = wecom.signed_post(wecom.text_message("hello"), token="someoneElse")
+    with pytest.raises(ForgedSignature):
+        crypto.check(query["msg_signature"], query["timestamp"], query["nonce"], json.loads(body)["encrypt"])
+
+
+def test_non_ascii_signature_is_forgery_not_a_crash(crypto: AibotCrypto) -> None:
+    with pytest.raises(ForgedSignature):
+        crypto.check("签名", "1", "2", "abc")
+
+
+@pytest.mark.parametrize("ciphertext", [
+    "not base64 at all!", "QUJD", wecom.encrypt("{}", receive_id="wwcorp")])
+def test_signed_garbage_is_undecryptable(crypto: AibotCrypto, ciphertext: str) -> None:
+    with pytest.raises(Undecryptable):
+        crypto.decrypt_json(ciphertext)
+
+
+def test_signed_plaintext_that_is_not_a_json_object_is_undecryptable(crypto: AibotCrypto) -> None:
+    for plaintext in ("<xml/>", "[1, 2]"):
+        with pytest.raises(Undecryptable):
+            crypto.decrypt_json(wecom.encrypt(plaintext))
+
+
+def test_reply_envelope_is_what_wecom_checks(crypto: AibotCrypto) -> None:
+    reply = stream_reply("s1", "答案：44款。\n来源：今日浙江")
+    envelope = crypto.encrypt_json(reply, nonce="n0nce")
+    assert wecom.open_reply(json.dumps(envelope).encode(), "n0nce") == reply
+
+
+def test_signature_matches_the_documented_formula() -> None:
+    # sha1 of the four strings sorted as bytes and joined (document 101033, 消息体签名校验)
+    assert signature("b", "a", "d", "c") == hashlib.sha1(b"abcd").hexdigest()
+
+
+def test_group_text_callback() -> None:
+    cb = parse_callback(wecom.text_message("@浙问 问题", chatid="wrkGROUP", userid="lisi", msgid="m1"))
+    assert (cb.msgid, cb.msgtype, cb.group, cb.chat_id, cb.user_id, cb.text) == (
+        "m1", "text", True, "wrkGROUP", "lisi", "@浙问 问题")
+
+
+def test_one_to_one_callback_has_no_chatid_so_the_chat_is_the_user() -> None:
+    message = wecom.text_message("问题", group=False, userid="wangwu")
+    assert "chatid" not in message
+    cb = parse_callback(message)
+    assert (cb.group, cb.chat_id, cb.user_id) == (False, "wangwu", "wangwu")
+
+
+def test_event_and_stream_refresh_callbacks() -> None:
+    event = parse_callback(wecom.enter_chat(userid="zhaoliu"))
+    assert (event.msgtype, event.event, event.group, event.text) == ("event", "enter_chat", False, "")
+    refresh = parse_callback(wecom.stream_refresh("abc123"))
+    assert (refresh.msgtype, refresh.stream_id) == ("stream", "abc123")
+
+
+@pytest.mark.parametrize("payload", [{}, {"msgid": "m", "msgtype": "text"},
+                                     {"msgid": "m", "from": {"userid": "u"}},
+                                     {"msgid": 5, "msgtype": "text", "from": {"userid": "u"}},
+                                     {"msgid": "m", "msgtype": "text", "from": "u"}])
+def test_callbacks_missing_required_fields_are_malformed(payload: dict) -> None:
+    with pytest.raises(MalformedCallback):
+        parse_callback(payload)
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("@RobotA hello robot", "hello robot"),
+    ("@浙问\u2005浙江有多少款大模型？", "浙江有多少款大模型？"),
+    ("  @浙问  @张三 请问备案数量", "请问备案数量"),
+    ("@浙问，备案数量是多少", "备案数量是多少"),
+    ("@浙问: 备案数量", "备案数量"),
+    ("@浙问", ""),
+    ("备案数量 @浙问", "备案数量 @浙问"),
+    ("邮箱 a@b.com 是谁的", "邮箱 a@b.com 是谁的"),
+])
+def test_strip_mentions_removes_only_leading_mentions(text: str, question: str) -> None:
+    assert strip_mentions(text) == question
+
+
+def test_reply_objects_follow_document_101031() -> None:
+    assert stream_reply("id1", "内容") == {
+        "msgtype": "stream", "stream": {"id": "id1", "finish": True, "content": "内容"}}
+    assert text_reply("欢迎") == {"msgtype": "text", "text": {"content": "欢迎"}}
