@@ -132,3 +132,30 @@ def test_reply_objects_follow_document_101031() -> None:
     assert stream_reply("id1", "内容") == {
         "msgtype": "stream", "stream": {"id": "id1", "finish": True, "content": "内容"}}
     assert text_reply("欢迎") == {"msgtype": "text", "text": {"content": "欢迎"}}
+
+
+# WeCom's official sample for its callback crypto library (WXBizMsgCrypt Sample, the URL-verification
+# request "GET /cgi-bin/wxpush?msg_signature=5c45ff5e…"): an app callback, so its ReceiveId is the corp id.
+OFFICIAL = {"token": "QDG6eK", "aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+            "corp_id": "wx5823bf96d3bd56c7", "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3",
+            "timestamp": "1409659589", "nonce": "263014780",
+            "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO"
+                       "+FZXvnaqQ==",
+            "echo": "1616140317555161061"}
+
+
+def test_signature_reproduces_the_official_sample() -> None:
+    o = OFFICIAL
+    assert signature(o["token"], o["timestamp"], o["nonce"], o["echostr"]) == o["msg_signature"]
+
+
+def test_the_fake_wecom_decrypts_the_official_sample() -> None:
+    o = OFFICIAL
+    assert wecom.decrypt(o["echostr"], o["aes_key"], receive_id=o["corp_id"]) == o["echo"]
+
+
+def test_the_robot_refuses_a_ciphertext_made_for_another_receive_id() -> None:
+    o = OFFICIAL
+    crypto = AibotCrypto(o["token"], o["aes_key"])
+    with pytest.raises(Undecryptable):  # signed correctly, but for an app, not for a robot (ReceiveId "")
+        crypto.verify_url(o["msg_signature"], o["timestamp"], o["nonce"], o["echostr"])
