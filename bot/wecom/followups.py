@@ -1,0 +1,93 @@
+"""Follow-ups by typing: WeCom passive replies have no buttons, so "更多" and "原文"/"1"/"2"/"3" are words.
+
+Each user has one thread (the last question and the references numbered in the last reply), kept for
+a while in a bounded store; a follow-up after it expired is answered with a hint to ask again.
+"""
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.engine import Reference
+
+DEFAULT_TTL = 30 * 60.0  # seconds: long enough to read an answer, short enough to forget
+DEFAULT_MAX_USERS = 10_000
+
+_MORE = frozenset({"更多", "更多出处", "更多结果", "还有吗", "还有呢"})
+_PASSAGE = re.compile(r"(?:原文|全文)\s*(?:第?([1-9])条?)?|第?([1-9])条?")
+_TRAILING = "。.!！?？ "
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What a follow-up asks for: the next references, or the full passage of reference `number`."""
+
+    kind: Literal["more", "passage"]
+    number: int = 0
+
+
+def parse_followup(text: str) -> FollowUp | None:
+    """The follow-up a message asks for, or None when it is a question (a bare "2025" is a question)."""
+    words = unicodedata.normalize("NFKC", text).strip().rstrip(_TRAILING)
+    if words in _MORE:
+        return FollowUp("more")
+    match = _PASSAGE.fullmatch(words)
+    if match is None:
+        return None
+    return FollowUp("passage", int(match.group(1) or match.group(2) or 1))
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A user's last question, the references numbered 1.. in the last reply, and how many were shown."""
+
+    question: str
+    listed: tuple[Reference, ...]
+    shown: int
+
+
+class FollowUps:
+    """Per-user threads with a TTL, bounded by the number of users (oldest forgotten first)."""
+
+    def __init__(self, ttl: float = DEFAULT_TTL, max_users: int = DEFAULT_MAX_USERS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._max = max_users
+        self._clock = clock
+        self._threads: OrderedDict[Hashable, tuple[float, Thread]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._threads)
+
+    def start(self, user: Hashable, question: str, references: tuple[Reference, ...]) -> Thread:
+        """After an answer: its references are the numbered ones."""
+        return self._put(user, Thread(question, tuple(references), len(references)))
+
+    def listed_more(self, user: Hashable, thread: Thread, references: list[Reference]) -> Thread:
+        """After "更多": the new references are now the numbered ones."""
+        return self._put(user, Thread(thread.question, tuple(references), thread.shown + len(references)))
+
+    def get(self, user: Hashable) -> Thread | None:
+        entry = self._threads.get(user)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del self._threads[user]
+            return None
+        return entry[1]
+
+    def _put(self, user: Hashable, thread: Thread) -> Thread:
+        now = self._clock()
+        self._threads[user] = (now + self._ttl, thread)
+        self._threads.move_to_end(user)
+        while self._threads:
+            oldest, (expires, _) = next(iter(self._threads.items()))
+            if expires > now and len(self._threads) <= self._max:
+                break
+            del self._threads[oldest]
+        return thread
