@@ -1,0 +1,199 @@
+"""QueryLog: `record` queues a row and returns its id at once; one writer task commits in batches.
+
+A reply must never wait for, or fail because of, the log: a full queue or a disk error drops the
+row, counts it in `failures` and warns. Closing flushes what is queued.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.engine import Answer
+from bot.querylog import pseudonym, schema
+from bot.querylog.ids import IdSource
+from bot.querylog.rows import QUERY_COLUMNS, query_row, row_to_dict, storable_text, utc_timestamp
+
+logger = logging.getLogger(__name__)
+
+QUEUE_SIZE = 10_000
+BATCH_MAX = 200
+WARN_INTERVAL_S = 10.0
+
+_INSERT_QUERY = (f"INSERT OR IGNORE INTO queries ({', '.join(QUERY_COLUMNS)}) "
+                 f"VALUES ({', '.join(':' + c for c in QUERY_COLUMNS)})")
+_UPSERT_FEEDBACK = ("INSERT INTO feedback (query_id, user_id, value, ts) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (query_id, user_id) DO UPDATE SET value = excluded.value, ts = excluded.ts")
+
+_Item = tuple[str, Any]  # ("query", row dict) or ("feedback", (query_id, user, value, ts))
+
+
+class QueryLog:
+    """Async, non-blocking writer over one SQLite file (aiosqlite, WAL).
+
+    Use as `async with QueryLog(path, salt=..., raw_ids=False) as log:`; closing flushes the queue.
+    Without `salt` the key is read from (or created in) `<path>.salt`, mode 0600.
+    """
+
+    def __init__(self, path: Path, *, salt: str | None = None, raw_ids: bool = False,
+                 queue_size: int = QUEUE_SIZE) -> None:
+        self.path = Path(path)
+        self._salt = salt
+        self._raw_ids = raw_ids
+        self._queue_size = queue_size
+        self._ids = IdSource()
+        self._pending: dict[int, dict[str, Any]] = {}
+        self._queue: asyncio.Queue[_Item] | None = None
+        self._db: aiosqlite.Connection | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._failures = 0
+        self._last_warning = float("-inf")
+
+    async def __aenter__(self) -> QueryLog:
+        try:
+            if self._salt is None and not self._raw_ids:
+                self._salt = await asyncio.to_thread(pseudonym.load_or_create_salt, self.path)
+            await asyncio.to_thread(schema.prepare, self.path)
+            self._db = await aiosqlite.connect(self.path, isolation_level=None, timeout=10.0)
+            await self._db.execute("PRAGMA synchronous = NORMAL")
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            # The bot keeps answering without a log rather than refusing to start.
+            logger.error("query log %s cannot be opened, questions will not be logged: %s", self.path, exc)
+            await self._close_db()
+            return self
+        self._queue = asyncio.Queue(maxsize=self._queue_size)
+        self._writer = asyncio.create_task(self._write_loop(self._queue), name="querylog-writer")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        queue, self._queue = self._queue, None  # records from now on are counted as dropped
+        if queue is not None and self._writer is not None:
+            joined = asyncio.create_task(queue.join())
+            await asyncio.wait({joined, self._writer}, return_when=asyncio.FIRST_COMPLETED)
+            joined.cancel()
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+        await self._close_db()
+
+    def record(self, answer: Answer | None, *, question: str, platform: str, chat_type: str,
+               chat_id: str | int | None, user_id: str | int | None, reply_chars: int = 0,
+               error: str | None = None) -> int:
+        """Queue one question; returns its row id at once (never blocks, never raises)."""
+        query_id = self._ids.next()
+        try:
+            row = query_row(query_id, answer, ts=utc_timestamp(), question=question, platform=platform,
+                            chat_type=chat_type, chat_id=self._id(chat_id), user_id=self._id(user_id),
+                            reply_chars=reply_chars, error=error)
+            if self._enqueue(("query", row)):
+                self._pending[query_id] = row
+        except Exception as exc:  # a malformed argument must not cost the user their reply
+            self._fail(1, f"unloggable question: {exc!r}")
+        return query_id
+
+    def record_feedback(self, query_id: int, *, user_id: str | int | None, value: int) -> None:
+        """Queue 👍 (+1) or 👎 (-1) for a logged question; a user's later vote replaces the earlier."""
+        try:
+            if value not in (1, -1):
+                raise ValueError(f"feedback value must be +1 or -1, got {value!r}")
+            self._enqueue(("feedback", (int(query_id), self._id(user_id) or "", value, utc_timestamp())))
+        except Exception as exc:
+            self._fail(1, f"unloggable feedback: {exc!r}")
+
+    async def get(self, query_id: int) -> dict[str, Any] | None:
+        """A logged question with its reference passage ids, committed or still queued."""
+        row = self._pending.get(query_id)
+        if row is not None:
+            return row_to_dict(row)
+        if self._db is None:
+            return None
+        try:
+            async with self._db.execute(
+                f"SELECT {', '.join(QUERY_COLUMNS)} FROM queries WHERE id = ?", (int(query_id),)
+            ) as cursor:
+                found = await cursor.fetchone()
+        except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
+            logger.warning("query log: cannot read query %r: %s", query_id, exc)
+            return None
+        return None if found is None else row_to_dict(dict(zip(QUERY_COLUMNS, found, strict=True)))
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed (or counted as dropped)."""
+        if self._queue is not None:
+            await self._queue.join()
+
+    @property
+    def failures(self) -> int:
+        """Rows or feedback dropped (queue full, disk error) since start."""
+        return self._failures
+
+    def _id(self, raw: str | int | None) -> str | None:
+        if raw is None:
+            return None
+        if self._raw_ids or self._salt is None:
+            return storable_text(str(raw))
+        return pseudonym.pseudonymise(raw, self._salt)
+
+    def _enqueue(self, item: _Item) -> bool:
+        if self._queue is None:
+            self._fail(1, "the log is not open")
+            return False
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self._fail(1, "queue full")
+            return False
+        return True
+
+    def _fail(self, count: int, reason: str) -> None:
+        self._failures += count
+        now = time.monotonic()
+        if now - self._last_warning >= WARN_INTERVAL_S:  # one warning per interval, not one per row
+            self._last_warning = now
+            logger.warning("query log %s dropped %d write(s): %s (%d dropped since start)",
+                           self.path, count, reason, self._failures)
+
+    async def _write_loop(self, queue: asyncio.Queue[_Item]) -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < BATCH_MAX and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await self._commit(batch)
+            except Exception as exc:  # sqlite3.Error, OSError: the disk, not the reply, failed
+                self._fail(len(batch), f"write failed: {exc}")
+            finally:
+                for kind, payload in batch:
+                    if kind == "query":
+                        self._pending.pop(payload["id"], None)
+                    queue.task_done()
+
+    async def _commit(self, batch: list[_Item]) -> None:
+        assert self._db is not None
+        queries = [payload for kind, payload in batch if kind == "query"]
+        feedback = [payload for kind, payload in batch if kind == "feedback"]
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            before = self._db.total_changes
+            if queries:
+                await self._db.executemany(_INSERT_QUERY, queries)
+            collisions = len(queries) - (self._db.total_changes - before)
+            if feedback:
+                await self._db.executemany(_UPSERT_FEEDBACK, feedback)
+            await self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                await self._db.execute("ROLLBACK")
+            raise
+        if collisions:
+            self._fail(collisions, "row id already taken by another process")
+
+    async def _close_db(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()

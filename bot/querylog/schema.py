@@ -1,0 +1,100 @@
+"""The log's schema as named, ordered migrations, recorded in the file itself.
+
+Each migration runs in its own `BEGIN IMMEDIATE` transaction and is skipped when already recorded,
+so several processes opening the same file at once apply each step exactly once.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+
+class Migration(NamedTuple):
+    name: str
+    statements: Sequence[str]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_queries_and_feedback", (
+        """CREATE TABLE queries (
+            id INTEGER PRIMARY KEY,
+            ts TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            chat_type TEXT NOT NULL,
+            chat_id TEXT,
+            user_id TEXT,
+            question TEXT NOT NULL,
+            normalized TEXT NOT NULL DEFAULT '',
+            found INTEGER,
+            answer TEXT,
+            refs TEXT NOT NULL DEFAULT '[]',
+            top_score REAL,
+            latency_ms REAL,
+            reply_chars INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        )""",
+        """CREATE TABLE feedback (
+            query_id INTEGER NOT NULL REFERENCES queries(id),
+            user_id TEXT NOT NULL,
+            value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+            ts TEXT NOT NULL,
+            PRIMARY KEY (query_id, user_id)
+        )""",
+    )),
+    Migration("0002_review_indexes", (
+        "CREATE INDEX IF NOT EXISTS queries_ts ON queries (ts)",
+        "CREATE INDEX IF NOT EXISTS queries_platform_ts ON queries (platform, ts)",
+        "CREATE INDEX IF NOT EXISTS queries_normalized ON queries (normalized)",
+    )),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
+    """Apply the migrations not yet recorded, in order; returns the names applied (empty when current).
+
+    `conn` must be in autocommit mode (`isolation_level=None`) so the explicit transactions hold.
+    """
+    conn.execute(_MIGRATIONS_TABLE)
+    applied: list[str] = []
+    for number, migration in enumerate(migrations, start=1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            done = conn.execute("SELECT 1 FROM migrations WHERE name = ?", (migration.name,)).fetchone()
+            if not done:
+                for statement in migration.statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                             (migration.name, datetime.now(UTC).isoformat(timespec="seconds")))
+                conn.execute(f"PRAGMA user_version = {number}")
+                applied.append(migration.name)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return applied
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection with the settings every writer uses: autocommit, WAL, waits on a busy file."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL in WAL mode: a committed batch survives a killed process; only power loss can undo it.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def prepare(path: Path) -> None:
+    """Create the parent directory and the file if needed, switch to WAL and migrate."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(path)
+    try:
+        migrate(conn)
+    finally:
+        conn.close()
