@@ -1,0 +1,196 @@
+"""The passage index: two channels (jieba words, CJK bigrams), each over body and a boosted field.
+
+Built once from the content export object and cached on disk keyed by its content hash, together
+with jieba's dictionary cache, so a process starts without re-tokenising the corpus.
+"""
+from __future__ import annotations
+
+import hashlib
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from retrieval.bm25 import PostingsBM25
+from retrieval.normalize import normalize
+from retrieval.tokenize import Tokenizer, bigrams, strip_question_phrases, unique
+from retrieval.userdict import build_user_words
+
+INDEX_VERSION = "3"
+
+
+@dataclass(frozen=True)
+class Params:
+    """Ranking parameters, chosen on the dev set (see the final report of issue 3)."""
+
+    k1: float = 1.2
+    b: float = 0.75
+    field_weight: float = 0.6     # title + heading match, relative to the body
+    bigram_weight: float = 0.8    # bigram channel, relative to the word channel, after normalisation
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    source: str
+    source_id: str
+    article_id: str
+    article: str
+    section: str
+    page: int | None
+    text: str
+    order: int
+
+
+class Hit(NamedTuple):
+    doc: int
+    score: float
+
+
+@dataclass
+class Query:
+    """A question as the index sees it: normalised text, content words, bigrams."""
+
+    text: str
+    words: list[str]
+    bigrams: list[str]
+
+
+@dataclass
+class Index:
+    passages: list[Passage]
+    params: Params
+    content_hash: str
+    user_words: list[str]
+    word_body: PostingsBM25
+    word_field: PostingsBM25
+    bi_body: PostingsBM25
+    bi_field: PostingsBM25
+    field_of: np.ndarray
+    tokenizer: Tokenizer | None = field(default=None, repr=False)
+
+    def query(self, question: str) -> Query:
+        text = normalize(question)
+        words = unique(self.tokenizer.words(text))
+        grams = unique(bigrams(strip_question_phrases(text)))
+        return Query(text, words, grams)
+
+    def channel_scores(self, q: Query) -> tuple[np.ndarray, np.ndarray]:
+        """Word-channel and bigram-channel scores of every passage (body + weighted field)."""
+        wf = self.params.field_weight
+        words = self.word_body.get_scores(q.words) + wf * self.word_field.get_scores(q.words)[self.field_of]
+        grams = self.bi_body.get_scores(q.bigrams) + wf * self.bi_field.get_scores(q.bigrams)[self.field_of]
+        return words, grams
+
+    def search(self, q: Query, k: int = 20) -> list[Hit]:
+        """Top-k passages by normalised score fusion of the two channels."""
+        words, grams = self.channel_scores(q)
+        top_w, top_b = float(words.max(initial=0.0)), float(grams.max(initial=0.0))
+        fused = np.zeros_like(words)
+        if top_w > 0:
+            fused += words / top_w
+        if top_b > 0:
+            fused += self.params.bigram_weight * grams / top_b
+        k = min(k, len(fused))
+        if k == 0 or not fused.any():
+            return []
+        top = np.argpartition(-fused, k - 1)[:k]
+        top = top[np.lexsort((top, -fused[top]))]
+        return [Hit(int(i), float(fused[i])) for i in top if fused[i] > 0]
+
+
+def passages_of(corpus: dict) -> list[Passage]:
+    """Flatten the content export object into passages in reading order."""
+    sources = {s["id"]: s.get("title") or s["id"] for s in corpus.get("sources", [])}
+    out: list[Passage] = []
+    for art in corpus.get("articles", []):
+        for sec in art.get("sections", []):
+            for p in sec.get("passages", []):
+                out.append(Passage(
+                    id=str(p["id"]), source=sources.get(art.get("source"), str(art.get("source", ""))),
+                    source_id=str(art.get("source", "")), article_id=str(art.get("id", "")),
+                    article=art.get("title") or "", section=sec.get("heading") or "",
+                    page=art.get("page"), text=p.get("text") or "", order=len(out),
+                ))
+    return out
+
+
+def field_text(p: Passage, subtitle: str = "") -> str:
+    return normalize(" ".join(x for x in (p.article, subtitle, p.section) if x))
+
+
+def content_hash_of(corpus: dict) -> str:
+    if corpus.get("content_hash"):
+        return str(corpus["content_hash"])
+    raw = pickle.dumps(corpus.get("articles"), protocol=4)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def default_cache_dir() -> Path:
+    """content/build when writable (beside the built corpus), else a per-user temp directory."""
+    import content
+
+    candidate = Path(content.__file__).resolve().parent / "build"
+    try:
+        candidate.mkdir(parents=True, exist_ok=True)
+        probe = candidate / ".zhewen-write-probe"
+        probe.touch()
+        probe.unlink()
+        return candidate
+    except OSError:
+        fallback = Path(tempfile.gettempdir()) / "zhewen-cache"
+        fallback.mkdir(parents=True, exist_ok=True)
+        return fallback
+
+
+def build_index(corpus: dict, params: Params = Params(), cache_dir: Path | None = None) -> Index:
+    """Index the corpus, or load the cached index for this content hash and parameters."""
+    key = hashlib.sha256(f"{content_hash_of(corpus)}|{INDEX_VERSION}|{params}".encode()).hexdigest()[:16]
+    cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+    index_file = cache_dir / f"index-{key}.pickle"
+    jieba_file = cache_dir / f"jieba-{key}.cache"
+    if index_file.is_file() and jieba_file.is_file():
+        try:
+            with index_file.open("rb") as f:
+                index = pickle.load(f)
+            index.tokenizer = Tokenizer(index.user_words, cache_file=jieba_file)
+            return index
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+            pass
+    index = _build(corpus, params, key, jieba_file)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = index_file.with_suffix(".tmp")
+        tokenizer, index.tokenizer = index.tokenizer, None
+        with tmp.open("wb") as f:
+            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        index.tokenizer = tokenizer
+        tmp.replace(index_file)
+    except OSError:
+        pass
+    return index
+
+
+def _build(corpus: dict, params: Params, key: str, jieba_file: Path | None) -> Index:
+    passages = passages_of(corpus)
+    subtitles = {a.get("id"): a.get("subtitle") or "" for a in corpus.get("articles", [])}
+    texts = [normalize(p.text) for p in passages]
+    fields = [field_text(p, subtitles.get(p.article_id, "")) for p in passages]
+    from retrieval.tokenize import base_dictionary_has
+
+    user_words = build_user_words(texts, set(fields), base_dictionary_has())
+    tokenizer = Tokenizer(user_words, cache_file=jieba_file)
+    unique_fields = list(dict.fromkeys(fields))
+    field_no = {f: i for i, f in enumerate(unique_fields)}
+    return Index(
+        passages=passages, params=params, content_hash=content_hash_of(corpus), user_words=user_words,
+        word_body=PostingsBM25((tokenizer.words(t) for t in texts), k1=params.k1, b=params.b),
+        word_field=PostingsBM25((tokenizer.words(f) for f in unique_fields), k1=params.k1, b=params.b),
+        bi_body=PostingsBM25((bigrams(t) for t in texts), k1=params.k1, b=params.b),
+        bi_field=PostingsBM25((bigrams(f) for f in unique_fields), k1=params.k1, b=params.b),
+        field_of=np.array([field_no[f] for f in fields], dtype=np.int32),
+        tokenizer=tokenizer,
+    )

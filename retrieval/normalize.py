@@ -1,0 +1,39 @@
+"""Text normalisation shared by indexing and querying, so both sides see the same characters."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Zero-width and bidi marks survive NFKC and would split words invisibly.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad]")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    """The OpenCC converter, built on first use (a few milliseconds)."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def strip_controls(text: str) -> str:
+    """Drop invisible format characters and control characters (keeping ordinary whitespace)."""
+    text = _INVISIBLE.sub("", text)
+    return "".join(ch for ch in text if ch in "\t\n " or unicodedata.category(ch)[0] != "C")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> Simplified Chinese; plain ASCII is returned untouched without calling OpenCC."""
+    if text.isascii():
+        return text
+    return _t2s().convert(text)
+
+
+def normalize(text: str) -> str:
+    """NFKC, invisible characters removed, Simplified Chinese, lower-case Latin, single spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    text = strip_controls(text)
+    text = to_simplified(text).lower()
+    return _SPACES.sub(" ", text).strip()

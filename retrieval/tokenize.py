@@ -1,0 +1,133 @@
+"""Tokenising normalised text into words (jieba, search mode) and CJK character bigrams.
+
+The same `Tokenizer` runs at index and at query time. Numbers with their units ("3800亿元", "4.8%")
+and Latin tokens ("deepseek-r1", "qwen3") are cut out by regular expressions before jieba sees
+the text, so they stay whole; jieba then segments only the Chinese runs.
+"""
+from __future__ import annotations
+
+import marshal
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from retrieval.stopwords import QUESTION_PHRASES, STOPWORDS
+
+_UNITS = (
+    "美元|欧元|元|人次|人|个|家|项|款|名|位|套|件|台|辆|艘|座|所|条|种|类|批|吨|千瓦时|千瓦|瓦|度|"
+    "公里|千米|厘米|毫米|平方公里|平方米|米|亩|公顷|倍|岁|周年|年|月|日|号|天|小时|分钟|秒|周|次|届|期|版|页|强"
+)
+# One number, an optional magnitude (万, 亿, 千万…) and at most one unit: "3800亿元", "16年", "4.8%".
+NUMBER = re.compile(rf"\d+(?:[.,]\d+)*(?:%|‰)?(?:[十百千万亿]{{1,2}})?(?:{_UNITS})?")
+LATIN = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*|\d+[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
+_SPECIAL = re.compile(f"{LATIN.pattern}|{NUMBER.pattern}")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*%?")
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(_CJK.fullmatch(ch))
+
+
+def special_tokens(span: str) -> list[str]:
+    """A number or Latin span: itself, plus its bare number or hyphen parts (search mode's idea)."""
+    out = [span]
+    if span[0].isdigit():
+        bare = _DIGITS.match(span)
+        if bare and bare.group() != span:
+            out.append(bare.group())
+    elif "-" in span or "_" in span or "." in span:
+        out.extend(p for p in re.split(r"[-_.]", span) if p)
+    return out
+
+
+class Tokenizer:
+    """jieba (its own instance, never the global one) plus a corpus-generated user dictionary."""
+
+    def __init__(self, user_words: Iterable[str] = (), cache_file: Path | None = None) -> None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        if cache_file is not None and cache_file.is_file():
+            try:
+                with cache_file.open("rb") as f:
+                    self._jieba.FREQ, self._jieba.total = marshal.load(f)
+                self._jieba.initialized = True
+                return
+            except (OSError, ValueError, EOFError, TypeError):
+                pass
+        self._jieba.initialize()  # jieba's own base-dictionary cache, in its default temp location
+        for word in user_words:
+            # An explicit frequency skips jieba's suggest_freq, which re-segments every word.
+            self._jieba.add_word(word, freq=max(self._jieba.FREQ.get(word) or 0, 5000))
+        if cache_file is not None:
+            try:
+                cache_file.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache_file.with_suffix(".tmp")
+                with tmp.open("wb") as f:
+                    marshal.dump((self._jieba.FREQ, self._jieba.total), f)
+                tmp.replace(cache_file)
+            except OSError:
+                pass
+
+    def words(self, text: str) -> list[str]:
+        """Content words of normalised text, in order, search mode (compounds and their parts)."""
+        out: list[str] = []
+        pos = 0
+        for m in _SPECIAL.finditer(text):
+            self._cjk_words(text[pos : m.start()], out)
+            out.extend(t for t in special_tokens(m.group()) if t not in STOPWORDS)
+            pos = m.end()
+        self._cjk_words(text[pos:], out)
+        return out
+
+    def _cjk_words(self, text: str, out: list[str]) -> None:
+        for run in _CJK.findall(text):
+            for word in self._jieba.cut_for_search(run, HMM=False):
+                if len(word) > 1 and word not in STOPWORDS:
+                    out.append(word)
+
+
+def bigrams(text: str) -> list[str]:
+    """Character bigrams of each CJK run (a lone character stays a unigram), plus Latin/number tokens.
+
+    As Lucene's CJKAnalyzer does: it matches whatever jieba's segmentation of a phrase was.
+    """
+    out: list[str] = []
+    for m in re.finditer(f"{_CJK.pattern}|{_SPECIAL.pattern}", text):
+        run = m.group()
+        if not is_cjk(run[0]):
+            out.append(run)
+        elif len(run) == 1:
+            if run not in STOPWORDS:
+                out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def strip_question_phrases(text: str) -> str:
+    """Replace interrogative phrases with a break so their characters form no bigrams."""
+    for phrase in QUESTION_PHRASES:
+        text = text.replace(phrase, " ")
+    return text
+
+
+def unique(tokens: Iterable[str]) -> list[str]:
+    """Tokens in first-seen order, each once: a question repeating a word must not weigh it twice."""
+    return list(dict.fromkeys(tokens))
+
+
+def base_dictionary_has():
+    """A membership test on jieba's base dictionary, for telling real terms from fragments."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    base = jieba.Tokenizer()
+    base.initialize()
+    return lambda word: bool(base.FREQ.get(word))

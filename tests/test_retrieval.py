@@ -1,0 +1,131 @@
+"""Normaliser, tokenizer, user dictionary, BM25 (with rank-bm25's idf floor pinned) and fusion."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from retrieval.bm25 import PostingsBM25, lucene_idf
+from retrieval.index import Params, build_index
+from retrieval.normalize import normalize
+from retrieval.stopwords import STOPWORDS
+from retrieval.tokenize import Tokenizer, bigrams, strip_question_phrases, unique
+from retrieval.userdict import build_user_words, frequent_ngrams, heading_terms, quoted_terms
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Tokenizer:
+    return Tokenizer(["算力券", "三体计算星座", "数安港"])
+
+
+def test_normalize_folds_width_case_traditional_and_invisible_characters():
+    folded = normalize("寧波數字\u200b安全　ＡＢＣ１２３％\x07 DeepSeek-R1")
+    assert folded == "宁波数字安全 abc123% deepseek-r1"
+    assert normalize("\ufeff  \u200d ") == ""
+
+
+@pytest.mark.parametrize("text, whole", [
+    ("规模达3800亿元", "3800亿元"), ("增长4.8%", "4.8%"), ("发布deepseek-r1和qwen3", "deepseek-r1"),
+    ("连续16年位居第一", "16年"), ("成本降低118.27%", "118.27%"),
+])
+def test_numbers_units_and_latin_tokens_stay_whole(tokenizer, text, whole):
+    assert whole in tokenizer.words(normalize(text))
+
+
+def test_search_mode_keeps_compound_and_parts_and_drops_question_words(tokenizer):
+    words = tokenizer.words(normalize("请问浙江省发放的算力券是什么？"))
+    assert "算力券" in words and "浙江省" in words and "浙江" in words
+    assert not {"请问", "什么", "是"} & set(words), f"Expected no stopwords, got {words}"
+
+
+def test_user_dictionary_keeps_coined_terms_whole(tokenizer):
+    assert "三体计算星座" in tokenizer.words("三体计算星座发射成功")
+    assert "三体计算星座" not in Tokenizer().words("三体计算星座发射成功")
+
+
+def test_bigrams_of_cjk_runs_and_whole_latin_tokens():
+    assert bigrams("数安港 tpt2") == ["数安", "安港", "tpt2"]
+    assert bigrams("港") == ["港"]
+    assert "多少" not in bigrams(strip_question_phrases("魔搭社区有多少个模型"))
+
+
+def test_duplicate_query_tokens_count_once():
+    assert unique(["浙江", "模型", "浙江"]) == ["浙江", "模型"]
+
+
+def test_question_words_are_stopwords():
+    assert {"什么", "多少", "哪些", "哪个", "请问", "吗", "呢", "一下"} <= STOPWORDS
+
+
+def test_user_words_come_from_quotes_titles_headings_and_frequent_ngrams():
+    text = "发放“算力券”支持企业，印发《数字浙江建设规划纲要》。"
+    assert {"算力券", "数字浙江建设规划纲要"} <= quoted_terms(text)
+    assert heading_terms(["强创新 › 加强模型和算法创新"]) == {"强创新", "加强模型和算法创新"}
+    texts = [f"{a}宇树科技{b}" for a, b in zip("甲乙丙丁戊", "子丑寅卯辰", strict=True)]
+    assert "宇树科技" in frequent_ngrams(texts)
+    # Always preceded by the same character: a fragment, not a term.
+    assert "树科技" not in frequent_ngrams(texts)
+    words = build_user_words(texts + [text], ["强创新"])
+    assert words == sorted(words) and "算力券" in words
+
+
+def test_rank_bm25_okapi_floors_frequent_terms_which_is_why_we_use_lucene_idf():
+    corpus = [["a", "b"], ["a", "c"], ["a", "d"], ["b", "e"]]
+    okapi = BM25Okapi(corpus)
+    # "a" is in 3 of 4 documents: negative raw idf, floored to epsilon * mean idf.
+    assert okapi.idf["a"] == pytest.approx(okapi.epsilon * okapi.average_idf)
+    # "b" is in exactly half: raw idf log(1) = 0, and BM25Okapi does not floor zero.
+    assert okapi.idf["b"] == 0.0
+    ours = PostingsBM25(corpus)
+    assert 0 < ours.idf["a"] < ours.idf["b"] < ours.idf["c"]
+    assert ours.idf["b"] == pytest.approx(math.log(1 + 2.5 / 2.5))
+
+
+def test_postings_scores_equal_bm25okapi_formula_with_the_same_idf():
+    corpus = [["浙江", "模型", "模型"], ["浙江", "算力"], ["算力券", "浙江", "企业", "企业"], ["文化"]]
+    ours = PostingsBM25(corpus, k1=1.2, b=0.75)
+    reference = BM25Okapi(corpus, k1=1.2, b=0.75)
+    reference.idf = {w: lucene_idf(len(corpus), sum(w in d for d in corpus)) for w in reference.idf}
+    for query in (["浙江"], ["模型", "企业"], ["未知", "文化"]):
+        np.testing.assert_allclose(ours.get_scores(query), reference.get_scores(query), rtol=1e-5)
+
+
+def _corpus(*articles: tuple[str, str, list[str]]) -> dict:
+    return {
+        "sources": [{"id": "s", "title": "测试刊 第1期", "kind": "magazine", "date": None}],
+        "articles": [
+            {"id": f"a{i}", "source": "s", "title": title, "subtitle": "", "authors": [], "column": "",
+             "page": i + 1,
+             "sections": [{"heading": heading,
+                           "passages": [{"id": f"a{i}p{j}", "text": t} for j, t in enumerate(ps)]}]}
+            for i, (title, heading, ps) in enumerate(articles)
+        ],
+        "content_hash": "test-" + str(len(articles)),
+    }
+
+
+def test_index_ranks_the_matching_passage_first_and_uses_the_heading_field(tmp_path):
+    corpus = _corpus(
+        ("算力券的故事", "", ["今年全省发放算力券3亿元，惠及企业500家。"]),
+        ("宇树科技", "机器人", ["公司把液压驱动改为电传动，成本大幅下降。"]),
+        ("文化", "", ["西湖边举办了音乐节。"]),
+    )
+    index = build_index(corpus, Params(), cache_dir=tmp_path)
+    assert index.passages[index.search(index.query("算力券发了多少"))[0].doc].id == "a0p0"
+    # "宇树" appears only in the article title: the boosted field finds it.
+    assert index.passages[index.search(index.query("宇树的驱动方式"))[0].doc].id == "a1p0"
+    # The bigram channel rescues a word jieba cuts differently ("音乐节" vs "音乐 节").
+    assert index.passages[index.search(index.query("乐节"))[0].doc].id == "a2p0"
+    assert index.search(index.query("完全无关的火星探测")) == []
+
+
+def test_index_cache_is_reused_for_the_same_content_hash(tmp_path):
+    corpus = _corpus(("标题", "", ["浙江发放算力券。"]))
+    build_index(corpus, Params(), cache_dir=tmp_path)
+    cached = sorted(p.name for p in tmp_path.iterdir())
+    assert any(n.startswith("index-") for n in cached) and any(n.startswith("jieba-") for n in cached)
+    again = build_index(corpus, Params(), cache_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == cached
+    assert again.search(again.query("算力券"))[0].doc == 0
