@@ -15,3 +15,52 @@ AIBOT_WELCOME = (
 )
 AIBOT_EMPTY_QUESTION = "请在@我之后写上您的问题，例如：@浙问 浙江有多少款大模型通过备案？"
 AIBOT_STREAM_EXPIRED = "这条回答已过期，请重新提问。"
+
+# --- Telegram (bot/telegram) --------------------------------------------------------------------
+TG_START = (
+    "您好，我是浙问。我根据《今日浙江》2025年第17期和2025年5月28日的报纸版面回答问题，"
+    "每个回答都摘自原文并注明出处（刊物、页码、文章、小节）。\n\n"
+    "单聊直接输入问题即可；在群里请用 /ask 提问、@我，或回复我的消息。\n"
+    "例如：浙江有多少款大模型通过备案？\n\n"
+    "/toc 查看文档目录，/help 查看使用说明。"
+)
+TG_HELP = (
+    "使用说明：\n"
+    "· 单聊：直接输入问题。\n"
+    "· 群聊：/ask 问题，或 @我 加问题，或回复我的消息。\n"
+    "· 回答下方的按钮：原文（第一条出处的完整段落）、更多（更多相关段落）、👍/👎（反馈）。\n"
+    "· /toc：文档目录（文章与页码）。\n"
+    "回答都摘自原文，文档中没有的内容我会如实告知。"
+)
+TG_ASK_USAGE = "请在 /ask 后面写上您的问题，例如：/ask 浙江有多少款大模型通过备案？"
+TG_SOURCES = "出处"
+TG_PAGE = "第{page}页"
+TG_BUTTON_SOURCE = "原文"
+TG_BUTTON_MORE = "更多"
+TG_BUTTON_UP = "👍"
+TG_BUTTON_DOWN = "👎"
+TG_STALE_BUTTON = "这个按钮已失效，请重新提问。"
+TG_FEEDBACK_THANKS = "感谢您的反馈！"
+TG_MORE_HEADING = "更多相关内容"
+TG_NO_MORE = "没有更多相关内容了。"
+TG_PASSAGE_GONE = "原文已不可用，请重新提问。"
+TG_TOC_HEADING = "文档目录"
+TG_TOC_EMPTY = "目录暂不可用。"
+TG_TOC_PREV = "« 上一页"
+TG_TOC_NEXT = "下一页 »"
+TG_TOC_POSITION = "{current}/{total}"
+TG_ADMIN_ONLY = "该命令仅限管理员使用。"
+TG_STATS = (
+    "提问统计\n"
+    "今天：{today_total} 个问题，找到答案 {today_rate}\n"
+    "近7天：{week_total} 个问题，找到答案 {week_rate}\n"
+    "近7天未找到答案的问题："
+)
+TG_STATS_NONE = "（无）"
+TG_COMMANDS = {
+    "start": "开始使用与示例问题",
+    "help": "使用说明",
+    "ask": "提问（群聊中使用）",
+    "toc": "文档目录（文章与页码）",
+    "stats": "提问统计（仅管理员）",
+}

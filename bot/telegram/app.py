@@ -1,0 +1,89 @@
+"""The Telegram Application: every handler registered in one visible block.
+
+`build_application(resources, polling=...)` serves both `zhewen telegram` (long polling) and the
+webhook mode of `zhewen serve` (polling=False: no Updater; the server feeds `update_queue`). Either
+way, call `await application.post_init(application)` once after `application.initialize()`, as
+`run_polling` would, to register the commands.
+"""
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.resources import Resources
+from bot.telegram import callbacks, handlers
+from bot.telegram.ratelimit import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+# Edited messages, channel posts and the rest are never asked for, so never delivered.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+RETRIES_AFTER_429 = 3
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+
+
+async def post_init(application: Application) -> None:
+    """Registers the commands with their Chinese descriptions; getMe already ran in initialize()."""
+    bot = application.bot
+    logger.info("Telegram bot @%s (id %s) ready", bot.username, bot.id)
+    try:
+        await bot.set_my_commands([BotCommand(name, text) for name, text in texts.TG_COMMANDS.items()])
+    except TelegramError as exc:
+        logger.warning("set_my_commands failed, commands stay as they were: %s", exc)
+
+
+def build_application(resources: Resources, *, polling: bool,
+                      rate_limiter: BaseRateLimiter | None = None) -> Application:
+    """The bot with every handler; `rate_limiter` defaults to AIORateLimiter (Bot API flood limits)."""
+    settings = resources.settings
+    settings.require("telegram_bot_token")
+    builder = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .defaults(DEFAULTS)
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=RETRIES_AFTER_429))
+        .concurrent_updates(64)
+        .post_init(post_init)
+    )
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data[handlers.RESOURCES] = resources
+    application.bot_data[handlers.LIMITER] = RateLimiter(settings.rate_limit_per_minute)
+
+    new = filters.UpdateType.MESSAGE  # edited messages are not questions
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    application.add_handlers([
+        CommandHandler("start", handlers.start, filters=new),
+        CommandHandler("help", handlers.help_command, filters=new),
+        CommandHandler("ask", handlers.ask_command, filters=new),
+        CommandHandler("toc", handlers.toc_command, filters=new),
+        CommandHandler("stats", handlers.stats_command, filters=new),
+        MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, handlers.private_question),
+        MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND & handlers.AddressedToBot(),
+                       handlers.group_question),
+        MessageHandler(new & private & filters.COMMAND, handlers.help_command),
+        MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text),
+        CallbackQueryHandler(handlers.show_source, pattern=callbacks.is_action(callbacks.SOURCE)),
+        CallbackQueryHandler(handlers.show_more, pattern=callbacks.is_action(callbacks.MORE)),
+        CallbackQueryHandler(handlers.feedback, pattern=callbacks.is_action(callbacks.FEEDBACK)),
+        CallbackQueryHandler(handlers.toc_page, pattern=callbacks.is_action(callbacks.TOC)),
+        CallbackQueryHandler(handlers.stale_button),
+    ])
+    application.add_error_handler(handlers.on_error)
+    return application

@@ -1,0 +1,264 @@
+"""Handlers, one per user action: read the text, ask the engine, render, send, log.
+
+Shared state sits in `application.bot_data`: the opened Resources and the per-user RateLimiter.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+
+from telegram import Chat, Message, MessageEntity, ReplyParameters, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes, filters
+
+from bot import texts
+from bot.querylog import review
+from bot.resources import Resources
+from bot.telegram import callbacks, render
+from bot.telegram.ratelimit import RateLimiter, Verdict
+
+logger = logging.getLogger(__name__)
+
+RESOURCES = "resources"
+LIMITER = "rate_limiter"
+SHOWN = 3  # references under an answer; 更多 starts after them
+
+
+def _resources(context: ContextTypes.DEFAULT_TYPE) -> Resources:
+    return context.bot_data[RESOURCES]
+
+
+class AddressedToBot(filters.MessageFilter):
+    """A group message that mentions the bot (by @username or text_mention) or replies to it."""
+
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+            return True
+        return bool(_mentions(message))
+
+
+def _mentions(message: Message) -> list[MessageEntity]:
+    bot = message.get_bot()
+    handle = f"@{bot.username}".lower() if bot.username else None
+    found = []
+    for entity, text in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        if entity.type == MessageEntity.MENTION and handle and text.lower() == handle:
+            found.append(entity)
+        elif entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot.id:
+            found.append(entity)
+    return found
+
+
+def without_entities(text: str, entities: list[MessageEntity]) -> str:
+    """`text` with the given entities cut out (their offsets count UTF-16 code units)."""
+    data = text.encode("utf-16-le", "surrogatepass")
+    for entity in sorted(entities, key=lambda e: e.offset, reverse=True):
+        data = data[: entity.offset * 2] + data[(entity.offset + entity.length) * 2:]
+    return data.decode("utf-16-le", "replace")
+
+
+def _command_argument(message: Message) -> str:
+    """What follows `/ask` or `/ask@bot`, newlines kept (context.args would lose them)."""
+    text = message.text or ""
+    for entity in message.entities:
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+            return without_entities(text, [entity])
+    return text
+
+
+async def _reply(message: Message, html: str, **kwargs: object) -> Message:
+    """Replies in the chat; in groups the reply quotes the question so the thread stays readable."""
+    quote = message.chat.type != ChatType.PRIVATE
+    return await message.reply_text(html, do_quote=quote, **kwargs)
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None:
+        return
+    question = question.strip()
+    if not question:
+        await _reply(message, render.fit([(texts.TG_ASK_USAGE, "")]))
+        return
+    limiter: RateLimiter = context.bot_data[LIMITER]
+    verdict = limiter.check(user.id if user else chat.id)
+    if verdict is Verdict.NOTIFY:
+        await _reply(message, render.fit([(texts.RATE_LIMITED, "")]))
+    if verdict is not Verdict.ALLOW:
+        return
+    resources = _resources(context)
+    who = {"platform": "telegram", "chat_type": chat.type, "chat_id": chat.id,
+           "user_id": user.id if user else None}
+    try:
+        answer = resources.engine.ask(question)
+    except Exception as exc:
+        resources.log.record(None, question=question, error=f"{type(exc).__name__}: {exc}", **who)
+        raise
+    html = render.render_answer(answer)
+    query_id = resources.log.record(answer, question=question, reply_chars=len(html), **who)
+    keyboard = callbacks.answer_keyboard(query_id, bool(answer.references), SHOWN)
+    await _reply(message, html, reply_markup=keyboard)
+
+
+async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Private chat: every text message is a question."""
+    await _answer(update, context, update.effective_message.text or "")
+
+
+async def group_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Group: a message addressed to the bot, the mention removed from the question."""
+    message = update.effective_message
+    await _answer(update, context, without_entities(message.text or "", _mentions(message)))
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _answer(update, context, _command_argument(update.effective_message))
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update.effective_message, render.fit([(texts.TG_START, "")]))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update.effective_message, render.fit([(texts.TG_HELP, "")]))
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Private chat: stickers, photos, voice, files get a one-line hint."""
+    await _reply(update.effective_message, render.fit([(texts.NOT_TEXT, "")]))
+
+
+async def toc_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    entries = _resources(context).engine.toc()
+    await _reply(update.effective_message, render.render_toc(entries, 0),
+                 reply_markup=callbacks.toc_keyboard(0, render.toc_pages(entries)))
+
+
+async def toc_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A TOC page button: the same message shows another page."""
+    query = update.callback_query
+    page = callbacks.decode(query.data).key
+    entries = _resources(context).engine.toc()
+    total = render.toc_pages(entries)
+    if page >= total:
+        await query.answer(texts.TG_STALE_BUTTON)
+        return
+    await query.answer()
+    await query.edit_message_text(render.render_toc(entries, page),
+                                  reply_markup=callbacks.toc_keyboard(page, total))
+
+
+async def _logged(update: Update,
+                  context: ContextTypes.DEFAULT_TYPE) -> tuple[callbacks.Callback, dict | None]:
+    """The button and its logged question; None (after a polite notice) when the row is gone."""
+    query = update.callback_query
+    button = callbacks.decode(query.data)
+    record = await _resources(context).log.get(button.key)
+    if record is None:
+        await query.answer(texts.TG_STALE_BUTTON)
+    return button, record
+
+
+async def _send_below(update: Update, context: ContextTypes.DEFAULT_TYPE, html: str,
+                      **kwargs: object) -> None:
+    """Sends a follow-up as a reply to the message that carried the button."""
+    chat: Chat | None = update.effective_chat
+    if chat is None:
+        return
+    origin = update.callback_query.message
+    reply = ReplyParameters(origin.message_id, allow_sending_without_reply=True) if origin else None
+    await context.bot.send_message(chat.id, html, reply_parameters=reply, **kwargs)
+
+
+async def show_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """原文: the whole passage of the answer's first reference."""
+    _, record = await _logged(update, context)
+    if record is None:
+        return
+    ids = record.get("passage_ids") or []
+    ref = _resources(context).engine.passage(ids[0]) if ids else None
+    if ref is None:
+        await update.callback_query.answer(texts.TG_PASSAGE_GONE)
+        return
+    await update.callback_query.answer()
+    await _send_below(update, context, render.render_passage(ref))
+
+
+async def show_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """更多: the next references for the logged question, with a further 更多 while there are some."""
+    button, record = await _logged(update, context)
+    if record is None:
+        return
+    query = update.callback_query
+    shown = button.arg
+    refs = _resources(context).engine.more(record["question"], skip=shown, count=SHOWN)
+    if not refs:
+        await query.answer(texts.TG_NO_MORE)
+        return
+    await query.answer()
+    keyboard = callbacks.more_keyboard(button.key, shown + len(refs)) if len(refs) == SHOWN else None
+    await _send_below(update, context, render.render_more(refs, shown + 1), reply_markup=keyboard)
+
+
+async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍/👎: stored in the log against the question."""
+    button, record = await _logged(update, context)
+    if record is None:
+        return
+    query = update.callback_query
+    _resources(context).log.record_feedback(button.key, user_id=query.from_user.id, value=button.arg)
+    await query.answer(texts.TG_FEEDBACK_THANKS)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any button this bot does not recognise (an old version, forged data): a polite notice."""
+    await update.callback_query.answer(texts.TG_STALE_BUTTON)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Logs the exception with its traceback; the user gets a short apology, never the traceback."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.error("update %s failed", update_id, exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.APOLOGY)
+        elif update.effective_message is not None:
+            await _reply(update.effective_message, render.fit([(texts.APOLOGY, "")]))
+    except TelegramError as exc:
+        logger.warning("could not send the apology for update %s: %s", update_id, exc)
+
+
+def stats_text(today: dict, week: dict, unanswered: list[dict]) -> str:
+    """The admin summary: today and the last 7 days, found rate, top unanswered questions."""
+    head = texts.TG_STATS.format(today_total=today["total"], today_rate=f"{today['found_rate']:.0%}",
+                                 week_total=week["total"], week_rate=f"{week['found_rate']:.0%}")
+    lines = [f"{i}. {row['question']}（{row['count']}次）" for i, row in enumerate(unanswered, 1)]
+    return render.fit([(head, ""), ("\n", ""), ("\n".join(lines) or texts.TG_STATS_NONE, "")])
+
+
+def _read_stats(path: object) -> tuple[dict, dict, list[dict]]:
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = now - timedelta(days=7)
+    with closing(review.open_log(path)) as conn:
+        return (review.stats(conn, since=midnight), review.stats(conn, since=week),
+                review.unanswered(conn, since=week, limit=10))
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats, for admins only (ZHEWEN_ADMINS): read from the log file off the event loop."""
+    message, user = update.effective_message, update.effective_user
+    resources = _resources(context)
+    if user is None or str(user.id) not in resources.settings.admin_ids("telegram"):
+        await _reply(message, render.fit([(texts.TG_ADMIN_ONLY, "")]))
+        return
+    await resources.log.flush()
+    today, week, unanswered = await asyncio.to_thread(_read_stats, resources.settings.db)
+    await _reply(message, stats_text(today, week, unanswered))

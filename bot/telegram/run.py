@@ -1,0 +1,65 @@
+"""`zhewen telegram`: long polling until SIGINT or SIGTERM, then a clean stop with the log flushed.
+
+Example: TELEGRAM_BOT_TOKEN=123456:ABC… zhewen telegram
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import click
+from telegram.error import InvalidToken, NetworkError
+
+from bot.resources import open_resources
+from bot.settings import ConfigError, Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Open resources, poll until `stop` is set (SIGINT/SIGTERM set it), stop polling, close the log."""
+    from bot.telegram.app import ALLOWED_UPDATES, build_application
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with open_resources(settings) as resources:
+            application = build_application(resources, polling=True)
+            async with application:  # initialize(): getMe, so a rejected token fails here
+                await application.post_init(application)
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                await application.start()
+                logger.info("polling; stop with Ctrl-C or SIGTERM")
+                await stop.wait()
+                await application.updater.stop()
+                await application.stop()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    logger.info("stopped; query log flushed")
+
+
+@click.command()
+def telegram() -> None:
+    """Run the Telegram bot with long polling (TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL).
+
+    Example: TELEGRAM_BOT_TOKEN=123456:ABC… zhewen telegram
+    """
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the token
+    try:
+        settings = load_settings()
+        settings.require("telegram_bot_token")
+        asyncio.run(poll(settings))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    except InvalidToken:
+        raise click.ClickException(
+            "TELEGRAM_BOT_TOKEN was rejected by the Telegram Bot API (getMe: Unauthorized); "
+            "copy the token again from @BotFather") from None
+    except NetworkError as exc:
+        raise click.ClickException(
+            f"cannot reach the Telegram Bot API at {settings.telegram_api_base_url}: {exc}") from None

@@ -1,0 +1,1 @@
+"""Fakes at the network edge (Telegram Bot API, WeCom), shared by tests and benchmarks."""
