@@ -75,7 +75,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ReviewError(f"expected --since like 7d, 24h or 2025-09-01, got {text!r}") from None
+        raise ReviewError(f"expected 7d, 24h or a date such as 2025-09-01, got {text!r}") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
