@@ -9,6 +9,7 @@ import logging
 import signal
 
 import click
+from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.resources import open_resources
@@ -17,10 +18,17 @@ from bot.settings import ConfigError, Settings, load_settings
 logger = logging.getLogger(__name__)
 
 
+async def check_token(settings: Settings) -> None:
+    """getMe before anything heavy: a rejected token fails in a second, not after loading the corpus."""
+    async with Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url):
+        pass
+
+
 async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Open resources, poll until `stop` is set (SIGINT/SIGTERM set it), stop polling, close the log."""
     from bot.telegram.app import ALLOWED_UPDATES, build_application
 
+    await check_token(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
