@@ -1,13 +1,13 @@
 """智能机器人 crypto and message objects against an independent implementation of WeCom's scheme."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
 from fakes import aibot as wecom
 
-from bot.wecom.aibot_crypto import AibotCrypto, ForgedSignature, Undecryptable, signature
+from bot.settings import ConfigError
+from bot.wecom.aibot_crypto import AibotCrypto
 from bot.wecom.aibot_protocol import (
     MalformedCallback,
     parse_callback,
@@ -15,6 +15,7 @@ from bot.wecom.aibot_protocol import (
     strip_mentions,
     text_reply,
 )
+from bot.wecom.crypto import ForgedSignature, Undecryptable, signature
 
 
 @pytest.fixture
@@ -80,9 +81,9 @@ def test_reply_envelope_is_what_wecom_checks(crypto: AibotCrypto) -> None:
     assert wecom.open_reply(json.dumps(envelope).encode(), "n0nce") == reply
 
 
-def test_signature_matches_the_documented_formula() -> None:
-    # sha1 of the four strings sorted as bytes and joined (document 101033, 消息体签名校验)
-    assert signature("b", "a", "d", "c") == hashlib.sha1(b"abcd").hexdigest()
+def test_a_key_that_is_not_base64_is_a_config_error_naming_the_robot_variable() -> None:
+    with pytest.raises(ConfigError, match="^WECOM_AIBOT_AES_KEY: "):
+        AibotCrypto("token", "!" * 43)
 
 
 def test_group_text_callback() -> None:

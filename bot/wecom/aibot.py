@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from bot import texts
 from bot.resources import Resources
-from bot.wecom.aibot_crypto import AibotCrypto, ForgedSignature, Undecryptable
+from bot.wecom.aibot_crypto import AibotCrypto
 from bot.wecom.aibot_protocol import (
     Callback,
     MalformedCallback,
@@ -34,6 +34,7 @@ from bot.wecom.aibot_protocol import (
     strip_mentions,
     text_reply,
 )
+from bot.wecom.crypto import ForgedSignature, Undecryptable
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.text import render_plain
 
@@ -42,11 +43,10 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 # Stream content may hold 20480 bytes (101031); we keep the app channel's 2048 so both read the same.
 MAX_REPLY_BYTES = 2048
-NON_TEXT = frozenset({"image", "mixed", "voice", "file", "video"})
 
 
 class TooLarge(Exception):
-    pass
+    """The body is over MAX_BODY (HTTP 413)."""
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
