@@ -1,0 +1,173 @@
+"""Pure text-cleaning rules for OCR'd Chinese text; each rule is a small function with its own tests.
+
+Nothing here knows about a particular document: source-specific fixes live in the manifests.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters NFKC would damage: the ellipsis becomes "...", circled numbers become digits (which would
+# hide stray glyphs), full-width punctuation becomes ASCII (restored by `fullwidth_punct` only next to
+# Chinese text, so we keep it as it is).
+_NFKC_KEEP = set("…‥—·•“”‘’　") | {chr(c) for c in range(0x2460, 0x24FF)} | {
+    chr(c) for c in range(0x2776, 0x2794)} | set("，。：；！？（）【】《》〈〉「」『』、～")
+
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’—…·•《》"
+_CJK = _HAN + _CJK_PUNCT
+_CJK_RE = re.compile(f"[{_CJK}]")
+_SPACE_NEAR_CJK = re.compile(f"(?<=[{_CJK}])[ \t\u3000]+|[ \t\u3000]+(?=[{_CJK}])")
+
+_FULLWIDTH = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"}
+
+# Sentence ends: 。！？… and a closing quote or bracket that follows one of them.
+_SENTENCE = re.compile(r".+?(?:[。！？!?]+|…+)[”’」』）)]*|.+$", re.S)
+_TERMINAL = "。！？…；："
+_CLOSERS = "”’」』）》"
+
+STRAY_GLYPHS = "①②③④⑤⑥⑦⑧⑨⑩❶❷❸❹❺❻❼❽❾❿≥≤☆∮"
+_TRAILING_STRAY = re.compile(f"[\\s{STRAY_GLYPHS}]*[{STRAY_GLYPHS}][\\s{STRAY_GLYPHS}]*$")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?>")
+_CONTINUATION = re.compile(r"[（(]\s*[上下]接\s*[A-Za-z]?\d*\s*版\s*[）)]")
+
+
+def is_han(ch: str) -> bool:
+    """True for a Chinese character (CJK unified ideographs, extension A, compatibility)."""
+    return bool(re.match(f"[{_HAN}]", ch))
+
+
+def has_han(text: str) -> bool:
+    return any(is_han(ch) for ch in text)
+
+
+def normalize_chars(text: str) -> str:
+    """NFKC where it is safe: full-width letters and digits become ASCII, compatibility forms fold,
+    but ellipses, dashes, circled numbers and Chinese punctuation stay as they are."""
+    return "".join(ch if ch in _NFKC_KEEP else unicodedata.normalize("NFKC", ch) for ch in text)
+
+
+def strip_markup(text: str) -> tuple[str, list[str]]:
+    """Remove HTML tags, markdown emphasis and continuation marks; return the text and what went."""
+    removed: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        removed.append(match.group(0))
+        return ""
+
+    text = _TAG.sub(take, text)
+    text = re.sub(r"\*\*+", take, text)
+    text = _CONTINUATION.sub(take, text)
+    return text, removed
+
+
+def strip_stray_glyphs(text: str) -> tuple[str, str]:
+    """Drop end-of-article marks and OCR debris (❷ ② ≥ …) trailing a line; return (text, removed)."""
+    match = _TRAILING_STRAY.search(text)
+    if not match:
+        return text, ""
+    return text[: match.start()], match.group(0).strip()
+
+
+def remove_cjk_spaces(text: str) -> str:
+    """Spaces next to Chinese characters or punctuation are OCR column artefacts: remove them.
+    Spaces between Latin words or numbers are kept ("AI for Science")."""
+    text = _SPACE_NEAR_CJK.sub("", text)
+    return re.sub(r"[ \t\u3000]{2,}", " ", text).strip()
+
+
+def fullwidth_punct(text: str) -> str:
+    """ASCII , ; : ! ? and paired ( ) touching Chinese text become full-width; "1,000" and "9:30"
+    and parentheses around Latin-only text in Latin context stay ASCII."""
+    chars = list(text)
+
+    def cjk_at(i: int) -> bool:
+        return 0 <= i < len(chars) and bool(_CJK_RE.match(chars[i]))
+
+    for i, ch in enumerate(chars):
+        if ch in ",;:!?" and (cjk_at(i - 1) or cjk_at(i + 1)):
+            chars[i] = _FULLWIDTH[ch]
+    stack: list[int] = []
+    for i, ch in enumerate(chars):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            j = stack.pop()
+            inner = "".join(chars[j + 1: i])
+            if has_han(inner) or cjk_at(j - 1) or cjk_at(i + 1):
+                chars[j], chars[i] = "（", "）"
+    return "".join(chars)
+
+
+def curly_quotes(text: str) -> str:
+    """Straight double quotes become “ ” alternately within one paragraph (the OCR lost the shapes)."""
+    out: list[str] = []
+    opened = False
+    for ch in text:
+        if ch == '"':
+            out.append("”" if opened else "“")
+            opened = not opened
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def clean_line(text: str) -> str:
+    """The line-level pipeline: NFKC, markup, spaces, punctuation (quotes wait for whole paragraphs)."""
+    text = normalize_chars(text)
+    text, _ = strip_markup(text)
+    text = remove_cjk_spaces(text)
+    return fullwidth_punct(text)
+
+
+def compact(text: str) -> str:
+    """Letters, digits and Chinese characters only: for comparing titles and headings."""
+    return "".join(ch for ch in normalize_chars(text) if ch.isalnum())
+
+
+def ends_sentence(text: str) -> bool:
+    """Does this paragraph end where a sentence (or a list lead-in ending in ：/；) ends?"""
+    text = text.rstrip()
+    if not text:
+        return True
+    if text[-1] in _TERMINAL:
+        return True
+    stripped = text.rstrip(_CLOSERS)
+    return stripped != text and bool(stripped) and stripped[-1] in "。！？…"
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split after 。！？ or an ellipsis, keeping closing quotes with their sentence."""
+    return [s for s in (m.group(0) for m in _SENTENCE.finditer(text)) if s.strip()]
+
+
+def join_fragments(left: str, right: str) -> str:
+    """Join a paragraph cut by a column or page break; a space only between two Latin letters."""
+    if left and right and left[-1].isascii() and left[-1].isalpha() and right[0].isascii() \
+            and right[0].isalpha():
+        return f"{left} {right}"
+    return left + right
+
+
+def split_long(text: str, limit: int = 300) -> list[str]:
+    """Split a long paragraph at sentence ends into chunks of at most about `limit` characters;
+    a single overlong sentence is cut at ；or ，."""
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    for sentence in split_sentences(text):
+        if len(sentence) <= limit:
+            pieces.append(sentence)
+            continue
+        pieces.extend(p for p in re.findall(r".*?[；，]|.+$", sentence, re.S) if p)
+    chunks: list[str] = []
+    current = ""
+    for piece in pieces:
+        if current and len(current) + len(piece) > limit:
+            chunks.append(current)
+            current = piece
+        else:
+            current += piece
+    if current:
+        chunks.append(current)
+    return chunks
