@@ -5,8 +5,13 @@ same answer everywhere. INTERFACE (stable, used by every channel); internals bel
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retrieval.index import Hit, Index, Passage, Query
 
 
 @dataclass(frozen=True)
@@ -55,25 +60,159 @@ class Answer:
         }
 
 
+# Abstention, calibrated on the dev set: the best passage (with its title and headings) must
+# cover this share of the question's idf-weighted content, by words or by character bigrams.
+MIN_COVERAGE = 0.3
+CANDIDATE_PASSAGES = 3
+MAX_REFERENCES = 3
+MAX_RELATED = 6
+
+
 class Engine:
     """Loaded once per process; `ask` is pure CPU work taking milliseconds."""
+
+    def __init__(self, index: Index, corpus: dict) -> None:
+        self._index = index
+        self._by_id = {p.id: p for p in index.passages}
+        self._toc = _toc_of(corpus)
 
     @classmethod
     def load(cls, corpus_path: Path | None = None) -> Engine:
         """Load the built corpus (building it when missing or stale) and index it."""
-        raise NotImplementedError
+        from content.store import load_built
+
+        corpus = load_built(corpus_path)
+        return cls.from_corpus(corpus)
+
+    @classmethod
+    def from_corpus(cls, corpus: dict, cache_dir: Path | None = None) -> Engine:
+        """An engine over a content export object already in memory (tests, benchmarks)."""
+        from retrieval.index import build_index
+
+        return cls(build_index(corpus, cache_dir=cache_dir), corpus)
 
     def ask(self, question: str) -> Answer:
-        raise NotImplementedError
+        from bot.reply import format_reply
+
+        started = time.perf_counter()
+        question = question if isinstance(question, str) else str(question)
+        q = self._index.query(question)
+        if not _has_content(q, self._index):
+            return Answer(question, False, "", (), format_reply(False, "", (), prompt=True),
+                          _ms(started), q.text)
+        hits = self._index.search(q, k=40)
+        weights = _term_weights(q, self._index)
+        found, answer, cited = False, "", None
+        coverage = max((_coverage(h.doc, weights, self._index) for h in hits[:CANDIDATE_PASSAGES]), default=0)
+        if coverage >= MIN_COVERAGE:
+            answer, cited, found = self._extract(q, hits, weights)
+        refs = self._references(hits, first=cited)
+        references, related = refs[:MAX_REFERENCES], refs[MAX_REFERENCES:MAX_REFERENCES + MAX_RELATED]
+        if not found:
+            answer = ""
+        reply = format_reply(found, answer, references)
+        return Answer(question, found, answer, tuple(references), reply, _ms(started), q.text, tuple(related))
 
     def more(self, question: str, skip: int = 3, count: int = 3) -> list[Reference]:
         """The next references after the first `skip`, for "更多"."""
-        raise NotImplementedError
+        answer = self.ask(question)
+        refs = list(answer.references) + list(answer.related)
+        return [_rerank(r, i + 1) for i, r in enumerate(refs[skip : skip + count], start=skip)]
 
     def passage(self, passage_id: str) -> Reference | None:
         """A passage by id with its citation (rank 1, score 0), for "原文" after a restart."""
-        raise NotImplementedError
+        p = self._by_id.get(passage_id)
+        return None if p is None else _reference(p, 1, 0.0)
 
     def toc(self) -> list[TocEntry]:
         """Articles in reading order, grouped by source."""
-        raise NotImplementedError
+        return list(self._toc)
+
+    def _extract(self, q: Query, hits: list[Hit], weights: dict[str, float]) -> tuple[str, int, bool]:
+        """The best sentence among the top passages, trimmed, the passage it comes from, and whether
+        it has the kind of answer asked for (a number for 多少…): without it we say "not found"."""
+        from retrieval.extract import answer_type, has_answer_type, pick_sentences, trim
+        from retrieval.normalize import normalize
+
+        top = hits[:CANDIDATE_PASSAGES]
+        kind = answer_type(q.text)
+        texts_ = [self._index.passages[h.doc].text for h in top]
+        passage_weights = [min(1.0, h.score / top[0].score) ** 0.5 for h in top]
+        best = pick_sentences(texts_, weights, kind, normalize, passage_weights)[0]
+        ok = has_answer_type(normalize(best.sentence), kind)
+        return trim(best.sentence, weights, normalize, kind), top[best.passage_rank].doc, ok
+
+    def _references(self, hits: list[Hit], first: int | None) -> list[Reference]:
+        """Passages deduplicated by article, the cited one first."""
+        order = [h for h in hits if h.doc == first] + [h for h in hits if h.doc != first]
+        seen: set[str] = set()
+        out: list[Reference] = []
+        for h in order:
+            p = self._index.passages[h.doc]
+            if p.article_id in seen:
+                continue
+            seen.add(p.article_id)
+            out.append(_reference(p, len(out) + 1, h.score))
+        return out
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _has_content(q: Query, index: Index) -> bool:
+    """False for junk: nothing left after stopwords, or Latin-only chatter the corpus never mentions."""
+    if not q.words and not q.bigrams:
+        return False
+    if any("\u3400" <= ch <= "\u9fff" for ch in q.text):
+        return bool(q.words) or any(g in index.bi_body.idf for g in q.bigrams)
+    return any(w in index.word_body.idf for w in q.words)
+
+
+def _term_weights(q: Query, index: Index) -> dict[str, float]:
+    """idf of each question term (words and bigrams, each channel summing to 1); unknown terms
+    get the highest idf: a word the documents never use is exactly what they do not answer."""
+    out: dict[str, float] = {}
+    for terms, table in ((q.words, index.word_body.idf), (q.bigrams, index.bi_body.idf)):
+        if not terms:
+            continue
+        top = max(table.values(), default=1.0)
+        raw = {t: table.get(t, top) for t in terms}
+        total = sum(raw.values()) or 1.0
+        for t, w in raw.items():
+            out[t] = out.get(t, 0.0) + w / total
+    return out
+
+
+def _coverage(doc: int, weights: dict[str, float], index: Index) -> float:
+    """Share of the question's weighted terms found in a passage, its title or its headings."""
+    from retrieval.index import field_text
+    from retrieval.normalize import normalize
+
+    p = index.passages[doc]
+    text = normalize(p.text) + " " + field_text(p)
+    total = sum(weights.values()) or 1.0
+    return sum(w for t, w in weights.items() if t in text) / total
+
+
+def _reference(p: Passage, rank: int, score: float) -> Reference:
+    return Reference(rank=rank, source=p.source, article=p.article, section=p.section, page=p.page,
+                     passage_id=p.id, score=round(float(score), 4), text=p.text)
+
+
+def _rerank(ref: Reference, rank: int) -> Reference:
+    return Reference(**{**asdict(ref), "rank": rank})
+
+
+def _toc_of(corpus: dict) -> tuple[TocEntry, ...]:
+    sources = [s["id"] for s in corpus.get("sources", [])]
+    titles = {s["id"]: s.get("title") or s["id"] for s in corpus.get("sources", [])}
+    articles = corpus.get("articles", [])
+    order = {sid: i for i, sid in enumerate(sources)}
+    ranked = sorted(enumerate(articles), key=lambda ia: (order.get(ia[1].get("source"), len(order)), ia[0]))
+    return tuple(
+        TocEntry(source=titles.get(a.get("source"), str(a.get("source", ""))), page=a.get("page"),
+                 title=a.get("title") or "", authors=tuple(a.get("authors") or ()),
+                 column=a.get("column") or "")
+        for _, a in ranked
+    )

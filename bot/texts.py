@@ -64,3 +64,13 @@ TG_COMMANDS = {
     "toc": "文档目录（文章与页码）",
     "stats": "提问统计（仅管理员）",
 }
+
+# --- answers (bot/engine.py, bot/reply.py, bot/cli_ask.py) -------------------------------------
+ASK_PROMPT = "请直接输入您的问题，例如：浙江有多少款大模型通过备案？"
+NOT_FOUND = "抱歉，在现有文档中没有找到这个问题的答案。发送 /toc 可查看文章目录。"
+NOT_FOUND_CLOSEST = "可能相关的文章："
+SOURCE_LABEL = "出处："
+RELATED_LABEL = "相关文章："
+PAGE = "第{page}页"
+CHAT_GOODBYE = "再见！"
+CHAT_WELCOME = "浙问：请输入问题，按 Ctrl-D 结束。"
