@@ -58,7 +58,7 @@ class QueryLog:
         try:
             if self._salt is None and not self._raw_ids:
                 self._salt = await asyncio.to_thread(pseudonym.load_or_create_salt, self.path)
-            await asyncio.to_thread(schema.prepare, self.path)
+            self._ids = IdSource(await asyncio.to_thread(schema.prepare, self.path))
             self._db = await aiosqlite.connect(self.path, isolation_level=None, timeout=10.0)
             await self._db.execute("PRAGMA synchronous = NORMAL")
         except (OSError, sqlite3.Error, ValueError) as exc:

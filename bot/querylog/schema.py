@@ -6,6 +6,7 @@ so several processes opening the same file at once apply each step exactly once.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX IF NOT EXISTS queries_platform_ts ON queries (platform, ts)",
         "CREATE INDEX IF NOT EXISTS queries_normalized ON queries (normalized)",
     )),
+    Migration("0003_counters", (
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    )),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -61,11 +65,11 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIO
 
     `conn` must be in autocommit mode (`isolation_level=None`) so the explicit transactions hold.
     """
-    conn.execute(_MIGRATIONS_TABLE)
     applied: list[str] = []
     for number, migration in enumerate(migrations, start=1):
         conn.execute("BEGIN IMMEDIATE")
         try:
+            conn.execute(_MIGRATIONS_TABLE)
             done = conn.execute("SELECT 1 FROM migrations WHERE name = ?", (migration.name,)).fetchone()
             if not done:
                 for statement in migration.statements:
@@ -90,11 +94,30 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def prepare(path: Path) -> None:
-    """Create the parent directory and the file if needed, switch to WAL and migrate."""
+def prepare(path: Path, *, attempts: int = 5) -> int:
+    """Create the parent directory and the file if needed, switch to WAL, migrate; returns a writer number.
+
+    Processes opening a new file together can get "database is locked" while one of them turns on
+    WAL, which SQLite reports without waiting; a few short retries cover that moment.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = connect(path)
-    try:
-        migrate(conn)
-    finally:
-        conn.close()
+    for attempt in range(attempts):
+        try:
+            conn = connect(path)
+            try:
+                migrate(conn)
+                return next_writer(conn)
+            finally:
+                conn.close()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def next_writer(conn: sqlite3.Connection) -> int:
+    """A number no other opening of this file got: the id scheme's writer field (see ids.py)."""
+    row = conn.execute("INSERT INTO counters (name, value) VALUES ('writer', 1) "
+                       "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value").fetchall()
+    return int(row[0][0])
