@@ -338,3 +338,55 @@ async def test_long_polling_end_to_end(api: FakeBotAPI, tmp_path: Path) -> None:
     sent = _texts(api)
     assert len(sent) == 3 and PASSAGE in sent[2]
     assert re.search(r"offset", str([c.params for c in api.calls_of("getUpdates")]))
+
+
+async def test_500_from_the_bot_api_is_retried(app: Application, api: FakeBotAPI) -> None:
+    api.fail("sendMessage", 500, times=2)
+    await _process(app, tg.private_text("大模型有多少？"))
+    assert [c.status for c in api.calls_of("sendMessage")] == [500, 500, 200]
+    assert api.calls_of("sendMessage")[-1].params["text"].startswith("截至2025年7月")
+
+
+async def test_refused_html_is_not_retried_and_gets_an_apology(app: Application, api: FakeBotAPI) -> None:
+    """A 400 means the same request would fail again: one apology, no loop."""
+    api.fail("sendMessage", 400)
+    await _process(app, tg.private_text("大模型？"))
+    statuses = [c.status for c in api.calls_of("sendMessage")]
+    assert statuses == [400, 200] and _texts(api) == [texts.APOLOGY]
+
+
+async def test_a_reply_that_renders_to_nothing_is_never_sent(app: Application, api: FakeBotAPI) -> None:
+    app.bot_data["resources"].engine.ask = lambda q: Answer(
+        question=q, found=False, answer="", references=(), reply="\x00 \u0007", latency_ms=0.1)
+    await _process(app, tg.private_text("大模型？"))
+    assert [c.status for c in api.calls_of("sendMessage")] == [200] and _texts(api) == [texts.APOLOGY]
+
+
+async def test_polling_survives_failing_updates_and_bot_api_errors(api: FakeBotAPI, tmp_path: Path) -> None:
+    settings = _settings(api, tmp_path / "log.sqlite3")
+    engine = FakeEngine()
+    real_ask = engine.ask
+
+    def ask(question: str) -> Answer:
+        if "炸" in question:
+            raise RuntimeError("boom")
+        return real_ask(question)
+
+    engine.ask = ask
+    async with QueryLog(settings.db, raw_ids=True) as log:
+        application = build_application(Resources(settings, engine, log), polling=True)
+        async with application:
+            api.fail("getUpdates", 500)
+            await application.updater.start_polling(allowed_updates=["message", "callback_query"])
+            await application.start()
+            api.feed(tg.private_text("炸"), tg.edited(tg.private_text("大模型")))
+            await api.wait("sendMessage")
+            api.feed(tg.private_text("大模型有多少？", user_id=8))
+            await api.wait("sendMessage", 2)
+            await application.updater.stop()
+            await application.stop()
+    assert _texts(api)[0] == texts.APOLOGY and _texts(api)[1].startswith("截至2025年7月")
+    assert [c.status for c in api.calls_of("getUpdates")][0] == 500
+    with sqlite3.connect(settings.db) as conn:
+        assert conn.execute("SELECT question, error IS NOT NULL FROM queries ORDER BY id").fetchall() == [
+            ("炸", 1), ("大模型有多少？", 0)]

@@ -13,7 +13,6 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     BaseRateLimiter,
     CallbackQueryHandler,
@@ -26,13 +25,13 @@ from telegram.ext import (
 from bot import texts
 from bot.resources import Resources
 from bot.telegram import callbacks, handlers
+from bot.telegram.flood import FloodControl
 from bot.telegram.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
 # Edited messages, channel posts and the rest are never asked for, so never delivered.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-RETRIES_AFTER_429 = 3
 DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 
 
@@ -48,7 +47,7 @@ async def post_init(application: Application) -> None:
 
 def build_application(resources: Resources, *, polling: bool,
                       rate_limiter: BaseRateLimiter | None = None) -> Application:
-    """The bot with every handler; `rate_limiter` defaults to AIORateLimiter (Bot API flood limits)."""
+    """The bot with every handler; `rate_limiter` defaults to FloodControl (Bot API limits, retries)."""
     settings = resources.settings
     settings.require("telegram_bot_token")
     builder = (
@@ -56,7 +55,7 @@ def build_application(resources: Resources, *, polling: bool,
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .defaults(DEFAULTS)
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=RETRIES_AFTER_429))
+        .rate_limiter(rate_limiter or FloodControl())
         .concurrent_updates(64)
         .post_init(post_init)
     )

@@ -71,10 +71,18 @@ def _command_argument(message: Message) -> str:
     return text
 
 
+def _not_blank(html: str) -> str:
+    """Telegram refuses blank text, and PTB 22 with Defaults even sends "" as "[]": never send it."""
+    if html.strip():
+        return html
+    logger.warning("a reply rendered to nothing; sending the apology instead")
+    return render.fit([(texts.APOLOGY, "")])
+
+
 async def _reply(message: Message, html: str, **kwargs: object) -> Message:
     """Replies in the chat; in groups the reply quotes the question so the thread stays readable."""
     quote = message.chat.type != ChatType.PRIVATE
-    return await message.reply_text(html, do_quote=quote, **kwargs)
+    return await message.reply_text(_not_blank(html), do_quote=quote, **kwargs)
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
@@ -172,7 +180,7 @@ async def _send_below(update: Update, context: ContextTypes.DEFAULT_TYPE, html: 
         return
     origin = update.callback_query.message
     reply = ReplyParameters(origin.message_id, allow_sending_without_reply=True) if origin else None
-    await context.bot.send_message(chat.id, html, reply_parameters=reply, **kwargs)
+    await context.bot.send_message(chat.id, _not_blank(html), reply_parameters=reply, **kwargs)
 
 
 async def show_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -204,7 +204,7 @@ def _decode_params(content_type: str, body: bytes) -> dict[str, Any]:
         return json.loads(body)
     params: dict[str, Any] = {}
     for key, value in parse_qsl(body.decode("utf-8", "surrogatepass"), keep_blank_values=True):
-        if value[:1] in "[{":
+        if value.startswith(("[", "{")):
             try:
                 params[key] = json.loads(value)
                 continue
@@ -291,7 +291,7 @@ class FakeBotAPI:
         return [u["update_id"] for u in stamped]
 
     def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1) -> None:
-        """The next `times` calls of `method` fail: 429 (with retry_after) or 5xx."""
+        """The next `times` calls of `method` fail: 400, 429 (with retry_after) or 5xx."""
         with self._changed:
             self._faults.setdefault(method, []).extend([(status, retry_after)] * times)
 
@@ -384,6 +384,8 @@ class FakeBotAPI:
             status, retry_after = queued.pop(0)
         if status == 429:
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+        if status == 400:
+            raise _bad("can't parse entities: injected by the test")
         raise ApiError(status, "Internal Server Error" if status == 500 else "Bad Gateway")
 
     # -- methods
