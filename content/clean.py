@@ -24,7 +24,7 @@ _FULLWIDTH = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "
 # Sentence ends: 。！？… and a closing quote or bracket that follows one of them.
 _SENTENCE = re.compile(r".+?(?:[。！？!?]+|…+)[”’」』）)]*|.+$", re.S)
 _TERMINAL = "。！？…；："
-_CLOSERS = "”’」』）》"
+_CLOSERS = "”’」』）》\"'"
 
 STRAY_GLYPHS = "①②③④⑤⑥⑦⑧⑨⑩❶❷❸❹❺❻❼❽❾❿≥≤☆∮"
 _TRAILING_STRAY = re.compile(f"[\\s{STRAY_GLYPHS}]*[{STRAY_GLYPHS}][\\s{STRAY_GLYPHS}]*$")
@@ -84,8 +84,9 @@ def fullwidth_punct(text: str) -> str:
     def cjk_at(i: int) -> bool:
         return 0 <= i < len(chars) and bool(_CJK_RE.match(chars[i]))
 
+    chinese = has_han(text)
     for i, ch in enumerate(chars):
-        if ch in ",;:!?" and (cjk_at(i - 1) or cjk_at(i + 1)):
+        if ch in ",;:!?" and (cjk_at(i - 1) or cjk_at(i + 1)) or ch == ";" and chinese:
             chars[i] = _FULLWIDTH[ch]
     stack: list[int] = []
     for i, ch in enumerate(chars):
@@ -100,13 +101,17 @@ def fullwidth_punct(text: str) -> str:
 
 
 def curly_quotes(text: str) -> str:
-    """Straight double quotes become “ ” alternately within one paragraph (the OCR lost the shapes)."""
+    """Straight quotes become “ ” (and ‘ ’ next to Chinese text) alternately within one paragraph:
+    the OCR lost their shapes. English apostrophes between Latin letters stay."""
     out: list[str] = []
-    opened = False
-    for ch in text:
+    double = single = False
+    for i, ch in enumerate(text):
         if ch == '"':
-            out.append("”" if opened else "“")
-            opened = not opened
+            out.append("”" if double else "“")
+            double = not double
+        elif ch == "'" and (has_han(text[i - 1: i]) or has_han(text[i + 1: i + 2])):
+            out.append("’" if single else "‘")
+            single = not single
         else:
             out.append(ch)
     return "".join(out)
@@ -130,7 +135,7 @@ def ends_sentence(text: str) -> bool:
     text = text.rstrip()
     if not text:
         return True
-    if text[-1] in _TERMINAL:
+    if text[-1] in _TERMINAL or text.endswith("··"):  # "······" is an ellipsis too
         return True
     stripped = text.rstrip(_CLOSERS)
     return stripped != text and bool(stripped) and stripped[-1] in "。！？…"

@@ -57,7 +57,7 @@ class Manifest:
     kind: str
     date: str
     raw: Path
-    lines: tuple[str, ...]            # raw lines, errata not yet applied
+    lines: tuple[tuple[int, str], ...]  # (1-based raw line, text) pieces; errata not yet applied
     errata: tuple[Erratum, ...]
     noise: tuple[LineRule, ...]
     garbled: tuple[LineRule, ...]     # sentences containing `match` are dropped
@@ -72,19 +72,41 @@ def _fail(path: Path, what: str) -> ManifestError:
     return ManifestError(f"{path.name}: {what}")
 
 
-def _anchor(path: Path, lines: list[str], anchor: object, where: str) -> int:
-    """Resolve an anchor to a 0-based line index: a 1-based int, or text found on exactly one line."""
+def _anchor(path: Path, pieces: list[tuple[int, str]], anchor: object, where: str, end: bool) -> int:
+    """Resolve an anchor to a piece index: a 1-based raw line number (its first piece for a start,
+    its last for an end), or text found in exactly one piece."""
     if isinstance(anchor, int):
-        if not 1 <= anchor <= len(lines):
+        hits = [i for i, (n, _) in enumerate(pieces) if n == anchor]
+        if not hits:
             raise _fail(path, f"{where}: line {anchor} is outside the raw file")
-        return anchor - 1
+        return hits[-1] if end else hits[0]
     if not isinstance(anchor, str) or not anchor:
         raise _fail(path, f"{where}: an anchor must be a non-empty string or a line number")
+    lines = [text for _, text in pieces]
     hits = [i for i, line in enumerate(lines) if anchor in line]
+    if len(hits) > 1:  # a whole-line match settles text that also appears inside other lines
+        hits = [i for i in hits if lines[i].strip() == anchor] or hits
     if len(hits) != 1:
-        found = "not found" if not hits else f"found on lines {[h + 1 for h in hits[:5]]}"
-        raise _fail(path, f"{where}: anchor {anchor!r} {found}; it must match exactly one raw line")
+        found = "not found" if not hits else f"found on lines {[pieces[h][0] for h in hits[:5]]}"
+        raise _fail(path, f"{where}: anchor {anchor!r} {found}; it must match exactly one raw line "
+                          f"(or be a line number)")
     return hits[0]
+
+
+def _split(path: Path, pieces: list[tuple[int, str]], splits: list[dict]) -> list[tuple[int, str]]:
+    """Cut raw lines where the OCR ran two paragraphs (or two columns) into one line, so that each
+    part can be placed by a span. Each split names the exact text that starts the second part."""
+    for n, entry in enumerate(splits, 1):
+        at = entry.get("at")
+        if not isinstance(at, str) or not at or not entry.get("reason"):
+            raise _fail(path, f"[[splits]] #{n}: needs at (exact text) and a one-line reason")
+        hits = [i for i, (_, text) in enumerate(pieces) if at in text]
+        if len(hits) != 1 or pieces[hits[0]][1].startswith(at):
+            raise _fail(path, f"[[splits]] #{n}: {at!r} must occur once, inside a line")
+        line, text = pieces[hits[0]]
+        cut = text.index(at)
+        pieces[hits[0]: hits[0] + 1] = [(line, text[:cut]), (line, text[cut:])]
+    return pieces
 
 
 def _rules(path: Path, entries: list[dict], name: str) -> tuple[LineRule, ...]:
@@ -121,6 +143,7 @@ def load_manifest(path: Path, raw_dir: Path) -> Manifest:
         lines = raw.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(path, f"raw file {raw.name} unreadable ({exc})") from None
+    pieces = _split(path, [(n + 1, line) for n, line in enumerate(lines)], data.get("splits", []))
 
     errata = []
     for n, entry in enumerate(data.get("errata", []), 1):
@@ -140,9 +163,11 @@ def load_manifest(path: Path, raw_dir: Path) -> Manifest:
         for span in entry.get("spans", []):
             if not (isinstance(span, list) and len(span) == 2):
                 raise _fail(path, f"{where}: each span is [start anchor, end anchor]")
-            start, end = (_anchor(path, lines, a, where) for a in span)
+            start = _anchor(path, pieces, span[0], where, end=False)
+            end = _anchor(path, pieces, span[1], where, end=True)
             if end < start:
-                raise _fail(path, f"{where}: span ends (line {end + 1}) before it starts ({start + 1})")
+                raise _fail(path, f"{where}: span ends (line {pieces[end][0]}) before it starts "
+                                  f"(line {pieces[start][0]})")
             spans.append((start, end))
         page = entry.get("page")
         if page is not None and not isinstance(page, int):
@@ -156,13 +181,14 @@ def load_manifest(path: Path, raw_dir: Path) -> Manifest:
         for start, end in article.spans:
             for i in range(start, end + 1):
                 if i in owner:
-                    raise _fail(path, f"line {i + 1} belongs to both {owner[i]!r} and {article.title!r}")
+                    raise _fail(path, f"line {pieces[i][0]} belongs to both {owner[i]!r} and "
+                                      f"{article.title!r}")
                 owner[i] = article.title
 
     structure = data.get("structure", {})
     return Manifest(
         path=path, id=source["id"], title=source["title"], kind=source["kind"],
-        date=str(source.get("date", "")), raw=raw, lines=tuple(lines), errata=tuple(errata),
+        date=str(source.get("date", "")), raw=raw, lines=tuple(pieces), errata=tuple(errata),
         noise=_rules(path, data.get("noise", []), "noise"),
         garbled=_rules(path, data.get("garbled", []), "garbled"),
         headings=tuple(structure.get("headings", [])), articles=tuple(articles))

@@ -107,14 +107,18 @@ def _heading(raw: str, text: str, manifest: Manifest) -> int:
     return 0
 
 
-def _is_title(text: str, spec: ArticleSpec) -> bool:
+def _is_title(text: str, spec: ArticleSpec, heading_like: bool) -> bool:
+    """The article's own title, subtitle or deck printed again (or split over sidebar lines)."""
     key = clean.compact(text)
-    whole = clean.compact(spec.title) + clean.compact(spec.subtitle)
-    return len(key) >= 2 and key in whole
+    title, subtitle = clean.compact(spec.title), clean.compact(spec.subtitle)
+    if "。" in text or len(key) < 2:
+        return False
+    return key in (title, subtitle) or heading_like and key in title + subtitle
 
 
 def _items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Events) -> list[_Item]:
     where = manifest.id
+    numbers = [n for n, _ in manifest.lines]
     indices = [i for start, end in spec.spans for i in range(start, end + 1) if lines[i].strip()]
     credit = {i for i in indices if noise_kind(lines[i]) == "photo credit"}
     items: list[_Item] = []
@@ -122,7 +126,7 @@ def _items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Even
     previous_heading = False
     for pos, i in enumerate(indices):
         raw = lines[i].strip()
-        at = f"{where}:{i + 1}"
+        at = f"{where}:{numbers[i]}"
         rule = next((r for r in manifest.noise if r.hits(raw)), None)
         if rule:
             events.add("dropped", rule.kind, at, raw)
@@ -151,18 +155,18 @@ def _items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Even
             continue
         after_byline = 0
         level = _heading(raw, text.lstrip("●").strip(), manifest)
-        if (level or text.startswith("——")) and _is_title(text, spec):
+        if _is_title(text, spec, bool(level) or text.startswith("——")):
             events.add("dropped", "title", at, raw)
             continue
         if level:
-            heading = text.lstrip("●").strip().removesuffix("——").strip()
+            heading = clean.curly_quotes(text.lstrip("●").strip().removesuffix("——").strip())
             if level == 1 and previous_heading:
                 level = 2
-            items.append(_Item("heading", i + 1, heading, level))
+            items.append(_Item("heading", numbers[i], heading, level))
             previous_heading = True
             continue
         previous_heading = False
-        items.append(_Item("body", i + 1, text))
+        items.append(_Item("body", numbers[i], text))
     return items
 
 
@@ -218,7 +222,8 @@ def _collapse(paragraphs: list[_Paragraph], manifest: Manifest, title: str,
     out: list[_Paragraph] = []
     for paragraph in paragraphs:
         kept: list[str] = []
-        for sentence in clean.split_sentences(clean.curly_quotes(paragraph.text)):
+        text = clean.fullwidth_punct(clean.remove_cjk_spaces(clean.curly_quotes(paragraph.text)))
+        for sentence in clean.split_sentences(text):
             clauses = re.findall(r".*?；|.+$", sentence)
             good = [c for c in clauses if c and not any(g in clean.compact(c) for g in garbled)]
             if len(good) != len([c for c in clauses if c]):
@@ -252,7 +257,7 @@ def _passages(paragraphs: list[_Paragraph]) -> list[tuple[tuple[str, ...], str]]
 
 def apply_errata(manifest: Manifest, events: Events) -> list[str]:
     """Exact, reviewed replacements; an erratum that no longer matches is an error, not a no-op."""
-    lines = list(manifest.lines)
+    lines = [text for _, text in manifest.lines]
     for erratum in manifest.errata:
         count = sum(line.count(erratum.find) for line in lines)
         expected = erratum.count
@@ -275,7 +280,7 @@ def segment(manifest: Manifest, events: Events) -> list[dict]:
             raw = line.strip()
             rule = next((r for r in manifest.noise if r.hits(raw)), None)
             kind = rule.kind if rule else noise_kind(raw) or "outside any article"
-            events.add("dropped", kind, f"{manifest.id}:{i + 1}", raw)
+            events.add("dropped", kind, f"{manifest.id}:{manifest.lines[i][0]}", raw)
     articles = []
     for spec in manifest.articles:
         items = _items(manifest, spec, lines, events)

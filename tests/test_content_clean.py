@@ -60,6 +60,8 @@ def test_sentence_end_detection() -> None:
     assert clean.ends_sentence("广场隆重举行。")
     assert clean.ends_sentence("“要让企业买得到算力，更要用得好算力。”")
     assert clean.ends_sentence("针对中低风险的资产组合，其策略还包括：")
+    assert clean.ends_sentence('处理一些代买代办事宜。"')
+    assert clean.ends_sentence("司法建议采纳率达100%······")
     assert not clean.ends_sentence("纪念大会在北京天安门")
     assert not clean.ends_sentence("以杭州为核心的“东方神秘力量”")
 
