@@ -100,7 +100,7 @@ async def test_private_question_gets_html_answer_sources_and_buttons(app: Applic
     assert call.params["link_preview_options"] == {"is_disabled": True}
     text = call.params["text"]
     assert text.startswith("截至2025年7月，浙江共有44款人工智能大模型通过国家网信办备案")
-    assert "<b>出处</b>" in text and "《勇立新一代人工智能发展潮头》" in text
+    assert "<b>出处</b>" in text and "》第8页，勇立新一代人工智能发展潮头 › 强创新" in text
     assert set(_buttons(api, call)) == {"原文", "更多", "👍", "👎"}
     assert "reply_parameters" not in call.params  # private chats are not threaded
 
@@ -238,10 +238,10 @@ async def test_source_button_sends_the_whole_passage(app: Application, api: Fake
 async def test_more_button_pages_through_references(app: Application, api: FakeBotAPI) -> None:
     await _ask_and_press(app, api, "更多")
     more = api.calls_of("sendMessage")[-1]
-    assert "4. " in more.params["text"] and "《文章6》" in more.params["text"]
+    assert "4. " in more.params["text"] and "，文章6 › " in more.params["text"]
     await _process(app, tg.callback(_buttons(api, more)["更多"], api.sent_message(more)))
     last = api.calls_of("sendMessage")[-1]
-    assert "《文章7》" in last.params["text"] and _buttons(api, last) == {}
+    assert "，文章7 › " in last.params["text"] and _buttons(api, last) == {}
     query_id = callbacks.decode(_buttons(api, more)["更多"]).key
     await _process(app, tg.callback(callbacks.encode(callbacks.MORE, query_id, 9), api.sent_message(last)))
     assert api.calls_of("answerCallbackQuery")[-1].params["text"] == texts.TG_NO_MORE
@@ -281,7 +281,7 @@ async def test_buttons_work_after_a_restart(api: FakeBotAPI, tmp_path: Path) -> 
             for label in ("原文", "更多", "👎"):
                 await _process(second, tg.callback(buttons[label], shown))
     sent = _texts(api)
-    assert PASSAGE in sent[1] and "《文章4》" in sent[2]
+    assert PASSAGE in sent[1] and "，文章4 › " in sent[2]
     assert [c.params.get("text") for c in api.calls_of("answerCallbackQuery")] == [
         None, None, texts.TG_FEEDBACK_THANKS]
 

@@ -52,3 +52,15 @@ def test_unreachable_bot_api_is_a_one_line_error(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("Error: cannot reach the Telegram Bot API at ")
+
+
+def test_corrupt_corpus_is_a_one_line_error(api: FakeBotAPI, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.json"
+    corpus.write_text("{not json", encoding="utf-8")
+    env = dict(os.environ, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url,
+               ZHEWEN_CORPUS=str(corpus), ZHEWEN_DB=str(tmp_path / "log.sqlite3"))
+    done = subprocess.run([str(ZHEWEN), "telegram"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("Error: ")

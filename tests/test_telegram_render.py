@@ -48,13 +48,13 @@ def test_fake_bot_api_reads_entities_and_tags() -> None:
 def test_answer_first_then_sources_block() -> None:
     html = render.render_answer(_answer("浙江有44款大模型。", refs=(_ref("…"), _ref("…", "第二篇", 2))))
     assert html == ("浙江有44款大模型。\n\n<b>出处</b>\n<blockquote>"
-                    "1. 今日浙江 2025年第17期 · 第8页 · 《勇立新一代人工智能发展潮头》 · 强创新\n"
-                    "2. 今日浙江 2025年第17期 · 第8页 · 《第二篇》 · 强创新</blockquote>")
+                    "1. 《今日浙江 2025年第17期》第8页，勇立新一代人工智能发展潮头 › 强创新\n"
+                    "2. 《今日浙江 2025年第17期》第8页，第二篇 › 强创新</blockquote>")
 
 
 def test_document_and_user_text_are_escaped() -> None:
     html = render.render_answer(_answer('<b>"x" & y</b>', refs=(_ref("t", article="<i>标题</i>"),)))
-    assert "&lt;b&gt;" in html and "&lt;i&gt;标题&lt;/i&gt;" in html
+    assert "&lt;b&gt;" in html and "&lt;i&gt;标题&lt;/i&gt;" in html and "《今日浙江" in html
     assert parse_html(html).startswith('<b>"x" & y</b>')
 
 
@@ -62,7 +62,7 @@ def test_long_answer_is_trimmed_at_a_sentence_and_keeps_the_sources() -> None:
     answer = "浙江推进人工智能发展。" * 600
     html = render.render_answer(_answer(answer, refs=(_ref("t"),)))
     visible = _valid(html)
-    assert visible.endswith("《勇立新一代人工智能发展潮头》 · 强创新")
+    assert visible.endswith("第8页，勇立新一代人工智能发展潮头 › 强创新")
     body = visible.split("\n\n出处")[0]
     assert body.endswith("。…") and len(body) < len(answer)
 

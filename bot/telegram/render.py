@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from bot import texts
 from bot.engine import Answer, Reference, TocEntry
+from bot.reply import format_citation
 
 MAX_UTF16 = 4096
 ELLIPSIS = "…"
@@ -88,21 +89,11 @@ def fit(parts: Sequence[Part], elastic: int | None = None, limit: int = MAX_UTF1
     return "".join(out)
 
 
-def citation(ref: Reference) -> str:
-    """One line naming where a passage comes from: source, page, article, section."""
-    bits = [ref.source]
-    if ref.page is not None:
-        bits.append(texts.TG_PAGE.format(page=ref.page))
-    bits.append(f"《{ref.article}》")
-    if ref.section:
-        bits.append(ref.section)
-    return " · ".join(bit for bit in bits if bit)
-
-
+# Citations read the same on every channel: the shared plain-text formatter, escaped here.
 Cite = Callable[[Reference], str]
 
 
-def render_answer(answer: Answer, cite: Cite = citation) -> str:
+def render_answer(answer: Answer, cite: Cite = format_citation) -> str:
     """The answer first, then a compact block of sources; the polite reply when nothing was found."""
     if not answer.found:
         return fit([(answer.reply, "")], elastic=0)
@@ -113,12 +104,12 @@ def render_answer(answer: Answer, cite: Cite = citation) -> str:
     return fit(parts, elastic=0)
 
 
-def render_passage(ref: Reference, cite: Cite = citation) -> str:
+def render_passage(ref: Reference, cite: Cite = format_citation) -> str:
     """The whole passage under its citation, for 原文."""
     return fit([(cite(ref), "b"), ("\n\n", ""), (ref.text, "")], elastic=2)
 
 
-def render_more(refs: Sequence[Reference], first_rank: int, cite: Cite = citation,
+def render_more(refs: Sequence[Reference], first_rank: int, cite: Cite = format_citation,
                 excerpt_chars: int = 300) -> str:
     """Further references, each its citation and the start of its passage, for 更多."""
     parts: list[Part] = [(texts.TG_MORE_HEADING, "b")]

@@ -14,6 +14,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.resources import open_resources
 from bot.settings import ConfigError, Settings, load_settings
+from content.store import ContentError
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ def telegram() -> None:
         settings = load_settings()
         settings.require("telegram_bot_token")
         asyncio.run(poll(settings))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    except (ConfigError, ContentError) as exc:
+        raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     except InvalidToken:
         raise click.ClickException(
             "TELEGRAM_BOT_TOKEN was rejected by the Telegram Bot API (getMe: Unauthorized); "
