@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.querylog.render import display_width, one_line, table, truncate
 
@@ -44,3 +46,10 @@ def test_table_columns_line_up_in_cells() -> None:
 def test_table_truncates_long_cells() -> None:
     text = table(["q"], [["浙" * 30]], max_widths=[10])
     assert text.splitlines()[2] == "浙" * 4 + "…"
+
+
+@given(st.text(), st.integers(min_value=1, max_value=30))
+def test_truncate_never_exceeds_the_width(text: str, width: int) -> None:
+    cut = truncate(text, width)
+    assert display_width(cut) <= width
+    assert cut == text or (cut.endswith("…") and text.startswith(cut[:-1]))

@@ -7,10 +7,13 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.engine import Answer, Reference
 from bot.querylog import QueryLog
 from bot.querylog.pseudonym import pseudonymise, salt_path
+from bot.querylog.rows import storable_text
 
 RAW_USER = 987654321012
 RAW_CHAT = -100555444333
@@ -134,3 +137,11 @@ async def test_feedback_later_vote_replaces_earlier(tmp_path: Path) -> None:
     assert log.failures == 1
     votes = rows(db, "SELECT query_id, value FROM feedback ORDER BY value")
     assert [(r["query_id"], r["value"]) for r in votes] == [(query_id, -1), (query_id, 1)]
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF)))
+def test_storable_text_always_encodes_and_keeps_valid_text(text: str) -> None:
+    stored = storable_text(text)
+    stored.encode("utf-8")
+    if not any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        assert stored == text

@@ -156,7 +156,7 @@ def test_open_log_never_creates_a_file(tmp_path: Path) -> None:
 def test_open_log_refuses_foreign_files(tmp_path: Path) -> None:
     text = tmp_path / "notes.sqlite3"
     text.write_text("hello")
-    with pytest.raises(review.ReviewError, match="not a SQLite database"):
+    with pytest.raises(review.ReviewError, match="as a SQLite database: file is not a database"):
         review.open_log(text)
     other = tmp_path / "other.sqlite3"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()

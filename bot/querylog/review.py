@@ -36,7 +36,7 @@ def open_log(path: str | Path) -> sqlite3.Connection:
         conn.row_factory = sqlite3.Row
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
-        raise ReviewError(f"{path} is not a SQLite database ({exc})") from None
+        raise ReviewError(f"cannot read {path} as a SQLite database: {exc}") from None
     if not {"queries", "feedback"} <= tables:
         conn.close()
         raise ReviewError(f"{path} is not a zhewen query log (no queries/feedback tables)")
