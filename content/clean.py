@@ -41,9 +41,14 @@ def has_han(text: str) -> bool:
     return any(is_han(ch) for ch in text)
 
 
+_MIDDLE_DOTS = str.maketrans({"•": "·", "・": "·", "‧": "·"})
+
+
 def normalize_chars(text: str) -> str:
     """NFKC where it is safe: full-width letters and digits become ASCII, compatibility forms fold,
-    but ellipses, dashes, circled numbers and Chinese punctuation stay as they are."""
+    but ellipses, dashes, circled numbers and Chinese punctuation stay as they are. Bullets used as
+    the interpunct ("创业中华•藤蔓全球") become ·."""
+    text = text.translate(_MIDDLE_DOTS)
     return "".join(ch if ch in _NFKC_KEEP else unicodedata.normalize("NFKC", ch) for ch in text)
 
 

@@ -155,6 +155,9 @@ def _items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Even
             continue
         after_byline = 0
         level = _heading(raw, text.lstrip("●").strip(), manifest)
+        if level and clean.compact(text) in {clean.compact(a) for a in spec.authors}:
+            events.add("dropped", "byline", at, raw)
+            continue
         if _is_title(text, spec, bool(level) or text.startswith("——")):
             events.add("dropped", "title", at, raw)
             continue
