@@ -74,3 +74,18 @@ RELATED_LABEL = "相关文章："
 PAGE = "第{page}页"
 CHAT_GOODBYE = "再见！"
 CHAT_WELCOME = "浙问：请输入问题，按 Ctrl-D 结束。"
+
+# --- WeCom self-built app (bot/wecom/callback.py) -------------------------------------------------
+WECOM_WELCOME = (
+    "您好，我是浙问：根据《今日浙江》2025年第17期和2025年5月28日的报纸版面回答问题，"
+    "每个回答都摘自原文并注明出处。\n直接输入问题即可，例如：浙江有多少款大模型通过备案？\n"
+    "回答后回复“原文”查看完整段落，回复“更多”查看更多出处；发送 /toc 查看文章目录。"
+)
+WECOM_FOLLOWUP_HINT = "回复“原文”查看完整段落，回复“更多”查看更多出处。"
+WECOM_NO_THREAD = "请先提问，再回复“更多”或“原文”。"
+WECOM_MORE_HEADING = "更多出处："
+WECOM_MORE_FOOTER = "回复数字（如 1）查看该条原文，回复“更多”继续。"
+WECOM_NO_MORE = "没有更多相关内容了。"
+WECOM_NO_SUCH_REFERENCE = "没有第{number}条出处，请回复 1 到 {count} 之间的数字。"
+WECOM_TOC_HEADING = "文档目录"
+WECOM_TOC_EMPTY = "目录暂不可用。"

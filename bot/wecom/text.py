@@ -6,8 +6,11 @@ character; it prefers to stop at a line or sentence end so the reply still reads
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from bot.engine import Answer
+from bot import texts
+from bot.engine import Answer, Reference, TocEntry
+from bot.reply import format_citation
 
 MAX_BYTES = 2048
 ELLIPSIS = "…"
@@ -48,3 +51,38 @@ def render_plain(answer: Answer, max_bytes: int = MAX_BYTES) -> str:
     """The WeCom reply to a question: the same plain-text reply (answer and citations) as every
     other channel, trimmed to WeCom's byte limit."""
     return trim_utf8(answer.reply, max_bytes)
+
+
+def render_answer(answer: Answer, max_bytes: int = MAX_BYTES) -> str:
+    """The app channel's reply: the shared reply, plus how to follow up when there is something to see."""
+    reply = answer.reply
+    if answer.references:
+        reply = f"{reply}\n\n{texts.WECOM_FOLLOWUP_HINT}"
+    return trim_utf8(reply, max_bytes)
+
+
+def render_more(references: Sequence[Reference], max_bytes: int = MAX_BYTES) -> str:
+    """The answer to "更多": the next references, numbered so "1"/"2"/"3" can pick one."""
+    lines = [texts.WECOM_MORE_HEADING]
+    lines += [f"{i}. {format_citation(ref)}" for i, ref in enumerate(references, 1)]
+    return trim_utf8("\n".join([*lines, "", texts.WECOM_MORE_FOOTER]), max_bytes)
+
+
+def render_passage(ref: Reference, max_bytes: int = MAX_BYTES) -> str:
+    """The answer to "原文": where the passage comes from, then the passage itself."""
+    return trim_utf8(f"{format_citation(ref)}\n\n{ref.text}", max_bytes)
+
+
+def render_toc(entries: Sequence[TocEntry], max_bytes: int = MAX_BYTES) -> str:
+    """Articles with their pages, grouped by source, as far as the byte limit allows."""
+    if not entries:
+        return texts.WECOM_TOC_EMPTY
+    lines, source = [texts.WECOM_TOC_HEADING], None
+    for entry in entries:
+        if entry.source != source:
+            source = entry.source
+            lines.append(f"《{source}》")
+        page = texts.PAGE.format(page=entry.page) + " " if entry.page is not None else ""
+        authors = f"（{'、'.join(entry.authors)}）" if entry.authors else ""
+        lines.append(f"· {page}{entry.title}{authors}")
+    return trim_utf8("\n".join(lines), max_bytes)

@@ -1,0 +1,176 @@
+"""`zhewen serve`: one ASGI app for WeCom's callbacks, Telegram's webhook and a health check.
+
+Routes: GET/POST /wecom/callback (self-built app), GET/POST /wecom/aibot (智能机器人),
+POST /telegram/webhook, GET /healthz. A channel that is not configured answers 503 with the
+variables to set, so the server starts with any subset of channels. SIGTERM or Ctrl-C: uvicorn stops
+accepting, lets in-flight requests finish, the lifespan stops Telegram and waits for late WeCom
+answers, then the query log is flushed and the process exits 0.
+
+Example: zhewen serve --host 127.0.0.1 --port 8080   (behind an HTTPS reverse proxy)
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import importlib.util
+import json
+import logging
+import signal
+from collections.abc import AsyncIterator
+from typing import Any
+
+import click
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.resources import Resources, open_resources
+from bot.settings import ConfigError, Settings, load_settings
+from bot.wecom.callback import AppEndpoint, TooLarge, read_body
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_MAX_BODY = 1024 * 1024
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
+def check_settings(settings: Settings) -> None:
+    """One-line errors at start-up for half-configured channels (a channel left unset is fine)."""
+    app = ("wecom_corp_id", "wecom_token", "wecom_aes_key")
+    if any(getattr(settings, name) is not None for name in app):
+        settings.require(*app)
+    if settings.telegram_webhook_url:
+        if not settings.telegram_webhook_url.startswith("https://"):
+            raise ConfigError("TELEGRAM_WEBHOOK_URL: Telegram only calls https:// URLs")
+        settings.require("telegram_bot_token", "telegram_webhook_secret")
+
+
+class TelegramWebhook:
+    """POST /telegram/webhook: only with our secret header, handed to the Application's update queue."""
+
+    def __init__(self, resources: Resources) -> None:
+        settings = resources.settings
+        self._settings = settings
+        self.application: Any = None
+        if settings.telegram_webhook_url:
+            from bot.telegram.app import build_application
+
+            self.application = build_application(resources, polling=False)
+            self._secret = settings.telegram_webhook_secret.get_secret_value().encode("utf-8")
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Initialise the bot, register the webhook with its secret, run the update queue, stop cleanly."""
+        if self.application is None:
+            yield
+            return
+        from bot.telegram.app import ALLOWED_UPDATES
+
+        application = self.application
+        async with application:
+            await application.post_init(application)
+            await application.bot.set_webhook(
+                self._settings.telegram_webhook_url, allowed_updates=ALLOWED_UPDATES,
+                secret_token=self._settings.telegram_webhook_secret.get_secret_value())
+            await application.start()
+            log.info("telegram webhook registered")
+            try:
+                yield
+            finally:
+                await application.stop()
+
+    async def handle(self, request: Request) -> Response:
+        if self.application is None:
+            return PlainTextResponse("Telegram webhook mode is not configured: set TELEGRAM_WEBHOOK_URL, "
+                                     "TELEGRAM_WEBHOOK_SECRET and TELEGRAM_BOT_TOKEN", status_code=503)
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("telegram webhook call without the right secret refused")
+            return PlainTextResponse("forbidden", status_code=403)
+        from telegram import Update
+
+        try:
+            data = json.loads(await read_body(request, TELEGRAM_MAX_BODY))
+            update = Update.de_json(data, self.application.bot)
+        except TooLarge:
+            return PlainTextResponse("body too large", status_code=413)
+        except Exception as exc:  # not JSON, or not an Update
+            log.warning("telegram webhook body refused: %s", type(exc).__name__)
+            return PlainTextResponse("expected a Telegram Update as JSON", status_code=400)
+        await self.application.update_queue.put(update)
+        return Response(status_code=200)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def _aibot_routes(resources: Resources) -> list[Route]:
+    """The 智能机器人 routes, from their own module (built by another channel) when it is installed."""
+    if importlib.util.find_spec("bot.wecom.aibot") is None:
+        return []
+    from bot.wecom import aibot
+
+    return aibot.routes(resources)
+
+
+def create_app(resources: Resources, *, wecom: AppEndpoint | None = None) -> Starlette:
+    """The ASGI app over already opened resources; its lifespan runs Telegram and drains WeCom."""
+    wecom = wecom or AppEndpoint(resources)
+    telegram = TelegramWebhook(resources)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with telegram.running():
+            log.info("serving; channels: wecom app %s, telegram webhook %s",
+                     "on" if wecom.configured else "off", "on" if telegram.application else "off")
+            yield
+        await wecom.drain()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/wecom/callback", wecom.handle, methods=["GET", "POST"]),
+        Route("/telegram/webhook", telegram.handle, methods=["POST"]),
+        *_aibot_routes(resources),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def run(settings: Settings, host: str, port: int) -> None:
+    """Serve until SIGTERM/SIGINT; returns after the log is flushed."""
+    async with open_resources(settings) as resources:
+        config = uvicorn.Config(create_app(resources), host=host, port=port, lifespan="on", log_config=None,
+                                access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+        # uvicorn stops gracefully on SIGTERM/SIGINT, then restores the handlers it found and re-raises
+        # the signal; these no-op handlers are what it finds, so we still flush the log and exit 0.
+        previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    log.info("stopped; query log flushed")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="TCP port")
+def serve(host: str, port: int) -> None:
+    """HTTP server: WeCom callbacks (/wecom/callback, /wecom/aibot), Telegram webhook, /healthz.
+
+    Example: zhewen serve --host 127.0.0.1 --port 8080
+    """
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # Bot API URLs carry the token
+    try:
+        settings = load_settings()
+        check_settings(settings)
+        asyncio.run(run(settings, host, port))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # the port is taken, or the address is not ours
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -1,0 +1,261 @@
+"""`/wecom/callback`: the WeCom self-built app (自建应用), one-to-one chats with the assistant.
+
+WeCom GETs the URL once to verify it (msg_signature over echostr; we answer the decrypted echostr
+only) and POSTs every message and event, signed and encrypted (developer documentation 接收消息与事件,
+path 90238; 被动回复消息, path 90241; 加解密方案说明, path 91144). A text message is answered with an
+encrypted passive reply in the same response, well inside WeCom's 5-second window; if the engine
+ever takes longer than ANSWER_DEADLINE, we answer 200 with an empty body (WeCom then stops waiting)
+and send the answer through the message API from a worker thread.
+
+Nothing is processed or logged before the signature checks; decrypted text is never logged at INFO.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from wechatpy.enterprise import create_reply, parse_message
+
+from bot import texts
+from bot.engine import Answer
+from bot.resources import Resources
+from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable, encrypt_field
+from bot.wecom.dedupe import Dedupe
+from bot.wecom.followups import FollowUp, FollowUps, parse_followup
+from bot.wecom.stats import read_stats, stats_text
+from bot.wecom.text import render_answer, render_more, render_passage, render_toc, trim_utf8
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+ANSWER_DEADLINE = 4.0  # seconds; WeCom gives up after 5
+MAX_CLOCK_SKEW = 3600  # seconds between WeCom's timestamp and ours before a request counts as replayed
+WELCOME_EVENTS = frozenset({"enter_agent", "subscribe"})
+HELP_WORDS = frozenset({"/start", "/help", "帮助", "help"})
+TOC_WORDS = frozenset({"/toc", "目录"})
+STATS_WORDS = frozenset({"/stats"})
+
+# (user id, text): sends one message through WeCom's message API; blocking, run in a thread.
+Sender = Callable[[str, str], None]
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The body, refusing more than `limit` bytes whether or not Content-Length says so."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def message_api_sender(corp_id: str, secret: str, agent_id: str) -> Sender:
+    """Send with wechatpy's (synchronous) client; WeCom refuses callers outside 企业可信IP (60020)."""
+    from wechatpy.enterprise import WeChatClient
+
+    client = WeChatClient(corp_id, secret)
+
+    def send(user: str, text: str) -> None:
+        client.message.send_text(agent_id, user, text)
+
+    return send
+
+
+def dedupe_key(message: Any) -> Hashable:
+    """Messages by MsgId; events (which have none) by sender, time and event."""
+    if message.type == "event":
+        return ("event", message.source, message.time, message.event)
+    if not message.id:
+        return ("msg", message.source, message.time, message.type)
+    return ("msg", message.id)
+
+
+class AppEndpoint:
+    """Verifies, decrypts, answers and encrypts; one instance per server, its state in its caches."""
+
+    def __init__(self, resources: Resources, *, send: Sender | None = None,
+                 answer_deadline: float = ANSWER_DEADLINE, clock: Callable[[], float] = time.time) -> None:
+        settings = resources.settings
+        self._resources = resources
+        self._crypto = (
+            CallbackCrypto(settings.wecom_token.get_secret_value(), settings.wecom_aes_key.get_secret_value(),
+                           settings.wecom_corp_id)
+            if settings.wecom_corp_id and settings.wecom_token and settings.wecom_aes_key else None
+        )
+        if send is None and settings.wecom_corp_id and settings.wecom_secret and settings.wecom_agent_id:
+            send = message_api_sender(settings.wecom_corp_id, settings.wecom_secret.get_secret_value(),
+                                      settings.wecom_agent_id)
+        self._send = send
+        self._deadline = answer_deadline
+        self._clock = clock
+        self._replies: Dedupe[str | None] = Dedupe()
+        self._threads = FollowUps()
+        self._admins = settings.admin_ids("wecom")
+        self._late: set[asyncio.Task[None]] = set()
+
+    @property
+    def configured(self) -> bool:
+        return self._crypto is not None
+
+    async def drain(self) -> None:
+        """Wait for answers still being sent through the message API (at shutdown)."""
+        if self._late:
+            await asyncio.gather(*self._late, return_exceptions=True)
+
+    async def handle(self, request: Request) -> Response:
+        if self._crypto is None:
+            return PlainTextResponse("WeCom app is not configured: set WECOM_CORP_ID, WECOM_TOKEN and "
+                                     "WECOM_AES_KEY", status_code=503)
+        params = request.query_params
+        signed = [params.get(name) for name in ("msg_signature", "timestamp", "nonce")]
+        if not all(signed):
+            return PlainTextResponse("missing msg_signature, timestamp or nonce", status_code=403)
+        msg_signature, timestamp, nonce = signed
+        if request.method == "GET":
+            return self._verify_url(msg_signature, timestamp, nonce, params.get("echostr", ""))
+        return await self._callback(request, msg_signature, timestamp, nonce)
+
+    def _verify_url(self, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> Response:
+        try:
+            echo = self._crypto.verify_url(msg_signature, timestamp, nonce, echostr)
+        except ForgedSignature:
+            log.warning("wecom URL verification with a bad signature refused")
+            return PlainTextResponse("forbidden", status_code=403)
+        except Undecryptable:
+            return PlainTextResponse("bad echostr", status_code=400)
+        return Response(echo.encode("utf-8"), media_type="text/plain")
+
+    async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
+        try:
+            body = await read_body(request)
+        except TooLarge:
+            return PlainTextResponse("body too large", status_code=413)
+        try:
+            encrypt = encrypt_field(body)
+        except Undecryptable:
+            return PlainTextResponse("expected WeCom's XML body with an Encrypt field", status_code=400)
+        try:
+            self._crypto.check(msg_signature, timestamp, nonce, encrypt)
+        except ForgedSignature:
+            log.warning("wecom callback with a bad signature refused")
+            return PlainTextResponse("forbidden", status_code=403)
+        if not timestamp.isdigit() or abs(self._clock() - int(timestamp)) > MAX_CLOCK_SKEW:
+            log.warning("wecom callback with a stale timestamp refused")
+            return PlainTextResponse("stale timestamp", status_code=403)
+        try:
+            message = parse_message(self._crypto.decrypt(encrypt))
+            key = dedupe_key(message)
+        except Exception as exc:  # Undecryptable, or whatever expat and wechatpy raise on a broken message
+            log.warning("wecom callback refused: %s", type(exc).__name__)
+            return PlainTextResponse("undecryptable or malformed message", status_code=400)
+        content = await self._replies.once(key, lambda: self._safe_reply(message))
+        if content is None:
+            return Response(status_code=200)
+        xml = create_reply(content, message, render=True)
+        return Response(self._crypto.encrypt_reply(xml, nonce), media_type="application/xml")
+
+    async def _safe_reply(self, message: Any) -> str | None:
+        try:
+            return await self._reply(message)
+        except Exception:
+            log.exception("wecom %s callback failed", message.type)
+            return texts.APOLOGY
+
+    async def _reply(self, message: Any) -> str | None:
+        """The plain text to answer `message` with, or None for no reply."""
+        log.info("wecom %s callback", message.type if message.type != "event" else f"event {message.event}")
+        if message.type == "event":
+            return texts.WECOM_WELCOME if message.event in WELCOME_EVENTS else None
+        if message.type != "text":
+            return texts.NOT_TEXT
+        user, text = str(message.source), (message.content or "").strip()
+        if not text:
+            return texts.ASK_PROMPT
+        command = text.lower()
+        if command in HELP_WORDS:
+            return texts.WECOM_WELCOME
+        if command in TOC_WORDS:
+            return render_toc(self._resources.engine.toc())
+        if command in STATS_WORDS:
+            return await self._stats(user)
+        followup = parse_followup(text)
+        if followup is not None:
+            return self._follow_up(user, followup)
+        return await self._answer(user, text)
+
+    async def _answer(self, user: str, question: str) -> str | None:
+        """Ask the engine off the event loop; past the deadline, answer later through the message API."""
+        job = asyncio.get_running_loop().run_in_executor(None, self._resources.engine.ask, question)
+        try:
+            answer = await asyncio.wait_for(asyncio.shield(job), self._deadline)
+        except TimeoutError:
+            log.warning("wecom answer took over %.1f s; sending it through the message API", self._deadline)
+            task = asyncio.create_task(self._answer_late(user, question, job))
+            self._late.add(task)
+            task.add_done_callback(self._late.discard)
+            return None
+        except Exception as exc:
+            return self._failed(user, question, exc)
+        return self._answered(user, question, answer)
+
+    async def _answer_late(self, user: str, question: str, job: asyncio.Future[Answer]) -> None:
+        try:
+            content = self._answered(user, question, await job)
+        except Exception as exc:
+            content = self._failed(user, question, exc)
+        if self._send is None:
+            log.error("a late wecom answer was dropped: set WECOM_AGENT_ID and WECOM_SECRET")
+            return
+        try:
+            await asyncio.to_thread(self._send, user, content)
+        except Exception as exc:  # the network edge: log it and keep serving
+            log.error("sending a wecom answer through the message API failed: %s", exc)
+
+    def _answered(self, user: str, question: str, answer: Answer) -> str:
+        content = render_answer(answer)
+        self._threads.start(user, question, answer.references)
+        self._resources.log.record(answer, question=question, platform="wecom", chat_type="private",
+                                   chat_id=user, user_id=user, reply_chars=len(content))
+        return content
+
+    def _failed(self, user: str, question: str, exc: BaseException) -> str:
+        log.error("engine failed on a wecom question", exc_info=exc)
+        self._resources.log.record(None, question=question, platform="wecom", chat_type="private",
+                                   chat_id=user, user_id=user, error=type(exc).__name__)
+        return texts.APOLOGY
+
+    def _follow_up(self, user: str, followup: FollowUp) -> str:
+        thread = self._threads.get(user)
+        if thread is None:
+            return texts.WECOM_NO_THREAD
+        if followup.kind == "more":
+            more = self._resources.engine.more(thread.question, skip=thread.shown, count=3)
+            if not more:
+                return texts.WECOM_NO_MORE
+            self._threads.listed_more(user, thread, more)
+            return render_more(more)
+        if not 1 <= followup.number <= len(thread.listed):
+            if not thread.listed:
+                return texts.WECOM_NO_MORE
+            return texts.WECOM_NO_SUCH_REFERENCE.format(number=followup.number, count=len(thread.listed))
+        return render_passage(thread.listed[followup.number - 1])
+
+    async def _stats(self, user: str) -> str:
+        if user not in self._admins:
+            return texts.TG_ADMIN_ONLY
+        await self._resources.log.flush()
+        return trim_utf8(stats_text(*await asyncio.to_thread(read_stats, self._resources.settings.db)))
+
