@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import stat
 from pathlib import Path
@@ -145,3 +146,16 @@ def test_storable_text_always_encodes_and_keeps_valid_text(text: str) -> None:
     stored.encode("utf-8")
     if not any(0xD800 <= ord(c) <= 0xDFFF for c in text):
         assert stored == text
+
+
+async def test_loose_salt_file_permissions_are_warned(tmp_path: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    db = tmp_path / "log.sqlite3"
+    salt_path(db).write_text("0123abcd\n")
+    salt_path(db).chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="bot.querylog"):
+        async with QueryLog(db) as log:
+            log.record(None, question="q", platform="cli", chat_type="private", chat_id=None, user_id=7)
+    assert any("readable by others" in r.getMessage() for r in caplog.records)
+    (row,) = rows(db)
+    assert row["user_id"] == pseudonymise(7, "0123abcd")

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import tempfile
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 TOKEN_HEX_DIGITS = 16
 
@@ -50,6 +53,8 @@ def load_or_create_salt(db_path: Path) -> str:
                 pass
         finally:
             os.unlink(tmp)
+    if path.stat().st_mode & 0o077:
+        logger.warning("salt file %s is readable by others; run: chmod 600 %s", path, path)
     salt = path.read_text(encoding="ascii").strip()
     if not salt:
         raise ValueError(f"salt file {path} is empty; delete it or set ZHEWEN_LOG_SALT")
