@@ -15,6 +15,7 @@ AIBOT_WELCOME = (
 )
 AIBOT_EMPTY_QUESTION = "请在@我之后写上您的问题，例如：@浙问 浙江有多少款大模型通过备案？"
 AIBOT_STREAM_EXPIRED = "这条回答已过期，请重新提问。"
+AIBOT_GROUP_FOLLOWUP_HINT = "@我并回复“原文”查看完整段落，回复“更多”查看更多出处。"
 
 # --- Telegram (bot/telegram) --------------------------------------------------------------------
 TG_START = (

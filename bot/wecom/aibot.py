@@ -15,8 +15,11 @@ to one) and WeCom POSTs each message here. Formats, from WeCom's developer docum
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -24,6 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import texts
+from bot.engine import Answer
 from bot.resources import Resources
 from bot.wecom.aibot_crypto import AibotCrypto
 from bot.wecom.aibot_protocol import (
@@ -34,39 +38,22 @@ from bot.wecom.aibot_protocol import (
     strip_mentions,
     text_reply,
 )
+from bot.wecom.callback import HELP_WORDS, MAX_CLOCK_SKEW, TOC_WORDS, TooLarge, read_body
 from bot.wecom.crypto import ForgedSignature, Undecryptable
 from bot.wecom.dedupe import Dedupe
-from bot.wecom.text import render_plain
+from bot.wecom.followups import FollowUp, FollowUps, parse_followup
+from bot.wecom.text import render_answer, render_more, render_passage, render_toc, trim_utf8
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 64 * 1024
 # Stream content may hold 20480 bytes (101031); we keep the app channel's 2048 so both read the same.
 MAX_REPLY_BYTES = 2048
-
-
-class TooLarge(Exception):
-    """The body is over MAX_BODY (HTTP 413)."""
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing more than `limit` bytes whether or not Content-Length says so."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class AibotEndpoint:
     """Verifies, decrypts, answers and encrypts; one instance per app, state in its caches."""
 
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: Resources, *, clock: Callable[[], float] = time.time) -> None:
         settings = resources.settings
         self._resources = resources
         self._crypto = (
@@ -74,7 +61,9 @@ class AibotEndpoint:
                         settings.wecom_aibot_aes_key.get_secret_value())
             if settings.wecom_aibot_token and settings.wecom_aibot_aes_key else None
         )
+        self._clock = clock
         self._replies: Dedupe[dict[str, Any] | None] = Dedupe()
+        self._threads = FollowUps()
 
     async def handle(self, request: Request) -> Response:
         if self._crypto is None:
@@ -93,6 +82,7 @@ class AibotEndpoint:
         try:
             echo = self._crypto.verify_url(msg_signature, timestamp, nonce, echostr)
         except ForgedSignature:
+            log.warning("aibot URL verification with a bad signature refused")
             return PlainTextResponse("forbidden", status_code=403)
         except Undecryptable:
             return PlainTextResponse("bad echostr", status_code=400)
@@ -100,7 +90,7 @@ class AibotEndpoint:
 
     async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
         try:
-            body = await _read_body(request, MAX_BODY)
+            body = await read_body(request)
         except TooLarge:
             return PlainTextResponse("body too large", status_code=413)
         try:
@@ -114,17 +104,28 @@ class AibotEndpoint:
         except ForgedSignature:
             log.warning("aibot callback with a bad signature refused")
             return PlainTextResponse("forbidden", status_code=403)
+        if not timestamp.isdigit() or abs(self._clock() - int(timestamp)) > MAX_CLOCK_SKEW:
+            log.warning("aibot callback with a stale timestamp refused")
+            return PlainTextResponse("stale timestamp", status_code=403)
         try:
             callback = parse_callback(self._crypto.decrypt_json(encrypt))
         except (Undecryptable, MalformedCallback) as exc:
             log.warning("aibot callback refused: %s", exc)
             return PlainTextResponse("undecryptable or malformed callback", status_code=400)
-        reply = await self._replies.once(callback.msgid, lambda: self._reply(callback))
+        reply = await self._replies.once(callback.msgid, lambda: self._safe_reply(callback))
         if reply is None:
             return Response(status_code=200)
         return JSONResponse(self._crypto.encrypt_json(reply, nonce))
 
+    async def _safe_reply(self, callback: Callback) -> dict[str, Any] | None:
+        try:
+            return await self._reply(callback)
+        except Exception:
+            log.exception("aibot %s callback failed", callback.msgtype)
+            return stream_reply(callback.msgid, texts.APOLOGY)
+
     async def _reply(self, callback: Callback) -> dict[str, Any] | None:
+        """The plaintext reply object for one callback, or None for an empty reply."""
         log.info("aibot %s callback (%s chat)", callback.msgtype, "group" if callback.group else "one-to-one")
         if callback.msgtype == "event":
             return text_reply(texts.AIBOT_WELCOME) if callback.event == "enter_chat" else None
@@ -132,24 +133,58 @@ class AibotEndpoint:
             return await self._refresh(callback.stream_id)
         if callback.msgtype != "text":
             return stream_reply(callback.msgid, texts.NOT_TEXT)
-        question = strip_mentions(callback.text) if callback.group else callback.text.strip()
-        if not question:
-            return stream_reply(callback.msgid, texts.AIBOT_EMPTY_QUESTION)
-        return stream_reply(callback.msgid, self._answer(callback, question))
+        return stream_reply(callback.msgid, await self._text(callback))
 
-    def _answer(self, callback: Callback, question: str) -> str:
-        logbook = self._resources.log
+    async def _text(self, callback: Callback) -> str:
+        text = strip_mentions(callback.text) if callback.group else callback.text.strip()
+        if not text:
+            return texts.AIBOT_EMPTY_QUESTION
+        if text.lower() in HELP_WORDS:
+            return texts.AIBOT_WELCOME
+        if text.lower() in TOC_WORDS:
+            return render_toc(self._resources.engine.toc(), MAX_REPLY_BYTES)
+        followup = parse_followup(text)
+        if followup is not None:
+            return self._follow_up((callback.chat_id, callback.user_id), followup)
+        return await self._answer(callback, text)
+
+    async def _answer(self, callback: Callback, question: str) -> str:
         where = {"platform": "wecom", "chat_type": "group" if callback.group else "private",
                  "chat_id": callback.chat_id, "user_id": callback.user_id}
         try:
-            answer = self._resources.engine.ask(question)
+            answer = await asyncio.to_thread(self._resources.engine.ask, question)
         except Exception as exc:
-            log.exception("engine failed on an aibot question")
-            logbook.record(None, question=question, error=type(exc).__name__, **where)
+            log.error("engine failed on an aibot question", exc_info=exc)
+            self._resources.log.record(None, question=question, error=type(exc).__name__, **where)
             return texts.APOLOGY
-        content = render_plain(answer, MAX_REPLY_BYTES)
-        logbook.record(answer, question=question, reply_chars=len(content), **where)
+        content = self._render(answer, callback.group)
+        self._threads.start((callback.chat_id, callback.user_id), question, answer.references)
+        self._resources.log.record(answer, question=question, reply_chars=len(content), **where)
         return content
+
+    @staticmethod
+    def _render(answer: Answer, group: bool) -> str:
+        """The app channel's reply; in a group the follow-up hint says to @ the robot again."""
+        if group and answer.references:
+            return trim_utf8(f"{answer.reply}\n\n{texts.AIBOT_GROUP_FOLLOWUP_HINT}", MAX_REPLY_BYTES)
+        return render_answer(answer, MAX_REPLY_BYTES)
+
+    def _follow_up(self, who: tuple[str, str], followup: FollowUp) -> str:
+        """"更多" and "原文"/"1"…"3" on the last answer given to this user in this chat."""
+        thread = self._threads.get(who)
+        if thread is None:
+            return texts.WECOM_NO_THREAD
+        if followup.kind == "more":
+            more = self._resources.engine.more(thread.question, skip=thread.shown, count=3)
+            if not more:
+                return texts.WECOM_NO_MORE
+            self._threads.listed_more(who, thread, more)
+            return render_more(more, MAX_REPLY_BYTES)
+        if not 1 <= followup.number <= len(thread.listed):
+            if not thread.listed:
+                return texts.WECOM_NO_MORE
+            return texts.WECOM_NO_SUCH_REFERENCE.format(number=followup.number, count=len(thread.listed))
+        return render_passage(thread.listed[followup.number - 1], MAX_REPLY_BYTES)
 
     async def _refresh(self, stream_id: str) -> dict[str, Any] | None:
         """A stream refresh (100719): our stream ids are the msgids, so the cached reply is the answer."""
