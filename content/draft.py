@@ -1,12 +1,14 @@
 """`zhewen content draft FILE`: propose a manifest for a new raw text, for a person to review.
 
-It reads what the document itself prints: table-of-contents lines ("08 标题/作者"), ■ author lines
-and markdown/● headings, and writes TOML with one [[articles]] entry per article it can find.
+It reads what the document itself prints: table-of-contents lines ("08 标题/作者"), ■ and ● author
+lines, "——" subtitles and markdown headings, and writes TOML with one [[articles]] entry per article
+it can find. Everything it guesses is marked TODO or commented, so review is quick.
 """
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from content import clean
@@ -16,48 +18,148 @@ class DraftError(Exception):
     """The file cannot be drafted (missing, unreadable, empty); one line naming the problem."""
 
 
-_TOC = re.compile(r"^(?:[-#>\s]*)(\d{2,3})\s+(.+?)(?:/(.+))?$")
+_TOC = re.compile(r"^[-#>\s]*(\d{2,3})\s+(.+?)(?:/(.+))?$")
 _ISSUE = re.compile(r"(\d{4})年第(\d+)期")
 _PUBLISHED = re.compile(r"(\d{1,2})月(\d{1,2})日出版")
+_FILE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
+_BYLINE = re.compile(r"^(?:#{1,6}\s*)?(■|●)\s*(.+)$")
+
+
+@dataclass
+class _Article:
+    title: str
+    start: int                         # 0-based line
+    page: int | None = None
+    subtitle: str = ""
+    authors: list[str] = field(default_factory=list)
+    column: str = ""
+    end: int = -1
+    note: str = ""
 
 
 def _q(text: str) -> str:
-    """A TOML basic string (JSON string syntax is a subset of it for our characters)."""
+    """A TOML basic string (JSON string syntax is a subset of it for these characters)."""
     return json.dumps(text, ensure_ascii=False)
 
 
 def _authors(text: str) -> list[str]:
-    text = re.sub(r"^(本刊(记者|评论员)?|新华社记者)\s*", "", text.strip())
-    parts = re.split(r"\s{1,}", text)
-    # Two-character names set with a space ("叶 慧") are rejoined.
+    """Names from a byline or TOC tail; press-agency bylines without names are kept whole."""
+    text = text.strip().rstrip("）)")
+    names_part = re.sub(r"^(本刊记者|本报记者|本刊评论员|记者)\s*", "", text)
+    if not names_part:
+        return [text]
     names: list[str] = []
-    for part in parts:
-        if names and len(names[-1]) == 1 and len(part) == 1:
+    for part in re.split(r"[\s、，,]+", names_part):
+        if names and len(names[-1]) == 1 and len(part) == 1:  # "叶 慧" is one name
             names[-1] += part
-        elif part:
+        elif part and part != "等":
             names.append(part)
-    return [n for n in names if n != "等"]
+    return names
 
 
-def _toc(lines: list[str]) -> list[dict]:
+def _toc(lines: list[str]) -> list[_Article]:
     entries = []
-    for line in lines:
+    for i, line in enumerate(lines):
         match = _TOC.match(line.strip())
         if not match or not clean.has_han(match.group(2)) or len(match.group(2)) > 40:
             continue
         page, title, authors = match.groups()
-        entries.append({"page": int(page), "title": clean.remove_cjk_spaces(title),
-                        "authors": _authors(authors or "")})
+        article = _Article(title=clean.remove_cjk_spaces(title), start=-1, page=int(page),
+                           authors=_authors(authors) if authors else [])
+        following = next((x.strip() for x in lines[i + 1: i + 4] if x.strip()), "")
+        if following.startswith("——"):
+            subtitle, _, tail = following.partition("/")
+            article.subtitle = subtitle
+            article.authors = article.authors or (_authors(tail) if tail else [])
+        entries.append(article)
     return entries
 
 
-def _find_line(lines: list[str], title: str) -> int | None:
-    """The first line after the TOC that prints this title (compared without spaces/punctuation)."""
-    key = clean.compact(title)
-    for i, line in enumerate(lines):
-        if key and key == clean.compact(line.lstrip("#").strip()) and not _TOC.match(line.strip()):
+def _title_line(lines: list[str], article: _Article, after: int) -> int:
+    """Where the article starts after the TOC: its title line, or its ■ byline when the OCR printed
+    that first (titles often land after the first column)."""
+    key = clean.compact(article.title)
+    title = next((i for i in range(after, len(lines))
+                  if key and key == clean.compact(lines[i].lstrip("#").strip())), -1)
+    if title < 0 or not article.authors:
+        return title
+    for i in range(max(after, title - 40), title):
+        byline = _BYLINE.match(lines[i].strip())
+        if byline and byline.group(1) == "■" and _authors(byline.group(2)) == article.authors:
             return i
-    return None
+    return title
+
+
+def _next_lines(lines: list[str], i: int, count: int) -> list[str]:
+    return [x.strip() for x in lines[i + 1:] if x.strip()][:count]
+
+
+def _starts_article(lines: list[str], i: int, top_level: int) -> bool:
+    """A heading opens an article when it is top-level or a byline/subtitle/continuation follows."""
+    match = _HEADING.match(lines[i].strip())
+    if not match or "。" in match.group(2) or _BYLINE.match(lines[i].strip()):
+        return False
+    if len(match.group(1)) == top_level:
+        return True
+    return any(_BYLINE.match(x) or x.startswith(("——", "（上接", "(上接"))
+               for x in _next_lines(lines, i, 3))
+
+
+def _headings(lines: list[str]) -> list[_Article]:
+    """Articles of a source without a table of contents, from its headings and bylines."""
+    levels = [len(m.group(1)) for m in (_HEADING.match(x.strip()) for x in lines) if m]
+    if not levels:
+        return []
+    top = min(levels)
+    articles: list[_Article] = []
+    column = ""
+    for i, line in enumerate(lines):
+        byline = _BYLINE.match(line.strip())
+        if byline and line.strip().startswith("#"):
+            column = byline.group(2).strip()  # "## ■ 深交所ETF投资问答": a column label
+            continue
+        if column and _HEADING.match(line.strip()) or _starts_article(lines, i, top):
+            title = _HEADING.match(line.strip()).group(2).strip()
+            articles.append(_Article(title=title, start=i, column=column))
+            column = ""
+    return articles
+
+
+def _fill(lines: list[str], articles: list[_Article], labels: bool) -> list[_Article]:
+    """Ends, subtitles, authors; a second ■ byline inside an article starts a piece of its own.
+    With `labels`, a ■ line marked as a heading ("## ■ 专栏名") is a column label, not a byline."""
+    found = sorted((a for a in articles if a.start >= 0), key=lambda a: a.start)
+    out: list[_Article] = []
+    for n, article in enumerate(found):
+        end = (found[n + 1].start - 1) if n + 1 < len(found) else len(lines) - 1
+        while end > article.start and not lines[end].strip():
+            end -= 1
+        article.end = end
+        pieces = [article]
+        for i in range(article.start + 1, end + 1):
+            stripped = lines[i].strip()
+            byline = _BYLINE.match(stripped)
+            if stripped.startswith("——") and not article.subtitle and i - article.start <= 3:
+                article.subtitle = stripped
+            if byline and labels and stripped.startswith("#"):
+                pieces[-1].end = min(pieces[-1].end, i - 1)
+                break
+            if not byline or stripped.startswith("#") and byline.group(1) == "●":
+                continue
+            names = _authors(byline.group(2))
+            following = _next_lines(lines, i, 1)
+            if names[-1].endswith("电") and following and following[0].startswith("记者"):
+                names = _authors(following[0])  # "● 新华社北京5月28日电" + "记者周圆、魏弘毅）"
+            if not pieces[-1].authors:
+                pieces[-1].authors = names
+            elif byline.group(1) == "■" and names != pieces[-1].authors:
+                pieces[-1].end = i - 1
+                pieces.append(_Article(title=f"TODO: title of the piece by {' '.join(names)}",
+                                       start=i, end=end, page=article.page, authors=names,
+                                       column=article.column or article.title))
+        out.extend(pieces)
+    return out + [a for a in articles if a.start < 0]
 
 
 def draft_manifest(path: Path) -> str:
@@ -72,58 +174,48 @@ def draft_manifest(path: Path) -> str:
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
         raise DraftError(f"{path} is empty")
-    source_id = Path(path).stem
-    issue = _ISSUE.search(text)
-    published = _PUBLISHED.search(text)
-    date = ""
+    issue, published = _ISSUE.search(text), _PUBLISHED.search(text)
+    date, date_note = "", ""
     if issue and published:
         date = f"{issue.group(1)}-{int(published.group(1)):02d}-{int(published.group(2)):02d}"
+    elif (match := _FILE_DATE.search(Path(path).name)):
+        date, date_note = match.group(0), "  # TODO: taken from the file name; check the text"
     toc = _toc(lines)
+    if toc:
+        after = max(i for i, x in enumerate(lines) if _TOC.match(x.strip()) and clean.has_han(x))
+        for article in toc:
+            article.start = _title_line(lines, article, after + 1)
+        articles = _fill(lines, toc, labels=False)
+    else:
+        articles = _fill(lines, _headings(lines), labels=True)
     out = [
-        f"# Draft manifest proposed by `zhewen content draft {Path(path).name}`: review every entry.",
+        f"# Draft manifest proposed by `zhewen content draft {Path(path).name}`: review every entry,",
+        "# then add errata, noise and splits as the build report (zhewen content build --report) shows.",
         "[source]",
-        f"id = {_q(source_id)}",
+        f"id = {_q(Path(path).stem)}",
         f"title = {_q('TODO title as printed' + (f' {issue.group(0)}' if issue else ''))}",
         f"kind = {_q('magazine' if toc else 'newspaper')}",
-        f"date = {_q(date)}",
+        f"date = {_q(date)}{date_note}",
         f"raw = {_q(Path(path).name)}",
         "",
         "[structure]",
         "headings = []",
         "",
-        "# [[errata]] find/replace/reason; [[noise]] kind + match or pattern; [[garbled]] match",
-        "",
     ]
-    starts: list[tuple[int, dict]] = []
-    for entry in toc:
-        line = _find_line(lines, entry["title"])
-        starts.append((line if line is not None else -1, entry))
-    if not toc:
-        for i, line in enumerate(lines):
-            stripped = line.strip()
-            if re.match(r"^#{1,3}\s+\S", stripped) and "。" not in stripped:
-                starts.append((i, {"page": None, "title": stripped.lstrip("#").strip(), "authors": []}))
-    found = sorted(i for i, _ in starts if i >= 0)
-    for i, entry in starts:
+    for article in articles:
         out.append("[[articles]]")
-        out.append(f"title = {_q(entry['title'])}")
-        authors = list(entry["authors"])
-        if i >= 0:
-            following = [j for j in found if j > i]
-            end = (following[0] - 1) if following else len(lines) - 1
-            while end > i and not lines[end].strip():
-                end -= 1
-            for line in lines[i: end + 1]:
-                if line.lstrip("#").strip().startswith("■") and not authors:
-                    authors = _authors(line.lstrip("#").strip().lstrip("■"))
-            out.append(f"authors = {json.dumps(authors, ensure_ascii=False)}")
-            if entry["page"] is not None:
-                out.append(f"page = {entry['page']}")
-            out.append(f"spans = [[{i + 1}, {end + 1}]]")
+        out.append(f"title = {_q(article.title)}")
+        if article.subtitle:
+            out.append(f"subtitle = {_q(article.subtitle)}")
+        out.append(f"authors = {json.dumps(article.authors, ensure_ascii=False)}")
+        if article.column:
+            out.append(f"column = {_q(article.column)}")
+        if article.page is not None:
+            out.append(f"page = {article.page}")
+        if article.start >= 0:
+            out.append(f"spans = [[{article.start + 1}, {article.end + 1}]]")
         else:
-            out.append(f"authors = {json.dumps(authors, ensure_ascii=False)}")
-            out.append(f"page = {entry['page']}")
-            out.append("# TODO: title line not found in the text; set spans = [[start, end]]")
+            out.append("# TODO: the title line was not found in the text; set its spans")
             out.append("spans = []")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -1,12 +1,17 @@
 """`zhewen content …` through click's CliRunner: exit codes, output, one-line errors."""
 import json
+import shutil
+import tomllib
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from bot.cli import cli
+from content.manifest import load_manifest
+from content.segment import Events, segment
 
 GOLDEN = Path(__file__).parent / "golden" / "content_toc.txt"
+RAW_DIR = Path(__file__).parent.parent / "content" / "raw"
 
 
 def test_build_prints_a_summary_and_report_lists_drops(tmp_path: Path) -> None:
@@ -43,13 +48,41 @@ def test_draft_on_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.output.startswith("Error: no such file") and result.output.count("\n") == 1
 
 
-def test_draft_proposes_a_manifest_that_loads(tmp_path: Path) -> None:
-    import tomllib
-
-    raw = Path(__file__).parent.parent / "content" / "raw" / "jinri-zhejiang-2025-17.txt"
+def _draft_and_build(tmp_path: Path, name: str) -> tuple[dict, list[dict]]:
+    """Draft a manifest for a raw file, then build it as a new source would be built."""
+    raw = RAW_DIR / name
     result = CliRunner().invoke(cli, ["content", "draft", str(raw)])
-    assert result.exit_code == 0
-    data = tomllib.loads(result.output)
-    assert data["source"]["date"] == "2025-09-20"
-    pages = [a.get("page") for a in data["articles"]]
-    assert {8, 14, 16, 32, 36, 38, 62} <= set(pages)
+    assert result.exit_code == 0, result.output
+    shutil.copy(raw, tmp_path / name)
+    manifest = tmp_path / f"{raw.stem}.toml"
+    manifest.write_text(result.output, encoding="utf-8")
+    return tomllib.loads(result.output), segment(load_manifest(manifest, tmp_path), Events())
+
+
+def test_draft_of_the_magazine_finds_toc_pages_authors_and_feature_pieces(tmp_path: Path) -> None:
+    data, articles = _draft_and_build(tmp_path, "jinri-zhejiang-2025-17.txt")
+    assert data["source"]["date"] == "2025-09-20" and data["source"]["kind"] == "magazine"
+    by_page = {a.get("page"): a for a in data["articles"]}
+    assert {1, 8, 14, 16, 32, 36, 38, 40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 61, 62} <= set(by_page)
+    assert by_page[8]["authors"] == ["马跃明", "叶慧", "邵玩玩"]
+    pieces = [a["authors"] for a in data["articles"] if a["title"].startswith("TODO: title of the piece")]
+    assert ["沈华军"] in pieces and ["今文"] in pieces
+    assert sum(1 for a in articles if a["sections"]) >= 25
+
+
+def test_draft_of_the_newspaper_finds_its_six_items(tmp_path: Path) -> None:
+    data, articles = _draft_and_build(tmp_path, "newspaper-2025-05-28.txt")
+    assert [a["title"] for a in data["articles"]] == [
+        "加快赋能千行百业 持续优化产业生态", "市场监管总局：大力推进计量测试关键技术创新",
+        "政策效应不断显现 企业赴境外上市持续升温", "国务院安委会对山东友道化学有限公司爆炸事故查处挂牌督办",
+        "多方联动护航外贸企业拓内销", "如何运用ETF构建中低风险组合"]
+    assert data["articles"][3]["authors"] == ["周圆", "魏弘毅"]
+    assert data["articles"][5]["column"] == "深交所ETF投资问答"
+    assert len(articles) == 6
+
+
+def test_draft_of_an_empty_file_is_a_one_line_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["content", "draft", str(empty)])
+    assert result.exit_code == 1 and "is empty" in result.output
