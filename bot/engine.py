@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from retrieval.tokenize import is_cjk
+
 if TYPE_CHECKING:
     from retrieval.index import Hit, Index, Passage, Query
 
@@ -62,8 +64,10 @@ class Answer:
 
 # Abstention, calibrated on the dev set: the best passage (with its title and headings) must
 # cover this share of the question's idf-weighted content, by words or by character bigrams.
-MIN_COVERAGE = 0.3
+MIN_COVERAGE = 0.2
+MAX_UNKNOWN = 0.45
 CANDIDATE_PASSAGES = 3
+PASSAGE_WEIGHT_POWER = 0.25
 MAX_REFERENCES = 3
 MAX_RELATED = 6
 
@@ -104,7 +108,7 @@ class Engine:
         weights = _term_weights(q, self._index)
         found, answer, cited = False, "", None
         coverage = max((_coverage(h.doc, weights, self._index) for h in hits[:CANDIDATE_PASSAGES]), default=0)
-        if coverage >= MIN_COVERAGE:
+        if coverage >= MIN_COVERAGE and _unknown_share(q, self._index) < MAX_UNKNOWN:
             answer, cited, found = self._extract(q, hits, weights)
         refs = self._references(hits, first=cited)
         references, related = refs[:MAX_REFERENCES], refs[MAX_REFERENCES:MAX_REFERENCES + MAX_RELATED]
@@ -129,18 +133,30 @@ class Engine:
         return list(self._toc)
 
     def _extract(self, q: Query, hits: list[Hit], weights: dict[str, float]) -> tuple[str, int, bool]:
-        """The best sentence among the top passages, trimmed, the passage it comes from, and whether
-        it has the kind of answer asked for (a number for 多少…): without it we say "not found"."""
-        from retrieval.extract import answer_type, has_answer_type, pick_sentences, trim
+        """The best sentence (or two) among the top passages, trimmed, the passage it comes from,
+        and whether it answers: it has the kind of answer asked for (a number for 多少…) and
+        mentions what is counted or dated (the words next to the interrogative)."""
+        from retrieval import extract
+        from retrieval.index import field_text
         from retrieval.normalize import normalize
 
         top = hits[:CANDIDATE_PASSAGES]
-        kind = answer_type(q.text)
-        texts_ = [self._index.passages[h.doc].text for h in top]
-        passage_weights = [min(1.0, h.score / top[0].score) ** 0.5 for h in top]
-        best = pick_sentences(texts_, weights, kind, normalize, passage_weights)[0]
-        ok = has_answer_type(normalize(best.sentence), kind)
-        return trim(best.sentence, weights, normalize, kind), top[best.passage_rank].doc, ok
+        kind = extract.answer_type(q.text)
+        passages = [self._index.passages[h.doc] for h in top]
+        passage_weights = [min(1.0, h.score / top[0].score) ** PASSAGE_WEIGHT_POWER for h in top]
+        candidates = extract.pick_sentences(
+            [p.text for p in passages], weights, kind, normalize, passage_weights,
+            [field_text(p) for p in passages], q.text,
+        )
+        best = extract.choose(candidates, kind)
+        text = extract.with_neighbour(best, candidates)
+        norm = normalize(text)
+        # Only a quantity or a date is checked against what it counts: for names and reasons the
+        # words next to the interrogative are too often paraphrased ("CEO" for 首席执行官).
+        focus = extract.focus_words(q.text, q.words) if kind in ("number", "date") else []
+        mentioned = not focus or any(extract.mentions(norm, w) for w in focus)
+        ok = extract.has_answer_type(norm, kind, q.text) and mentioned
+        return extract.trim(text, weights, normalize, kind), top[best.passage_rank].doc, ok
 
     def _references(self, hits: list[Hit], first: int | None) -> list[Reference]:
         """Passages deduplicated by article, the cited one first."""
@@ -169,11 +185,20 @@ def _has_content(q: Query, index: Index) -> bool:
     return any(w in index.word_body.idf for w in q.words)
 
 
+def _glosses(q: Query, index: Index) -> set[str]:
+    """Latin words the documents never use, in a Chinese question: glosses ("魔搭社区（ModelScope）")."""
+    if not any(is_cjk(ch) for ch in q.text):
+        return set()
+    return {t for t in (*q.words, *q.bigrams) if t.isascii() and t not in index.word_body.idf}
+
+
 def _term_weights(q: Query, index: Index) -> dict[str, float]:
     """idf of each question term (words and bigrams, each channel summing to 1); unknown terms
     get the highest idf: a word the documents never use is exactly what they do not answer."""
     out: dict[str, float] = {}
+    glosses = _glosses(q, index)
     for terms, table in ((q.words, index.word_body.idf), (q.bigrams, index.bi_body.idf)):
+        terms = [t for t in terms if t not in glosses]
         if not terms:
             continue
         top = max(table.values(), default=1.0)
@@ -182,6 +207,22 @@ def _term_weights(q: Query, index: Index) -> dict[str, float]:
         for t, w in raw.items():
             out[t] = out.get(t, 0.0) + w / total
     return out
+
+
+def _unknown_share(q: Query, index: Index) -> float:
+    """Share of the question's idf weight in words the documents never use, even as bigrams
+    ("火星", "天气"): a question mostly about such things is about something else."""
+    glosses = _glosses(q, index)
+    words = [w for w in q.words if w not in glosses]
+    top = max(index.word_body.idf.values(), default=1.0)
+    weights = {w: index.word_body.idf.get(w, top) for w in words}
+    unknown = sum(weights[w] for w in words if w not in index.word_body.idf and not _bigrams_known(w, index))
+    return unknown / (sum(weights.values()) or 1.0)
+
+
+def _bigrams_known(word: str, index: Index) -> bool:
+    grams = [word[i : i + 2] for i in range(len(word) - 1)] or [word]
+    return all(g in index.bi_body.idf for g in grams)
 
 
 def _coverage(doc: int, weights: dict[str, float], index: Index) -> float:

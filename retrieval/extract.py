@@ -15,10 +15,10 @@ _CLAUSE_END = re.compile(r"(?<=[，,、：:；;。！？!?])")
 
 # Answer types, recognised from the question (normalised, Simplified).
 _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("date", re.compile(r"何时|哪年|哪一年|哪天|哪一天|什么时候|几月|几号|日期|时间|哪个月|年份|年代")),
+    ("date", re.compile(r"何时|哪年|哪一年|哪天|哪一天|什么时候|几月|几号|日期|哪个月|年份|年代")),
     ("reason", re.compile(r"为什么|为何|原因|凭什么|怎么会|缘何|难题|短板|痛点|卡在|靠什么")),
     ("number", re.compile(
-        r"多少|几[个家项款名位套件台年天次倍]?|规模|比例|占比|多大|多长|多久|多高|多远|增长|同比|数量|金额|总量")),
+        r"多少|几[个家项款名位套件台年天次倍]|规模|比例|占比|多大|多长|多久|多高|多远|增长|同比|数量|金额|总量")),
     ("name", re.compile(r"谁|哪家|哪位|哪个|哪些|哪座|哪种|哪一|什么|叫啥|名字|名称|哪里|何地|何种")),
 )
 
@@ -29,6 +29,11 @@ _NAME = re.compile(
 _REASON = re.compile(
     r"因为|由于|原因|为了|因此|所以|导致|使得|面临|难题|问题|困境|瓶颈|短板|缺乏|缺少|不足|在于|得益于|归功于|依靠|通过")
 
+# Calendar dates are not quantities: "5月28日" must not answer "多少".
+_DATE_ONLY = re.compile(r"\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日")
+
+_GIVEN_NUMBER = re.compile(r"\d+(?:\.\d+)?%?\S?")
+
 _TYPE_PATTERNS = {"number": _NUMBER, "date": _DATE, "name": _NAME, "reason": _REASON}
 
 
@@ -38,6 +43,19 @@ def answer_type(question: str) -> str | None:
         if cue.search(question):
             return kind
     return None
+
+
+def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "") -> bool:
+    """Whether a sentence can answer a question of this kind: a number for 多少, a date for 何时,
+    other than the numbers the question itself gives ("80周年" in "80周年大会检阅了多少个方队").
+    Names and reasons are too varied to check (a reason is often implicit), so any sentence passes."""
+    if kind not in ("number", "date"):
+        return True
+    for given in _GIVEN_NUMBER.findall(question_norm):
+        sentence_norm = sentence_norm.replace(given, " ")
+    if kind == "number":
+        return bool(_NUMBER.search(_DATE_ONLY.sub(" ", sentence_norm)))
+    return bool(_DATE.search(sentence_norm))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -51,35 +69,73 @@ class Scored:
     score: float
     passage_rank: int
     position: int
+    typed: bool         # has the kind of answer asked for
 
 
-def score_sentence(sentence_norm: str, weights: dict[str, float], kind: str | None) -> float:
+# Question terms already in a passage's title or headings say which article, not which sentence.
+CONTEXT_WEIGHT = 0.3
+TYPE_BONUS = 0.15
+# A typed sentence may replace an untyped best one when it scores at least this share of it.
+TYPED_SHARE = 0.4
+# A best sentence shorter than this takes its neighbour along (a quote after "记载了…的故事。").
+SHORT_SENTENCE = 40
+
+
+def score_sentence(sentence_norm: str, weights: dict[str, float], typed: bool) -> float:
     """IDF-weighted overlap of the question's terms, plus a bonus when the sentence has the answer type."""
     overlap = sum(w for term, w in weights.items() if term in sentence_norm)
     total = sum(weights.values()) or 1.0
-    share = overlap / total
-    if kind and _TYPE_PATTERNS[kind].search(sentence_norm):
-        share += 0.15
-    return share
+    return overlap / total + (TYPE_BONUS if typed else 0.0)
 
 
 def pick_sentences(
     passages: Sequence[str], weights: dict[str, float], kind: str | None,
-    normalize: Callable[[str], str], passage_weights: Sequence[float] = (),
+    normalize: Callable[[str], str], passage_weights: Sequence[float] = (), contexts: Sequence[str] = (),
+    question_norm: str = "",
 ) -> list[Scored]:
     """Candidate sentences of the given passages, best first.
 
-    `passage_weights` (1.0 for the top passage, less for the next ones) break near-ties in favour
-    of the passage the ranking trusts most.
+    `passage_weights` (1.0 for the top passage, less for the next ones) favour the passage the
+    ranking trusts most; `contexts` (normalised title and headings) down-weight terms they contain.
     """
     out: list[Scored] = []
     for rank, text in enumerate(passages):
         pw = passage_weights[rank] if rank < len(passage_weights) else 1.0
+        context = contexts[rank] if rank < len(contexts) else ""
+        local = {t: w * (CONTEXT_WEIGHT if t in context else 1.0) for t, w in weights.items()}
         for pos, sentence in enumerate(split_sentences(text)):
-            s = score_sentence(normalize(sentence), weights, kind) * pw
-            out.append(Scored(sentence, s, rank, pos))
+            norm = normalize(sentence)
+            typed = has_answer_type(norm, kind, question_norm) if kind in ("number", "date") else False
+            out.append(Scored(sentence, score_sentence(norm, local, typed) * pw, rank, pos, typed))
     out.sort(key=lambda c: (-c.score, c.passage_rank, c.position))
     return out
+
+
+def choose(candidates: Sequence[Scored], kind: str | None) -> Scored | None:
+    """The best sentence; for number and date questions, the best one that has a number or date,
+    unless it scores far below the best sentence overall."""
+    if not candidates:
+        return None
+    best = candidates[0]
+    if kind in ("number", "date") and not best.typed:
+        typed = next((c for c in candidates if c.typed), None)
+        if typed is not None and typed.score >= TYPED_SHARE * best.score:
+            return typed
+    return best
+
+
+def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_ANSWER_CHARS) -> str:
+    """A short best sentence joined with its better-scoring neighbour in the same passage, if both fit."""
+    if len(best.sentence) >= SHORT_SENTENCE:
+        return best.sentence
+    neighbours = [c for c in candidates if c.passage_rank == best.passage_rank
+                  and abs(c.position - best.position) == 1 and c.score > 0
+                  and len(c.sentence) + len(best.sentence) <= limit]
+    if not neighbours:
+        return best.sentence
+    other = max(neighbours, key=lambda c: (c.score, c.position))
+    pair = (best, other) if best.position < other.position else (other, best)
+    return pair[0].sentence + pair[1].sentence
 
 
 def clauses(sentence: str) -> list[str]:
@@ -131,3 +187,42 @@ def _cut_chars(text: str, limit: int) -> str:
 
 def _word_char(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch in ".%")
+
+
+_INTERROGATIVE = re.compile(
+    r"多少[个家项款名位套件台年天次倍所人元钱]?|几[个家项款名位套件台年天次倍所号月类种]?|多大|多长时间|多长|多久|多高|多远|"
+    r"什么时候|何时|哪一年|哪一天|哪年|哪天|哪[一]?[个家位座种类些所条]|谁|什么|啥"
+)
+_CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?、“”\"]")
+
+
+def focus_words(question_norm: str, words: Sequence[str]) -> list[str]:
+    """The content words next to the interrogative, on each side within its clause: what is asked
+    about ("工资" in "一个月工资大概多少钱", "局长" and "担任" in "首任局长由谁担任"); for a
+    string of keywords, the words of the last one."""
+    m = _INTERROGATIVE.search(question_norm)
+    if not m:
+        # Keywords ("计量测试方案 财政投入 资金规模"): the last group says what is asked about.
+        last = question_norm.split()[-1] if " " in question_norm.strip() else ""
+        return [w for w in words if w in last]
+    lo = max((b.end() for b in _CLAUSE_BREAK.finditer(question_norm, 0, m.start())), default=0)
+    nxt = _CLAUSE_BREAK.search(question_norm, m.end())
+    hi = nxt.start() if nxt else len(question_norm)
+    before: tuple[int, int, str] | None = None
+    after: tuple[int, int, str] | None = None
+    for word in words:
+        start = question_norm.rfind(word, lo, m.start())
+        if start >= 0 and (before is None or (start + len(word), len(word)) > before[:2]):
+            before = (start + len(word), len(word), word)
+        start = question_norm.find(word, m.end(), hi)
+        if start >= 0 and (after is None or (-start, len(word)) > after[:2]):
+            after = (-start, len(word), word)
+    return [w[2] for w in (before, after) if w is not None]
+
+
+def mentions(text_norm: str, word: str) -> bool:
+    """The word itself, or at least half of its character bigrams (a paraphrase or a typo)."""
+    if word in text_norm:
+        return True
+    grams = [word[i : i + 2] for i in range(len(word) - 1)]
+    return bool(grams) and sum(g in text_norm for g in grams) * 2 >= len(grams) and len(grams) > 1

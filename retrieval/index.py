@@ -169,9 +169,17 @@ def build_index(corpus: dict, params: Params = Params(), cache_dir: Path | None 
             pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
         index.tokenizer = tokenizer
         tmp.replace(index_file)
+        _prune(cache_dir, keep=key)
     except OSError:
         pass
     return index
+
+
+def _prune(cache_dir: Path, keep: str) -> None:
+    """Remove the caches of earlier corpus versions (a few MB each) once the new one is written."""
+    for stale in [*cache_dir.glob("index-*.pickle"), *cache_dir.glob("jieba-*.cache")]:
+        if keep not in stale.name:
+            stale.unlink(missing_ok=True)
 
 
 def _build(corpus: dict, params: Params, key: str, jieba_file: Path | None) -> Index:
