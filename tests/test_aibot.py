@@ -343,3 +343,24 @@ async def test_served_by_zhewen_serve_app(resources: Resources) -> None:
     async with uvicorn_on_loopback(create_app(resources)) as base, httpx.AsyncClient(base_url=base) as c:
         message = mention(QUESTION)
         assert ARTICLE in stream_content(await ask(c, message), message["msgid"])
+
+
+class BrokenEngine:
+    """The real engine whose `ask` fails, as a bug in it would."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.toc, self.more, self.passage = engine.toc, engine.more, engine.passage
+
+    def ask(self, question: str) -> Any:
+        raise RuntimeError("index corrupted")
+
+
+async def test_an_engine_failure_is_apologised_for_and_logged_with_its_error(engine: Engine,
+                                                                            tmp_path: Path) -> None:
+    async with open_resources(robot_settings(tmp_path), engine=BrokenEngine(engine)) as broken:
+        transport = httpx.ASGITransport(app=Starlette(routes=routes(broken)))
+        async with httpx.AsyncClient(transport=transport, base_url="http://wecom.test") as c:
+            message = mention(QUESTION)
+            assert stream_content(await ask(c, message), message["msgid"]) == texts.APOLOGY
+        [row] = await rows(broken)
+    assert (row["question"], row["error"], row["found"]) == (QUESTION, "RuntimeError", None)

@@ -5,6 +5,8 @@ import json
 
 import pytest
 from fakes import aibot as wecom
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.settings import ConfigError
 from bot.wecom.aibot_crypto import AibotCrypto
@@ -160,3 +162,14 @@ def test_the_robot_refuses_a_ciphertext_made_for_another_receive_id() -> None:
     crypto = AibotCrypto(o["token"], o["aes_key"])
     with pytest.raises(Undecryptable):  # signed correctly, but for an app, not for a robot (ReceiveId "")
         crypto.verify_url(o["msg_signature"], o["timestamp"], o["nonce"], o["echostr"])
+
+
+_separators = " \t\n\u2005\u3000,，:：@"
+
+
+@given(name=st.text(min_size=1).filter(lambda s: not any(c in _separators or c.isspace() for c in s)),
+       question=st.text(min_size=1).map(str.strip).filter(
+           lambda s: s and s[0] not in _separators and not s[0].isspace()),
+       gap=st.sampled_from([" ", "\u2005", "\u3000", "，", ": "]))
+def test_a_leading_mention_of_any_name_leaves_the_question_intact(name: str, question: str, gap: str) -> None:
+    assert strip_mentions(f"@{name}{gap}{question}") == question
