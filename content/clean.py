@@ -4,6 +4,7 @@ Nothing here knows about a particular document: source-specific fixes live in th
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -32,24 +33,34 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?>")
 _CONTINUATION = re.compile(r"[（(]\s*[上下]接\s*[A-Za-z]?\d*\s*版\s*[）)]")
 
 
+_HAN_RE = re.compile(f"[{_HAN}]")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
 def is_han(ch: str) -> bool:
     """True for a Chinese character (CJK unified ideographs, extension A, compatibility)."""
-    return bool(re.match(f"[{_HAN}]", ch))
+    return bool(_HAN_RE.fullmatch(ch))
 
 
 def has_han(text: str) -> bool:
-    return any(is_han(ch) for ch in text)
+    return bool(_HAN_RE.search(text))
 
 
-_MIDDLE_DOTS = str.maketrans({"•": "·", "・": "·", "‧": "·"})
+_MIDDLE_DOTS = {"•": "·", "・": "·", "‧": "·"}
+
+
+@functools.cache
+def _safe_nfkc(ch: str) -> str:
+    if ch in _MIDDLE_DOTS:
+        return _MIDDLE_DOTS[ch]
+    return ch if ch in _NFKC_KEEP else unicodedata.normalize("NFKC", ch)
 
 
 def normalize_chars(text: str) -> str:
     """NFKC where it is safe: full-width letters and digits become ASCII, compatibility forms fold,
     but ellipses, dashes, circled numbers and Chinese punctuation stay as they are. Bullets used as
     the interpunct ("创业中华•藤蔓全球") become ·."""
-    text = text.translate(_MIDDLE_DOTS)
-    return "".join(ch if ch in _NFKC_KEEP else unicodedata.normalize("NFKC", ch) for ch in text)
+    return "".join(map(_safe_nfkc, text))
 
 
 def strip_markup(text: str) -> tuple[str, list[str]]:
@@ -132,7 +143,7 @@ def clean_line(text: str) -> str:
 
 def compact(text: str) -> str:
     """Letters, digits and Chinese characters only: for comparing titles and headings."""
-    return "".join(ch for ch in normalize_chars(text) if ch.isalnum())
+    return _NON_WORD.sub("", normalize_chars(text))
 
 
 def ends_sentence(text: str) -> bool:

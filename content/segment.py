@@ -175,15 +175,15 @@ def _items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Even
 
 def _drop_repeated_fragments(items: list[_Item], where: str, events: Events) -> list[_Item]:
     """A body line repeating an earlier one, or a cut fragment contained in a longer line, goes."""
-    bodies = [it for it in items if it.kind == "body"]
+    keys = {id(it): clean.compact(it.text) for it in items if it.kind == "body"}
     kept: list[_Item] = []
     seen: set[str] = set()
     for item in items:
         if item.kind == "body" and len(item.text) >= 10:
-            key = clean.compact(item.text)
+            key = keys[id(item)]
             contained = not clean.ends_sentence(item.text) and any(
-                other is not item and len(other.text) > len(item.text)
-                and key in clean.compact(other.text) for other in bodies)
+                other != id(item) and len(other_key) > len(key) and key in other_key
+                for other, other_key in keys.items())
             if key in seen or contained:
                 events.add("deduplicated", "repeated fragment", f"{where}:{item.line}", item.text)
                 continue
@@ -228,10 +228,10 @@ def _collapse(paragraphs: list[_Paragraph], manifest: Manifest, title: str,
         text = clean.fullwidth_punct(clean.remove_cjk_spaces(clean.curly_quotes(paragraph.text)))
         for sentence in clean.split_sentences(text):
             clauses = re.findall(r".*?；|.+$", sentence)
-            good = [c for c in clauses if c and not any(g in clean.compact(c) for g in garbled)]
-            if len(good) != len([c for c in clauses if c]):
-                events.add("dropped", "garbled OCR (two columns interleaved)", title, sentence)
-                sentence = "".join(good)
+            bad = [c for c in clauses if c and garbled and _contains_any(clean.compact(c), garbled)]
+            if bad:
+                events.add("dropped", "garbled OCR (two columns interleaved)", title, "".join(bad))
+                sentence = "".join(c for c in clauses if c not in bad)
                 if not sentence:
                     continue
             key = clean.compact(sentence)
@@ -243,6 +243,10 @@ def _collapse(paragraphs: list[_Paragraph], manifest: Manifest, title: str,
         if kept:
             out.append(_Paragraph(paragraph.path, "".join(kept)))
     return out
+
+
+def _contains_any(text: str, parts: list[str]) -> bool:
+    return any(part in text for part in parts)
 
 
 def _passages(paragraphs: list[_Paragraph]) -> list[tuple[tuple[str, ...], str]]:
