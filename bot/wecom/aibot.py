@@ -12,6 +12,8 @@ to one) and WeCom POSTs each message here. Formats, from WeCom's developer docum
 - 101027 接收事件: enter_chat when a user opens the one-to-one chat (first time that day).
 - 101031 被动回复消息: welcome as a text message (only for enter_chat); answers as a stream message,
   sent complete (finish=true) in the first response, content at most 20480 bytes of UTF-8.
+Not used: response_url (101138, active replies), template cards, feedback ids. Nothing is processed
+or logged before the signature check; decrypted text is never logged at INFO.
 """
 from __future__ import annotations
 
