@@ -325,6 +325,7 @@ async def test_long_polling_end_to_end(api: FakeBotAPI, tmp_path: Path) -> None:
     async with QueryLog(settings.db, raw_ids=True) as log:
         application = build_application(Resources(settings, FakeEngine(), log), polling=True)
         async with application:
+            api.webhook_url = "https://old.example/telegram/webhook"  # polling must clear a webhook
             await application.updater.start_polling(allowed_updates=["message", "callback_query"])
             await application.start()
             api.feed(tg.group_text("闲聊：大模型真厉害"), tg.private_text("大模型有多少？"),
@@ -390,3 +391,24 @@ async def test_polling_survives_failing_updates_and_bot_api_errors(api: FakeBotA
     with sqlite3.connect(settings.db) as conn:
         assert conn.execute("SELECT question, error IS NOT NULL FROM queries ORDER BY id").fetchall() == [
             ("炸", 1), ("大模型有多少？", 0)]
+
+
+async def test_mention_offsets_count_utf16_units(app: Application, api: FakeBotAPI) -> None:
+    """Entity offsets are UTF-16: an emoji before the mention must not shift the cut."""
+    await _process(app, tg.group_text(f"😀👍@{tg.BOT_USERNAME} 大模型有多少？"))
+    [call] = api.calls_of("sendMessage")
+    record = await app.bot_data["resources"].log.get(callbacks.decode(_buttons(api, call)["👍"]).key)
+    assert record["question"] == "😀👍 大模型有多少？"
+
+
+async def test_button_failures_are_apologised_for_once(app: Application, api: FakeBotAPI) -> None:
+    def broken(passage_id: str) -> Reference:
+        raise RuntimeError("store gone")
+    answer = await _ask_and_press(app, api, "👍")
+    app.bot_data["resources"].engine.passage = broken
+    await _process(app, tg.callback(_buttons(api, answer)["原文"], api.sent_message(answer)))
+    assert api.calls_of("answerCallbackQuery")[-1].params["text"] == texts.APOLOGY
+    api.fail("sendMessage", 400)  # 更多 answers the button, then its message is refused
+    await _process(app, tg.callback(_buttons(api, answer)["更多"], api.sent_message(answer)))
+    assert [c.status for c in api.calls_of("answerCallbackQuery")] == [200, 200, 200, 400]
+    assert _texts(api)[-1] == texts.APOLOGY

@@ -236,8 +236,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.APOLOGY)
-        elif update.effective_message is not None:
+            try:
+                await update.callback_query.answer(texts.APOLOGY)
+                return
+            except TelegramError:
+                pass  # already answered before the failure: apologise in the chat instead
+        if update.effective_message is not None:
             await _reply(update.effective_message, render.fit([(texts.APOLOGY, "")]))
     except TelegramError as exc:
         logger.warning("could not send the apology for update %s: %s", update_id, exc)

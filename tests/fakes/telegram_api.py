@@ -230,6 +230,8 @@ class FakeBotAPI:
         self._sent_ids = itertools.count(1)
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
+        self._answered_queries: set[str] = set()
+        self.webhook_url = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._new_update: asyncio.Condition | None = None
         self._thread: threading.Thread | None = None
@@ -403,6 +405,9 @@ class FakeBotAPI:
                     supports_inline_queries=False)
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
         offset = int(params.get("offset", 0) or 0)
         limit = int(params.get("limit", 100) or 100)
         wait = min(float(params.get("timeout", 0) or 0), self.max_poll_wait)
@@ -481,8 +486,10 @@ class FakeBotAPI:
         return updated
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
-        if not params.get("callback_query_id"):
+        query_id = str(params.get("callback_query_id", ""))
+        if not query_id or query_id in self._answered_queries:  # a query is answered once
             raise _bad("query is too old and response timeout expired or query ID is invalid")
+        self._answered_queries.add(query_id)
         if len(str(params.get("text", ""))) > 200:
             raise _bad("MESSAGE_TOO_LONG")
         return True
@@ -500,15 +507,19 @@ class FakeBotAPI:
         return True
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = ""
         return True
 
     async def _api_setWebhook(self, params: dict[str, Any]) -> bool:
-        if not str(params.get("url", "")).startswith("https://"):
+        url = str(params.get("url", ""))
+        if url and not url.startswith("https://"):
             raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+        self.webhook_url = url
         return True
 
     async def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        return {"url": self.webhook_url, "has_custom_certificate": False,
+                "pending_update_count": len(self._updates)}
 
     async def _api_close(self, params: dict[str, Any]) -> bool:
         return True
