@@ -126,7 +126,7 @@ def load_built(path: Path | None = None) -> dict:
     """The export object plus content_hash; rebuilt first when missing or stale."""
     path = Path(path) if path else DEFAULT_BUILD
     if not path.exists():
-        build(path)
+        return _rebuild(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -135,6 +135,16 @@ def load_built(path: Path | None = None) -> dict:
     if not isinstance(data, dict) or not {"sources", "articles"} <= data.keys():
         raise ContentError(f"corpus {path} is not a corpus export; run `zhewen content build`")
     if data.get("content_hash") != content_hash():
-        build(path)
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return _rebuild(path)
     return data
+
+
+def _rebuild(path: Path) -> dict:
+    """Rebuild into `path`; where that cannot be written (a read-only install), build in memory."""
+    try:
+        build(path)
+    except OSError:
+        corpus, _ = compile_corpus()
+        corpus["content_hash"] = content_hash()
+        return corpus
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -153,3 +153,10 @@ def test_load_built_refuses_a_corrupt_file_with_a_one_line_fix(tmp_path: Path) -
     with pytest.raises(ContentError) as info:
         load_built(path)
     assert "zhewen content build" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_load_built_works_where_the_build_cannot_be_written(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    data = load_built(blocker / "corpus.json")
+    assert data["articles"] and data["content_hash"]
