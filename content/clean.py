@@ -77,6 +77,13 @@ def strip_markup(text: str) -> tuple[str, list[str]]:
     return text, removed
 
 
+def markup_kind(piece: str) -> str:
+    """Report name for something `strip_markup` removed."""
+    if _CONTINUATION.fullmatch(piece):
+        return "continuation mark"
+    return "HTML tag" if piece.startswith("<") else "markdown residue"
+
+
 def strip_stray_glyphs(text: str) -> tuple[str, str]:
     """Drop end-of-article marks and OCR debris (❷ ② ≥ …) trailing a line; return (text, removed)."""
     match = _TRAILING_STRAY.search(text)

@@ -144,7 +144,7 @@ def _items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Even
             continue
         text, removed = clean.strip_markup(clean.normalize_chars(marker))
         for piece in removed:
-            events.add("dropped", "markup", at, piece)
+            events.add("dropped", clean.markup_kind(piece), at, piece)
         text = clean.fullwidth_punct(clean.remove_cjk_spaces(text))
         text, stray = clean.strip_stray_glyphs(text)
         if stray:

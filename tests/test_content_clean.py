@@ -42,6 +42,8 @@ def test_html_tags_markdown_and_continuation_marks_removed() -> None:
     text, removed = clean.strip_markup("（上接A01版）从排队赴港上市企业数量看")
     assert text == "从排队赴港上市企业数量看" and removed == ["（上接A01版）"]
     assert clean.strip_markup("**半** ")[0].strip() == "半"
+    assert [clean.markup_kind(p) for p in ("<mark>", "**", "（上接A01版）")] == [
+        "HTML tag", "markdown residue", "continuation mark"]
 
 
 def test_trailing_stray_glyphs_removed() -> None:

@@ -86,3 +86,25 @@ def test_draft_of_an_empty_file_is_a_one_line_error(tmp_path: Path) -> None:
     empty.write_text("\n\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["content", "draft", str(empty)])
     assert result.exit_code == 1 and "is empty" in result.output
+
+
+def test_build_with_a_broken_manifest_is_a_one_line_error(tmp_path: Path, monkeypatch) -> None:
+    from content import store
+
+    (tmp_path / "bad.toml").write_text('[source]\nid = "x"\n', encoding="utf-8")
+    monkeypatch.setattr(store, "SOURCES_DIR", tmp_path)
+    result = CliRunner().invoke(cli, ["content", "build", "--out", str(tmp_path / "c.json")])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: manifest error: bad.toml") and result.output.count("\n") == 1
+
+
+def test_export_of_a_corrupt_corpus_names_the_fix(tmp_path: Path, monkeypatch) -> None:
+    from content import store
+
+    broken = tmp_path / "corpus.json"
+    broken.write_text("{", encoding="utf-8")
+    monkeypatch.setattr(store, "DEFAULT_BUILD", broken)
+    for command in (["content", "export", "--json"], ["content", "toc"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 1 and "zhewen content build" in result.output
+        assert result.output.count("\n") == 1 and "Traceback" not in result.output

@@ -132,7 +132,9 @@ def test_report_counts_and_speed(built) -> None:
     _, report = built
     assert report.seconds < 2
     dropped = report.counts("dropped")
-    for kind in ("photo credit", "caption", "byline", "sponsor list", "ISSN/CN", "markup"):
+    for kind in ("photo credit", "caption", "byline", "sponsor list", "ISSN/CN", "HTML tag",
+                 "continuation mark", "stray glyph", "editorial board", "masthead", "address/phone",
+                 "copyright", "page furniture", "garbled OCR (two columns interleaved)"):
         assert dropped[kind] > 0, kind
     assert len([e for e in report.events if e.action == "corrected"]) >= 10
     assert "== dropped" in report.format()
