@@ -13,6 +13,7 @@ from bot.wecom.aibot_crypto import AibotCrypto
 from bot.wecom.aibot_protocol import (
     MalformedCallback,
     parse_callback,
+    question_of,
     stream_reply,
     strip_mentions,
     text_reply,
@@ -129,6 +130,19 @@ def test_callbacks_missing_required_fields_are_malformed(payload: dict) -> None:
 ])
 def test_strip_mentions_removes_only_leading_mentions(text: str, question: str) -> None:
     assert strip_mentions(text) == question
+
+
+@pytest.mark.parametrize(("text", "group", "question"), [
+    ("@浙问 /ask 备案数量", True, "备案数量"),
+    ("/ask@浙问 备案数量", True, "备案数量"),
+    ("/ASK 备案数量", False, "备案数量"),
+    ("/ask", False, ""),
+    ("/asking 备案数量", False, "/asking 备案数量"),
+    ("@浙问 备案数量", False, "@浙问 备案数量"),  # one to one, nobody needs mentioning
+])
+def test_question_of_drops_mentions_in_groups_and_a_leading_ask(text: str, group: bool,
+                                                                question: str) -> None:
+    assert question_of(parse_callback(wecom.text_message(text, group=group))) == question
 
 
 def test_reply_objects_follow_document_101031() -> None:

@@ -36,8 +36,8 @@ from bot.wecom.aibot_protocol import (
     Callback,
     MalformedCallback,
     parse_callback,
+    question_of,
     stream_reply,
-    strip_mentions,
     text_reply,
 )
 from bot.wecom.callback import HELP_WORDS, MAX_CLOCK_SKEW, TOC_WORDS, TooLarge, read_body
@@ -138,7 +138,7 @@ class AibotEndpoint:
         return stream_reply(callback.msgid, await self._text(callback))
 
     async def _text(self, callback: Callback) -> str:
-        text = strip_mentions(callback.text) if callback.group else callback.text.strip()
+        text = question_of(callback)
         if not text:
             return texts.AIBOT_EMPTY_QUESTION
         if text.lower() in HELP_WORDS:

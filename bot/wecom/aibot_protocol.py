@@ -15,6 +15,8 @@ from typing import Any
 
 # A mention is "@" and a name up to whitespace (WeCom puts a space, often U+2005, after it) or a comma/colon.
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@[^\s,，:：]+[\s,，:：]*)+")
+# "/ask", as on Telegram (DESIGN: a group question is "/ask …" or a mention); "/ask@name" too.
+_ASK = re.compile(r"^/ask(?![A-Za-z0-9_])(?:@\S+)?\s*", re.IGNORECASE)
 
 
 class MalformedCallback(ValueError):
@@ -63,6 +65,12 @@ def parse_callback(payload: dict[str, Any]) -> Callback:
 def strip_mentions(text: str) -> str:
     """The question without the leading "@机器人名" (and any other @mentions before it)."""
     return _LEADING_MENTIONS.sub("", text, count=1).strip()
+
+
+def question_of(callback: Callback) -> str:
+    """What the user asks: the text without leading @mentions (in a group) and without a leading /ask."""
+    text = strip_mentions(callback.text) if callback.group else callback.text.strip()
+    return _ASK.sub("", text, count=1).strip()
 
 
 def stream_reply(stream_id: str, content: str) -> dict[str, Any]:
