@@ -137,6 +137,13 @@ async def test_group_questions_addressed_to_the_bot_are_answered_as_replies(
     assert record["chat_type"] == "supergroup" and record["platform"] == "telegram"
 
 
+async def test_a_deleted_group_question_still_gets_its_answer(app: Application, api: FakeBotAPI) -> None:
+    """The fake never saw this message (as if deleted): replying to it needs allow_sending_without_reply."""
+    await _process(app, tg.group_text("/ask 大模型有多少？"))
+    [call] = api.calls_of("sendMessage")
+    assert call.status == 200 and call.params["reply_parameters"]["allow_sending_without_reply"] is True
+
+
 async def test_text_mention_and_reply_to_the_bot_are_answered(app: Application, api: FakeBotAPI) -> None:
     mention = tg.group_text("浙问 大模型备案多少款", entities=[
         {"type": "text_mention", "offset": 0, "length": 2, "user": tg.bot_user()}])

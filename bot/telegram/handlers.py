@@ -80,9 +80,13 @@ def _not_blank(html: str) -> str:
 
 
 async def _reply(message: Message, html: str, **kwargs: object) -> Message:
-    """Replies in the chat; in groups the reply quotes the question so the thread stays readable."""
+    """Replies in the chat; in groups the reply quotes the question so the thread stays readable.
+
+    A question deleted meanwhile still gets its answer, just without the quote.
+    """
     quote = message.chat.type != ChatType.PRIVATE
-    return await message.reply_text(_not_blank(html), do_quote=quote, **kwargs)
+    return await message.reply_text(_not_blank(html), do_quote=quote, allow_sending_without_reply=True,
+                                    **kwargs)
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:

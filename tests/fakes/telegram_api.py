@@ -231,6 +231,7 @@ class FakeBotAPI:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._answered_queries: set[str] = set()
+        self._seen: set[tuple[int, int]] = set()  # (chat id, message id) of fed messages
         self.webhook_url = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._new_update: asyncio.Condition | None = None
@@ -285,6 +286,7 @@ class FakeBotAPI:
                 if kind in update:
                     chat = update[kind]["chat"]
                     self._chats[chat["id"]] = chat
+                    self._seen.add((chat["id"], update[kind]["message_id"]))
 
         async def push() -> None:
             async with self._new_update:
@@ -444,9 +446,19 @@ class FakeBotAPI:
             raise _bad("chat not found") from None
         return self._chats.get(chat_id) or {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
 
+    def _check_reply(self, chat: dict[str, Any], params: dict[str, Any]) -> None:
+        reply = params.get("reply_parameters")
+        if not reply:
+            return
+        key = (chat["id"], int(reply.get("message_id", 0)))
+        known = key in self._seen or key in self._messages
+        if not known and not reply.get("allow_sending_without_reply"):
+            raise _bad("message to be replied not found")
+
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(params)
         text = self._check_text(params)
+        self._check_reply(chat, params)
         sent = {"message_id": next(self._sent_ids), "date": int(time.time()), "chat": chat,
                 "from": bot_user(), "text": text}
         if params.get("reply_markup"):
