@@ -15,7 +15,7 @@ _NFKC_KEEP = set("…‥—·•“”‘’　") | {chr(c) for c in range(0x246
     chr(c) for c in range(0x2776, 0x2794)} | set("，。：；！？（）【】《》〈〉「」『』、～")
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’—…·•《》"
+_CJK_PUNCT = r"\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’—…·•《》"
 _CJK = _HAN + _CJK_PUNCT
 _CJK_RE = re.compile(f"[{_CJK}]")
 _SPACE_NEAR_CJK = re.compile(f"(?<=[{_CJK}])[ \t\u3000]+|[ \t\u3000]+(?=[{_CJK}])")
@@ -108,9 +108,13 @@ def fullwidth_punct(text: str) -> str:
         return 0 <= i < len(chars) and bool(_CJK_RE.match(chars[i]))
 
     chinese = has_han(text)
-    for i, ch in enumerate(chars):
-        if ch in ",;:!?" and (cjk_at(i - 1) or cjk_at(i + 1)) or ch == ";" and chinese:
-            chars[i] = _FULLWIDTH[ch]
+    changed = True
+    while changed:  # a converted mark makes its ASCII neighbour touch Chinese punctuation too
+        changed = False
+        for i, ch in enumerate(chars):
+            if ch in ",;:!?" and (cjk_at(i - 1) or cjk_at(i + 1) or ch == ";" and chinese):
+                chars[i] = _FULLWIDTH[ch]
+                changed = True
     stack: list[int] = []
     for i, ch in enumerate(chars):
         if ch == "(":
@@ -144,8 +148,17 @@ def clean_line(text: str) -> str:
     """The line-level pipeline: NFKC, markup, spaces, punctuation (quotes wait for whole paragraphs)."""
     text = normalize_chars(text)
     text, _ = strip_markup(text)
-    text = remove_cjk_spaces(text)
-    return fullwidth_punct(text)
+    return settle_spacing(text)
+
+
+def settle_spacing(text: str) -> str:
+    """Spaces and punctuation settle each other ("建设 ,推动" needs both rules twice)."""
+    for _ in range(3):
+        before = text
+        text = fullwidth_punct(remove_cjk_spaces(text))
+        if text == before:
+            break
+    return text
 
 
 def compact(text: str) -> str:

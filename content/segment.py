@@ -145,8 +145,7 @@ def _items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Even
         text, removed = clean.strip_markup(clean.normalize_chars(marker))
         for piece in removed:
             events.add("dropped", clean.markup_kind(piece), at, piece)
-        text = clean.fullwidth_punct(clean.remove_cjk_spaces(text))
-        text, stray = clean.strip_stray_glyphs(text)
+        text, stray = clean.strip_stray_glyphs(clean.settle_spacing(text))
         if stray:
             events.add("dropped", "stray glyph", at, stray)
         if after_byline and _short_label(text):
@@ -225,7 +224,7 @@ def _collapse(paragraphs: list[_Paragraph], manifest: Manifest, title: str,
     out: list[_Paragraph] = []
     for paragraph in paragraphs:
         kept: list[str] = []
-        text = clean.fullwidth_punct(clean.remove_cjk_spaces(clean.curly_quotes(paragraph.text)))
+        text = clean.settle_spacing(clean.curly_quotes(paragraph.text))
         for sentence in clean.split_sentences(text):
             clauses = re.findall(r".*?；|.+$", sentence)
             bad = [c for c in clauses if c and garbled and _contains_any(clean.compact(c), garbled)]

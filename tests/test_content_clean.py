@@ -1,5 +1,9 @@
-"""Each cleaning rule on real snippets from the two documents."""
+"""Each cleaning rule on real snippets from the two documents, plus a few properties."""
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from content import clean
 
@@ -84,3 +88,26 @@ def test_split_long_paragraph_at_sentence_ends() -> None:
     assert chunks == ["甲" * 200 + "。", "乙" * 200 + "。" + "丙" * 50 + "。"]
     assert all(len(c) <= 300 for c in chunks)
     assert "".join(chunks) == text
+
+
+# Properties over arbitrary mixes of Chinese, Latin, digits, spaces and punctuation.
+_TEXT = st.text(alphabet=st.sampled_from(list("浙江人工智能发展AI for GPU 2025年,.:;()!?\"，。　 ")),
+                max_size=80)
+
+
+@given(_TEXT)
+def test_clean_line_is_idempotent_and_leaves_no_space_between_chinese(text: str) -> None:
+    once = clean.clean_line(text)
+    assert clean.clean_line(once) == once
+    assert not re.search(r"[\u4e00-\u9fff]\s+[\u4e00-\u9fff]", once)
+
+
+@given(_TEXT)
+def test_split_long_keeps_every_character_in_order(text: str) -> None:
+    chunks = clean.split_long(text * 5, 60)
+    assert "".join(chunks) in (text * 5, (text * 5).rstrip())  # a trailing blank is not a sentence
+
+
+@given(_TEXT)
+def test_compact_ignores_spacing_and_punctuation(text: str) -> None:
+    assert clean.compact(text) == clean.compact(clean.clean_line(text).replace("，", ","))
