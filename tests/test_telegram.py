@@ -301,6 +301,15 @@ async def test_stats_for_admins_only(app: Application, api: FakeBotAPI) -> None:
     sent = _texts(api)
     assert sent[2] == texts.TG_ADMIN_ONLY
     assert "今天：2 个问题，找到答案 50%" in sent[3] and "今天天气怎么样（1次）" in sent[3]
+    assert "👍 0 / 👎 0" in sent[3]
+
+
+async def test_stats_without_a_readable_log_says_so(api: FakeBotAPI, tmp_path: Path) -> None:
+    settings = _settings(api, tmp_path / "missing" / "log.sqlite3")
+    async with QueryLog(tmp_path / "other.sqlite3", raw_ids=True) as log:
+        async with build_application(Resources(settings, FakeEngine(), log), polling=False) as application:
+            await _process(application, tg.private_text("/stats", user_id=7))
+    assert _texts(api) == [texts.TG_STATS_UNAVAILABLE]
 
 
 async def test_engine_failure_gets_an_apology_not_a_traceback(app: Application, api: FakeBotAPI) -> None:

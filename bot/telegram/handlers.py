@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
@@ -254,7 +255,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 def stats_text(today: dict, week: dict, unanswered: list[dict]) -> str:
     """The admin summary: today and the last 7 days, found rate, top unanswered questions."""
     head = texts.TG_STATS.format(today_total=today["total"], today_rate=f"{today['found_rate']:.0%}",
-                                 week_total=week["total"], week_rate=f"{week['found_rate']:.0%}")
+                                 week_total=week["total"], week_rate=f"{week['found_rate']:.0%}",
+                                 up=week["feedback"]["up"], down=week["feedback"]["down"])
     lines = [f"{i}. {row['question']}（{row['count']}次）" for i, row in enumerate(unanswered, 1)]
     return render.fit([(head, ""), ("\n", ""), ("\n".join(lines) or texts.TG_STATS_NONE, "")])
 
@@ -276,5 +278,10 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await _reply(message, render.fit([(texts.TG_ADMIN_ONLY, "")]))
         return
     await resources.log.flush()
-    today, week, unanswered = await asyncio.to_thread(_read_stats, resources.settings.db)
+    try:
+        today, week, unanswered = await asyncio.to_thread(_read_stats, resources.settings.db)
+    except (review.ReviewError, sqlite3.Error) as exc:
+        logger.error("/stats cannot read the query log: %s", exc)
+        await _reply(message, render.fit([(texts.TG_STATS_UNAVAILABLE, "")]))
+        return
     await _reply(message, stats_text(today, week, unanswered))
