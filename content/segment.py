@@ -191,11 +191,13 @@ def _drop_repeated_fragments(items: list[_Item], where: str, events: Events) -> 
     return kept
 
 
-def _paragraphs(items: list[_Item], title: str, events: Events) -> list[_Paragraph]:
-    """Rebuild paragraphs: an unfinished one continues with the next body line, across headings."""
+def _paragraphs(items: list[_Item], where: str, events: Events) -> list[_Paragraph]:
+    """Rebuild paragraphs: an unfinished one continues with the next body line, across headings,
+    sidebar titles and captions (which were dropped or become the next section's heading)."""
     paragraphs: list[_Paragraph] = []
     path: tuple[str, ...] = ()
     open_paragraph: _Paragraph | None = None
+    last_line = 0
     crossed = False
     for item in items:
         if item.kind == "heading":
@@ -203,13 +205,14 @@ def _paragraphs(items: list[_Item], title: str, events: Events) -> list[_Paragra
             crossed = open_paragraph is not None
             continue
         if open_paragraph is not None:
-            note = " [across a heading]" if crossed else ""
-            events.add("joined", "paragraph", title,
-                       f"…{open_paragraph.text[-12:]} + {item.text[:12]}…{note}")
+            kind = "paragraph across a heading" if crossed else "paragraph"
+            events.add("joined", kind, f"{where}:{last_line}+{item.line}",
+                       f"…{open_paragraph.text[-12:]} + {item.text[:12]}…")
             open_paragraph.text = clean.join_fragments(open_paragraph.text, item.text)
         else:
             open_paragraph = _Paragraph(path, item.text)
             paragraphs.append(open_paragraph)
+        last_line = item.line
         crossed = False
         if clean.ends_sentence(open_paragraph.text):
             open_paragraph = None
@@ -291,7 +294,7 @@ def segment(manifest: Manifest, events: Events) -> list[dict]:
     for spec in manifest.articles:
         items = _items(manifest, spec, lines, events)
         items = _drop_repeated_fragments(items, manifest.id, events)
-        paragraphs = _collapse(_paragraphs(items, spec.title, events), manifest, spec.title, events)
+        paragraphs = _collapse(_paragraphs(items, manifest.id, events), manifest, spec.title, events)
         aid = article_id(manifest.id, spec.title)
         sections: list[dict] = []
         used: dict[str, int] = {}
