@@ -38,6 +38,7 @@ class BuildReport:
     seconds: float
     events: list[Event] = field(default_factory=list)
     articles_by_source: dict[str, int] = field(default_factory=dict)
+    contents: list[str] = field(default_factory=list)  # one line per article, for a quick look
 
     def counts(self, action: str) -> Counter[str]:
         return Counter(e.kind for e in self.events if e.action == action)
@@ -52,7 +53,9 @@ class BuildReport:
 
     def format(self) -> str:
         """The full report: counts by kind, then every event grouped by action and kind."""
-        out = [self.summary(), ""]
+        out = [self.summary(), "", f"== articles: {self.articles}"]
+        out.extend(f"  {line}" for line in self.contents)
+        out.append("")
         for action in ("corrected", "dropped", "deduplicated", "joined"):
             events = [e for e in self.events if e.action == action]
             out.append(f"== {action}: {len(events)}")
@@ -114,12 +117,18 @@ def build(out: Path | None = None) -> BuildReport:
         stream.write("\n")
     os.replace(tmp, out)
     per_source = Counter(a["source"] for a in corpus["articles"])
+    contents = []
+    for article in corpus["articles"]:
+        passages = [p["text"] for s in article["sections"] for p in s["passages"]]
+        page = "--" if article["page"] is None else f"{article['page']:02d}"
+        contents.append(f"{article['source']} p.{page} {article['title']}: {len(article['sections'])} "
+                        f"sections, {len(passages)} passages, {sum(map(len, passages))} chars")
     return BuildReport(
         path=out, content_hash=corpus["content_hash"], sources=len(corpus["sources"]),
         articles=len(corpus["articles"]),
         passages=sum(len(s["passages"]) for a in corpus["articles"] for s in a["sections"]),
         seconds=time.perf_counter() - started, events=events.items,
-        articles_by_source=dict(per_source))
+        articles_by_source=dict(per_source), contents=contents)
 
 
 def load_built(path: Path | None = None) -> dict:
