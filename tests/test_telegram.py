@@ -301,7 +301,7 @@ async def test_stats_for_admins_only(app: Application, api: FakeBotAPI) -> None:
     sent = _texts(api)
     assert sent[2] == texts.TG_ADMIN_ONLY
     assert "今天：2 个问题，找到答案 50%" in sent[3] and "今天天气怎么样（1次）" in sent[3]
-    assert "👍 0 / 👎 0" in sent[3]
+    assert sent[3].endswith("近7天反馈：👍 0 / 👎 0")
 
 
 async def test_stats_without_a_readable_log_says_so(api: FakeBotAPI, tmp_path: Path) -> None:

@@ -255,10 +255,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 def stats_text(today: dict, week: dict, unanswered: list[dict]) -> str:
     """The admin summary: today and the last 7 days, found rate, top unanswered questions."""
     head = texts.TG_STATS.format(today_total=today["total"], today_rate=f"{today['found_rate']:.0%}",
-                                 week_total=week["total"], week_rate=f"{week['found_rate']:.0%}",
-                                 up=week["feedback"]["up"], down=week["feedback"]["down"])
+                                 week_total=week["total"], week_rate=f"{week['found_rate']:.0%}")
     lines = [f"{i}. {row['question']}（{row['count']}次）" for i, row in enumerate(unanswered, 1)]
-    return render.fit([(head, ""), ("\n", ""), ("\n".join(lines) or texts.TG_STATS_NONE, "")])
+    feedback = texts.TG_STATS_FEEDBACK.format(**week["feedback"])
+    return render.fit([(head, ""), ("\n", ""), ("\n".join(lines) or texts.TG_STATS_NONE, ""),
+                       ("\n", ""), (feedback, "")])
 
 
 def _read_stats(path: object) -> tuple[dict, dict, list[dict]]:
