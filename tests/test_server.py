@@ -27,6 +27,8 @@ import pytest
 import uvicorn
 from fakes import telegram_api as tg
 from fakes import wecom as fake
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.engine import Engine
 from bot.querylog import QueryLog
@@ -269,3 +271,29 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(tmp_path: Path) 
             process.kill()
             process.wait()
     assert count_rows(tmp_path / "log.sqlite3") == 1
+
+
+# --- anything a user can type ------------------------------------------------------------------------
+
+# What WeCom can carry in XML 1.0: no surrogates, no control characters but tab and newline.
+typed = st.text(st.characters(blacklist_categories=("Cs",), min_codepoint=0x20) | st.sampled_from("\t\n"),
+                max_size=3000)
+
+
+@settings(max_examples=30, deadline=None)
+@given(text=typed)
+def test_anything_typed_gets_a_reply_within_2048_bytes(engine: Engine,
+                                                       tmp_path_factory: pytest.TempPathFactory,
+                                                       text: str) -> None:
+    db = tmp_path_factory.mktemp("typed") / "log.sqlite3"
+
+    async def exchange() -> fake.Reply:
+        async with opened(fake.env(ZHEWEN_DB=str(db)), engine) as resources:
+            app = create_app(resources)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                return await say(client, fake.text_xml(text))
+
+    reply = asyncio.run(exchange())
+    assert reply.content.strip()
+    assert len(reply.content.encode("utf-8")) <= 2048

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fakes import wecom as fake
+from wechatpy.enterprise import WeChatClient
 
 from bot import texts
 from bot.engine import Answer, Reference, TocEntry
@@ -24,7 +25,7 @@ from bot.reply import format_citation
 from bot.resources import Resources
 from bot.server import create_app
 from bot.settings import load_settings
-from bot.wecom.callback import AppEndpoint
+from bot.wecom.callback import AppEndpoint, message_api_sender
 from bot.wecom.crypto import signature
 from bot.wecom.text import render_answer
 
@@ -315,9 +316,15 @@ async def test_follow_ups_by_typing(client: httpx.AsyncClient, resources: Resour
 
 async def test_stats_for_admins_only(client: httpx.AsyncClient) -> None:
     await say(client, fake.text_xml(QUESTION, user="zhangsan"))
-    assert (await say(client, fake.text_xml("/stats", user="zhangsan"))).content == texts.TG_ADMIN_ONLY
+    assert (await say(client, fake.text_xml("/stats", user="zhangsan"))).content == texts.WECOM_ADMIN_ONLY
     stats = (await say(client, fake.text_xml("/stats", user="boss"))).content
-    assert stats.startswith("提问统计") and "今天：1 个问题" in stats
+    assert stats.startswith("提问统计") and "今天：1 个问题，找到答案 100%" in stats
+    assert stats.endswith(texts.WECOM_STATS_NONE)
+
+
+async def test_stats_when_the_log_cannot_be_read(client: httpx.AsyncClient, resources: Resources) -> None:
+    resources.settings.db.unlink()
+    assert (await say(client, fake.text_xml("/stats", user="boss"))).content == texts.WECOM_STATS_UNAVAILABLE
 
 
 # --- a slow engine -----------------------------------------------------------------------------------
@@ -362,3 +369,35 @@ async def test_an_unconfigured_app_answers_503(tmp_path: Path) -> None:
         response = await client.get(URL, params=wecom.verification())
         assert response.status_code == 503 and "WECOM_TOKEN" in response.text
         assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+# --- the message API (the network edge is wechatpy's HTTP session) -----------------------------------
+
+def api_client(api: fake.FakeMessageAPI) -> WeChatClient:
+    client = WeChatClient(fake.CORP_ID, "app-secret")
+    client._http.mount("https://", api)  # wechatpy's requests session: nothing leaves the process
+    return client
+
+
+def test_the_message_api_sender_sends_text_to_the_user() -> None:
+    api = fake.FakeMessageAPI()
+    message_api_sender(api_client(api), fake.AGENT_ID)("sunqi", "答案")
+    assert api.sent == [{"touser": "sunqi", "toparty": "", "totag": "", "agentid": fake.AGENT_ID,
+                         "msgtype": "text", "text": {"content": "答案"}, "safe": 0}]
+
+
+async def test_a_refused_late_answer_is_logged_not_raised(resources: Resources,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    api = fake.FakeMessageAPI(errcode=60020)
+    endpoint = AppEndpoint(resources, send=message_api_sender(api_client(api), fake.AGENT_ID),
+                           answer_deadline=0.05)
+    app = create_app(resources, wecom=endpoint)
+    resources.engine.gate = threading.Event()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        response, _ = await post(client, fake.text_xml(QUESTION, user="sunqi"))
+        assert response.status_code == 200 and response.content == b""
+        resources.engine.gate.set()
+        await endpoint.drain()
+    assert len(api.sent) == 1
+    assert "message API failed" in caplog.text and "60020" in caplog.text
+    assert len(await rows(resources)) == 1

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from wechatpy.enterprise import create_reply, parse_message
+from wechatpy.enterprise import WeChatClient, create_reply, parse_message
 
 from bot import texts
 from bot.engine import Answer
+from bot.querylog import review
 from bot.resources import Resources
 from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable, encrypt_field
 from bot.wecom.dedupe import Dedupe
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 ANSWER_DEADLINE = 4.0  # seconds; WeCom gives up after 5
+API_TIMEOUT = 10  # seconds for one message API call
 MAX_CLOCK_SKEW = 3600  # seconds between WeCom's timestamp and ours before a request counts as replayed
 WELCOME_EVENTS = frozenset({"enter_agent", "subscribe"})
 HELP_WORDS = frozenset({"/start", "/help", "帮助", "help"})
@@ -62,12 +65,8 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     return b"".join(chunks)
 
 
-def message_api_sender(corp_id: str, secret: str, agent_id: str) -> Sender:
+def message_api_sender(client: WeChatClient, agent_id: str) -> Sender:
     """Send with wechatpy's (synchronous) client; WeCom refuses callers outside 企业可信IP (60020)."""
-    from wechatpy.enterprise import WeChatClient
-
-    client = WeChatClient(corp_id, secret)
-
     def send(user: str, text: str) -> None:
         client.message.send_text(agent_id, user, text)
 
@@ -96,8 +95,9 @@ class AppEndpoint:
             if settings.wecom_corp_id and settings.wecom_token and settings.wecom_aes_key else None
         )
         if send is None and settings.wecom_corp_id and settings.wecom_secret and settings.wecom_agent_id:
-            send = message_api_sender(settings.wecom_corp_id, settings.wecom_secret.get_secret_value(),
-                                      settings.wecom_agent_id)
+            client = WeChatClient(settings.wecom_corp_id, settings.wecom_secret.get_secret_value(),
+                                  timeout=API_TIMEOUT)
+            send = message_api_sender(client, settings.wecom_agent_id)
         self._send = send
         self._deadline = answer_deadline
         self._clock = clock
@@ -255,7 +255,12 @@ class AppEndpoint:
 
     async def _stats(self, user: str) -> str:
         if user not in self._admins:
-            return texts.TG_ADMIN_ONLY
+            return texts.WECOM_ADMIN_ONLY
         await self._resources.log.flush()
-        return trim_utf8(stats_text(*await asyncio.to_thread(read_stats, self._resources.settings.db)))
+        try:
+            figures = await asyncio.to_thread(read_stats, self._resources.settings.db)
+        except (review.ReviewError, sqlite3.Error) as exc:
+            log.error("wecom /stats: the query log cannot be read: %s", exc)
+            return texts.WECOM_STATS_UNAVAILABLE
+        return trim_utf8(stats_text(*figures))
 

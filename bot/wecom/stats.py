@@ -21,7 +21,8 @@ def read_stats(db: Path, now: datetime | None = None) -> tuple[dict[str, Any], d
 
 
 def stats_text(today: dict[str, Any], week: dict[str, Any], unanswered: list[dict]) -> str:
-    head = texts.TG_STATS.format(today_total=today["total"], today_rate=f"{today['found_rate']:.0%}",
-                                 week_total=week["total"], week_rate=f"{week['found_rate']:.0%}")
+    head = texts.WECOM_STATS.format(today_total=today["total"], today_rate=f"{today['found_rate']:.0%}",
+                                    week_total=week["total"], week_rate=f"{week['found_rate']:.0%}",
+                                    up=week["feedback"]["up"], down=week["feedback"]["down"])
     lines = [f"{i}. {row['question']}（{row['count']}次）" for i, row in enumerate(unanswered, 1)]
-    return f"{head}\n" + ("\n".join(lines) or texts.TG_STATS_NONE)
+    return f"{head}\n" + ("\n".join(lines) or texts.WECOM_STATS_NONE)

@@ -7,11 +7,14 @@ message XML (developer documentation 接收消息与事件 and 加解密方案�
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+import requests
 from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
 
 from bot.wecom.crypto import signature
@@ -31,7 +34,8 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def _cdata(value: str) -> str:
-    return f"<![CDATA[{value}]]>"
+    """A CDATA section; "]]>" inside the value is split across two sections, as XML writers do."""
+    return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def text_xml(content: str, *, user: str = "zhangsan", msg_id: int | None = None,
@@ -109,3 +113,33 @@ class FakeWeCom:
         inner = ET.fromstring(PrpCrypto(self._key).decrypt(encrypt, self.corp_id))
         return Reply(to_user=inner.findtext("ToUserName"), from_user=inner.findtext("FromUserName"),
                      msg_type=inner.findtext("MsgType"), content=inner.findtext("Content") or "")
+
+
+class FakeMessageAPI(requests.adapters.BaseAdapter):
+    """WeCom's server API (qyapi.weixin.qq.com) at the transport of wechatpy's `requests` session:
+    gettoken and message/send, recording what was sent; `errcode` makes every send fail like WeCom
+    does (60020: the caller's IP is not in 企业可信IP)."""
+
+    def __init__(self, errcode: int = 0) -> None:
+        super().__init__()
+        self.errcode = errcode
+        self.sent: list[dict] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
+        path = urlsplit(request.url).path
+        if path.endswith("/gettoken"):
+            body = {"errcode": 0, "errmsg": "ok", "access_token": "fake-access-token", "expires_in": 7200}
+        elif path.endswith("/message/send"):
+            self.sent.append(json.loads(request.body))
+            body = ({"errcode": 0, "errmsg": "ok"} if not self.errcode
+                    else {"errcode": self.errcode, "errmsg": "not allow to access from your ip"})
+        else:
+            body = {"errcode": 404, "errmsg": f"unexpected {path}"}
+        response = requests.Response()
+        response.status_code, response.url, response.request = 200, request.url, request
+        response._content = json.dumps(body).encode("utf-8")
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    def close(self) -> None:
+        pass
