@@ -54,10 +54,11 @@ TG_ADMIN_ONLY = "该命令仅限管理员使用。"
 TG_STATS = (
     "提问统计\n"
     "今天：{today_total} 个问题，找到答案 {today_rate}\n"
-    "近7天：{week_total} 个问题，找到答案 {week_rate}，反馈 👍 {up} / 👎 {down}\n"
+    "近7天：{week_total} 个问题，找到答案 {week_rate}\n"
     "近7天未找到答案的问题："
 )
 TG_STATS_NONE = "（无）"
+TG_STATS_FEEDBACK = "近7天反馈：👍 {up} / 👎 {down}"
 TG_STATS_UNAVAILABLE = "统计暂不可用：提问日志无法读取，请查看服务日志。"
 TG_COMMANDS = {
     "start": "开始使用与示例问题",
