@@ -79,8 +79,9 @@ def main() -> None:
     args = parser.parse_args()
 
     wecom = fake.FakeWeCom()
-    warm_up = [wecom.callback(fake.text_xml(q, user="warm-up")) for q in QUESTIONS * 20]
-    calls = [wecom.callback(fake.text_xml(QUESTIONS[i % len(QUESTIONS)], user=f"user{i % 200}"))
+    warm_up = [wecom.callback(fake.text_xml(q, user=f"warm-up{i}")) for i, q in enumerate(QUESTIONS * 20)]
+    # 400 users, 5 questions each at most: well under the per-user rate limit (ZHEWEN_RATE_LIMIT)
+    calls = [wecom.callback(fake.text_xml(QUESTIONS[i % len(QUESTIONS)], user=f"user{i % 400}"))
              for i in range(args.requests)]
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:

@@ -312,6 +312,23 @@ async def test_follow_ups_by_typing(client: httpx.AsyncClient, resources: Resour
     assert len(await rows(resources)) == 1
 
 
+async def test_questions_are_rate_limited_per_user(tmp_path: Path) -> None:
+    settings = load_settings(fake.env(ZHEWEN_DB=str(tmp_path / "log.sqlite3"), ZHEWEN_RATE_LIMIT="2"),
+                             env_file=None)
+    async with QueryLog(settings.db, salt="test-salt") as log:
+        resources = Resources(settings=settings, engine=FakeEngine(), log=log)
+        app = create_app(resources)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            for _ in range(2):
+                assert (await say(client, fake.text_xml(QUESTION, user="zhouba"))).content.startswith("截至")
+            assert (await say(client, fake.text_xml(QUESTION, user="zhouba"))).content == texts.RATE_LIMITED
+            silent, _ = await post(client, fake.text_xml(QUESTION, user="zhouba"))
+            assert silent.status_code == 200 and silent.content == b""  # told once per window
+            assert ref(1).text in (await say(client, fake.text_xml("原文", user="zhouba"))).content
+            assert (await say(client, fake.text_xml(QUESTION, user="wujiu"))).content.startswith("截至")
+        assert len(await rows(resources)) == 3
+
+
 # --- admin -------------------------------------------------------------------------------------------
 
 async def test_stats_for_admins_only(client: httpx.AsyncClient) -> None:

@@ -26,6 +26,7 @@ from bot import texts
 from bot.engine import Answer
 from bot.querylog import review
 from bot.resources import Resources
+from bot.telegram.ratelimit import RateLimiter, Verdict
 from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable, encrypt_field
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.followups import FollowUp, FollowUps, parse_followup
@@ -104,6 +105,7 @@ class AppEndpoint:
         self._replies: Dedupe[str | None] = Dedupe()
         self._threads = FollowUps()
         self._admins = settings.admin_ids("wecom")
+        self._limiter = RateLimiter(settings.rate_limit_per_minute)
         self._late: set[asyncio.Task[None]] = set()
 
     @property
@@ -194,6 +196,9 @@ class AppEndpoint:
         followup = parse_followup(text)
         if followup is not None:
             return self._follow_up(user, followup)
+        verdict = self._limiter.check(user)
+        if verdict is not Verdict.ALLOW:
+            return texts.RATE_LIMITED if verdict is Verdict.NOTIFY else None
         return await self._answer(user, text)
 
     async def _answer(self, user: str, question: str) -> str | None:
