@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,7 +77,11 @@ class Engine:
     """Loaded once per process; `ask` is pure CPU work taking milliseconds."""
 
     def __init__(self, index: Index, corpus: dict) -> None:
+        from retrieval.normalize import normalize
+
         self._index = index
+        # Sentences and passages of the top hits recur across questions: normalise each once.
+        self._normalize = lru_cache(maxsize=65536)(normalize)
         self._by_id = {p.id: p for p in index.passages}
         self._toc = _toc_of(corpus)
 
@@ -107,7 +112,7 @@ class Engine:
         hits = self._index.search(q, k=40)
         weights = _term_weights(q, self._index)
         found, answer, cited = False, "", None
-        coverage = max((_coverage(h.doc, weights, self._index) for h in hits[:CANDIDATE_PASSAGES]), default=0)
+        coverage = max((self._coverage(h.doc, weights) for h in hits[:CANDIDATE_PASSAGES]), default=0)
         if coverage >= MIN_COVERAGE and _unknown_share(q, self._index) < MAX_UNKNOWN:
             answer, cited, found = self._extract(q, hits, weights)
         refs = self._references(hits, first=cited)
@@ -138,8 +143,8 @@ class Engine:
         mentions what is counted or dated (the words next to the interrogative)."""
         from retrieval import extract
         from retrieval.index import field_text
-        from retrieval.normalize import normalize
 
+        normalize = self._normalize
         top = hits[:CANDIDATE_PASSAGES]
         kind = extract.answer_type(q.text)
         passages = [self._index.passages[h.doc] for h in top]
@@ -157,6 +162,12 @@ class Engine:
         mentioned = not focus or any(extract.mentions(norm, w) for w in focus)
         ok = extract.has_answer_type(norm, kind, q.text) and mentioned
         return extract.trim(text, weights, normalize, kind), top[best.passage_rank].doc, ok
+
+    def _coverage(self, doc: int, weights: dict[str, float]) -> float:
+        from retrieval.index import field_text
+
+        p = self._index.passages[doc]
+        return _coverage(self._normalize(p.text) + " " + self._normalize(field_text(p)), weights)
 
     def _references(self, hits: list[Hit], first: int | None) -> list[Reference]:
         """Passages deduplicated by article, the cited one first."""
@@ -225,15 +236,10 @@ def _bigrams_known(word: str, index: Index) -> bool:
     return all(g in index.bi_body.idf for g in grams)
 
 
-def _coverage(doc: int, weights: dict[str, float], index: Index) -> float:
-    """Share of the question's weighted terms found in a passage, its title or its headings."""
-    from retrieval.index import field_text
-    from retrieval.normalize import normalize
-
-    p = index.passages[doc]
-    text = normalize(p.text) + " " + field_text(p)
+def _coverage(text_norm: str, weights: dict[str, float]) -> float:
+    """Share of the question's weighted terms found in a text (a passage with its title and headings)."""
     total = sum(weights.values()) or 1.0
-    return sum(w for t, w in weights.items() if t in text) / total
+    return sum(w for t, w in weights.items() if t in text_norm) / total
 
 
 def _reference(p: Passage, rank: int, score: float) -> Reference:

@@ -25,7 +25,6 @@ class PostingsBM25(BM25Okapi):
     """BM25Okapi's interface (`get_scores`, `idf`, `doc_len`, `avgdl`) with sparse scoring."""
 
     def __init__(self, corpus: Iterable[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         super().__init__(corpus, k1=k1, b=b)
 
     def _initialize(self, corpus: Iterable[Sequence[str]]) -> dict[str, int]:
@@ -45,10 +44,18 @@ class PostingsBM25(BM25Okapi):
         self.avgdl = total / max(self.corpus_size, 1) or 1.0
         lengths = np.asarray(self.doc_len, dtype=np.float32)
         self._norm = self.k1 * (1 - self.b + self.b * lengths / self.avgdl)
-        self._postings = {
-            w: (np.frombuffer(ids[w], dtype=np.int32), np.frombuffer(tfs[w], dtype=np.uint16)) for w in ids
-        }
-        return {w: len(ids[w]) for w in ids}
+        # One flat array per field and a term -> slice table: compact in memory and quick to unpickle.
+        self._slices: dict[str, tuple[int, int]] = {}
+        start = 0
+        for w in ids:
+            self._slices[w] = (start, start + len(ids[w]))
+            start += len(ids[w])
+        self._doc_ids = np.empty(start, dtype=np.int32)
+        self._tfs = np.empty(start, dtype=np.float32)
+        for w, (lo, hi) in self._slices.items():
+            self._doc_ids[lo:hi] = np.frombuffer(ids[w], dtype=np.int32)
+            self._tfs[lo:hi] = np.frombuffer(tfs[w], dtype=np.uint16)
+        return {w: hi - lo for w, (lo, hi) in self._slices.items()}
 
     def _calc_idf(self, nd: dict[str, int]) -> None:
         self.idf = {word: lucene_idf(self.corpus_size, freq) for word, freq in nd.items()}
@@ -57,11 +64,10 @@ class PostingsBM25(BM25Okapi):
     def get_scores(self, query: Iterable[str]) -> np.ndarray:
         score = np.zeros(self.corpus_size, dtype=np.float32)
         for q in query:
-            posting = self._postings.get(q)
-            if posting is None:
+            where = self._slices.get(q)
+            if where is None:
                 continue
-            docs, tf = posting
-            tf = tf.astype(np.float32)
+            docs, tf = self._doc_ids[where[0] : where[1]], self._tfs[where[0] : where[1]]
             score[docs] += self.idf[q] * tf * (self.k1 + 1) / (tf + self._norm[docs])
         return score
 

@@ -50,22 +50,24 @@ def frequent_ngrams(texts: Iterable[str], is_word: Callable[[str], bool] = lambd
     so is an n-gram whose first (last) character mostly forms a known word with its neighbour, as
     "业企业" does in 产业企业, 工业企业 (`is_word` asks the base dictionary).
     """
-    counts: Counter[str] = Counter()
-    left: dict[str, set[str]] = {}
-    right: dict[str, set[str]] = {}
-    for text in texts:
-        for run in _CJK_RUN.findall(text):
-            padded = f"^{run}$"
-            for n in sizes:
-                for i in range(1, len(padded) - n):
-                    g = padded[i : i + n]
-                    counts[g] += 1
-                    left.setdefault(g, set()).add(padded[i - 1])
-                    right.setdefault(g, set()).add(padded[i + n])
+    runs = [f"^{run}$" for text in texts for run in _CJK_RUN.findall(text)]
+    counts: Counter[str] = Counter(
+        padded[i : i + n] for padded in runs for n in sizes for i in range(1, len(padded) - n)
+    )
+    # Neighbours only for the frequent candidates: a second pass keeps memory flat on big corpora.
+    candidates = {g for g, c in counts.items() if c >= min_count and g[0] not in _EDGE and g[-1] not in _EDGE}
+    del counts
+    left: dict[str, set[str]] = {g: set() for g in candidates}
+    right: dict[str, set[str]] = {g: set() for g in candidates}
+    for padded in runs:
+        for n in sizes:
+            for i in range(1, len(padded) - n):
+                g = padded[i : i + n]
+                if g in candidates:
+                    left[g].add(padded[i - 1])
+                    right[g].add(padded[i + n])
     out = set()
-    for g, c in counts.items():
-        if c < min_count or g[0] in _EDGE or g[-1] in _EDGE:
-            continue
+    for g in candidates:
         if len(left[g]) < min_variety or len(right[g]) < min_variety:
             continue
         glued_left = sum(is_word(ch + g[0]) for ch in left[g]) / len(left[g])
