@@ -15,7 +15,7 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from starlette.requests import Request
@@ -42,7 +42,6 @@ MAX_CLOCK_SKEW = 3600  # seconds between WeCom's timestamp and ours before a req
 WELCOME_EVENTS = frozenset({"enter_agent", "subscribe"})
 HELP_WORDS = frozenset({"/start", "/help", "帮助", "help"})
 TOC_WORDS = frozenset({"/toc", "目录"})
-STATS_WORDS = frozenset({"/stats"})
 
 # (user id, text): sends one message through WeCom's message API; blocking, run in a thread.
 Sender = Callable[[str, str], None]
@@ -107,6 +106,11 @@ class AppEndpoint:
         self._admins = settings.admin_ids("wecom")
         self._limiter = RateLimiter(settings.rate_limit_per_minute)
         self._late: set[asyncio.Task[None]] = set()
+        # Typed commands (matched whole, case-insensitive); anything else is a follow-up or a question.
+        self._commands: dict[str, Callable[[str], Awaitable[str]]] = {
+            **dict.fromkeys(HELP_WORDS, self._welcome), **dict.fromkeys(TOC_WORDS, self._toc),
+            "/stats": self._stats,
+        }
 
     @property
     def configured(self) -> bool:
@@ -178,7 +182,7 @@ class AppEndpoint:
 
     async def _reply(self, message: Any) -> str | None:
         """The plain text to answer `message` with, or None for no reply."""
-        log.info("wecom %s callback", message.type if message.type != "event" else f"event {message.event}")
+        log.debug("wecom %s callback", message.type if message.type != "event" else f"event {message.event}")
         if message.type == "event":
             return texts.WECOM_WELCOME if message.event in WELCOME_EVENTS else None
         if message.type != "text":
@@ -186,13 +190,9 @@ class AppEndpoint:
         user, text = str(message.source), (message.content or "").strip()
         if not text:
             return texts.ASK_PROMPT
-        command = text.lower()
-        if command in HELP_WORDS:
-            return texts.WECOM_WELCOME
-        if command in TOC_WORDS:
-            return render_toc(self._resources.engine.toc())
-        if command in STATS_WORDS:
-            return await self._stats(user)
+        command = self._commands.get(text.lower())
+        if command is not None:
+            return await command(user)
         followup = parse_followup(text)
         if followup is not None:
             return self._follow_up(user, followup)
@@ -257,6 +257,12 @@ class AppEndpoint:
                 return texts.WECOM_NO_MORE
             return texts.WECOM_NO_SUCH_REFERENCE.format(number=followup.number, count=len(thread.listed))
         return render_passage(thread.listed[followup.number - 1])
+
+    async def _welcome(self, user: str) -> str:
+        return texts.WECOM_WELCOME
+
+    async def _toc(self, user: str) -> str:
+        return render_toc(self._resources.engine.toc())
 
     async def _stats(self, user: str) -> str:
         if user not in self._admins:
