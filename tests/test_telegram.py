@@ -428,3 +428,11 @@ async def test_button_failures_are_apologised_for_once(app: Application, api: Fa
     await _process(app, tg.callback(_buttons(api, answer)["更多"], api.sent_message(answer)))
     assert [c.status for c in api.calls_of("answerCallbackQuery")] == [200, 200, 200, 400]
     assert _texts(api)[-1] == texts.APOLOGY
+
+
+async def test_source_button_when_the_passage_is_gone(app: Application, api: FakeBotAPI) -> None:
+    """After a corpus rebuild a logged passage id may no longer exist: a notice, not an error."""
+    app.bot_data["resources"].engine.passage = lambda passage_id: None
+    await _ask_and_press(app, api, "原文")
+    assert api.calls_of("answerCallbackQuery")[-1].params["text"] == texts.TG_PASSAGE_GONE
+    assert len(_texts(api)) == 1
