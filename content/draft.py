@@ -162,6 +162,23 @@ def _fill(lines: list[str], articles: list[_Article], labels: bool) -> list[_Art
     return out + [a for a in articles if a.start < 0]
 
 
+def _heading_candidates(lines: list[str]) -> list[str]:
+    """Short unpunctuated lines between two finished paragraphs: maybe headings printed without a
+    marker, maybe a paragraph cut by a column. Listed for a person to decide."""
+    from content.segment import noise_kind
+
+    body = [line.strip() for line in lines if line.strip()]
+    found = []
+    for before, line, _ in zip(body, body[1:], body[2:], strict=False):
+        if (line.startswith(("#", "●", "■", "-")) or line.endswith("——") or not 4 <= len(line) <= 24
+                or re.search(r"[，,。；;：:！!？?、\"“”]", line) or noise_kind(line)):
+            continue
+        if len(before) > 30 and not before.startswith("#") and clean.ends_sentence(
+                clean.clean_line(before)):
+            found.append(line)
+    return found
+
+
 def draft_manifest(path: Path) -> str:
     """TOML text proposing metadata, article spans and empty errata/noise sections."""
     try:
@@ -200,8 +217,13 @@ def draft_manifest(path: Path) -> str:
         "",
         "[structure]",
         "headings = []",
-        "",
     ]
+    candidates = _heading_candidates(lines)
+    if candidates:
+        out.append("# Lines that may be headings printed without a marker (or paragraphs cut by a")
+        out.append("# column): move the real headings into the list above.")
+        out.extend(f"#   {_q(line)}" for line in candidates)
+    out.append("")
     for article in articles:
         out.append("[[articles]]")
         out.append(f"title = {_q(article.title)}")

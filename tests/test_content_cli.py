@@ -53,6 +53,7 @@ def _draft_and_build(tmp_path: Path, name: str) -> tuple[dict, list[dict]]:
     raw = RAW_DIR / name
     result = CliRunner().invoke(cli, ["content", "draft", str(raw)])
     assert result.exit_code == 0, result.output
+    (tmp_path / "draft.toml").write_text(result.output, encoding="utf-8")
     shutil.copy(raw, tmp_path / name)
     manifest = tmp_path / f"{raw.stem}.toml"
     manifest.write_text(result.output, encoding="utf-8")
@@ -68,6 +69,7 @@ def test_draft_of_the_magazine_finds_toc_pages_authors_and_feature_pieces(tmp_pa
     pieces = [a["authors"] for a in data["articles"] if a["title"].startswith("TODO: title of the piece")]
     assert ["沈华军"] in pieces and ["今文"] in pieces
     assert sum(1 for a in articles if a["sections"]) >= 25
+    assert '#   "全民参与氛围日益浓厚"' in (tmp_path / "draft.toml").read_text(encoding="utf-8")
 
 
 def test_draft_of_the_newspaper_finds_its_six_items(tmp_path: Path) -> None:
