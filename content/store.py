@@ -47,7 +47,7 @@ class BuildReport:
         dropped = sum(self.counts("dropped").values())
         by_source = ", ".join(f"{k} {v}" for k, v in self.articles_by_source.items())
         return (f"built {self.path}: {self.sources} sources, {self.articles} articles ({by_source}), "
-                f"{self.passages} passages, {dropped} lines dropped, "
+                f"{self.passages} passages, {dropped} dropped (lines, glyphs, garbled clauses), "
                 f"{len([e for e in self.events if e.action == 'corrected'])} errata, "
                 f"{self.seconds:.2f} s")
 
