@@ -23,6 +23,7 @@ from bot.resources import Resources
 from bot.settings import load_settings
 from bot.telegram import callbacks
 from bot.telegram.app import build_application
+from bot.telegram.flood import FloodControl
 
 PASSAGE = ("截至2025年7月，浙江共有44款人工智能大模型通过国家网信办备案，数量居全国第四。"
            "全省人工智能核心产业营收持续增长。")
@@ -436,3 +437,16 @@ async def test_source_button_when_the_passage_is_gone(app: Application, api: Fak
     await _ask_and_press(app, api, "原文")
     assert api.calls_of("answerCallbackQuery")[-1].params["text"] == texts.TG_PASSAGE_GONE
     assert len(_texts(api)) == 1
+
+
+async def test_bot_api_failing_past_every_retry_does_not_stop_the_bot(api: FakeBotAPI,
+                                                                     tmp_path: Path) -> None:
+    settings = _settings(api, tmp_path / "log.sqlite3")
+    api.fail("sendMessage", 500, times=4 + 4)  # the answer's four attempts, then the apology's
+    async with QueryLog(settings.db, raw_ids=True) as log:
+        application = build_application(Resources(settings, FakeEngine(), log), polling=False,
+                                        rate_limiter=FloodControl(backoff=(0.01, 0.01, 0.01)))
+        async with application:
+            await _process(application, tg.private_text("大模型有多少？"))
+            await _process(application, tg.private_text("大模型有多少？"))
+    assert [c.status for c in api.calls_of("sendMessage")] == [500] * 8 + [200]

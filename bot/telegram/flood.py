@@ -34,14 +34,12 @@ class FloodControl(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        for delay in (*self._backoff, None):
+        for delay in self._backoff:
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             except (BadRequest, TimedOut):
                 raise
             except NetworkError as exc:
-                if delay is None:
-                    raise
                 logger.warning("Bot API %s failed (%s); retrying in %.1f s", endpoint, exc, delay)
                 await asyncio.sleep(delay)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
