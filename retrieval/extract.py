@@ -204,7 +204,7 @@ def focus_words(question_norm: str, words: Sequence[str]) -> list[str]:
     if not m:
         # Keywords ("计量测试方案 财政投入 资金规模"): the last group says what is asked about.
         last = question_norm.split()[-1] if " " in question_norm.strip() else ""
-        return [w for w in words if w in last]
+        return [w for w in words if w in last and not _is_type_word(w)]
     lo = max((b.end() for b in _CLAUSE_BREAK.finditer(question_norm, 0, m.start())), default=0)
     nxt = _CLAUSE_BREAK.search(question_norm, m.end())
     hi = nxt.start() if nxt else len(question_norm)
@@ -217,7 +217,12 @@ def focus_words(question_norm: str, words: Sequence[str]) -> list[str]:
         start = question_norm.find(word, m.end(), hi)
         if start >= 0 and (after is None or (-start, len(word)) > after[:2]):
             after = (-start, len(word), word)
-    return [w[2] for w in (before, after) if w is not None]
+    # Words naming the kind of answer ("比例", "规模") say how, not what, something is counted.
+    return [w[2] for w in (before, after) if w is not None and not _is_type_word(w[2])]
+
+
+def _is_type_word(word: str) -> bool:
+    return any(cue.fullmatch(word) for _, cue in _TYPE_CUES)
 
 
 def mentions(text_norm: str, word: str) -> bool:
