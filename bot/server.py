@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import importlib.util
 import json
 import logging
 import signal
@@ -29,7 +28,9 @@ from starlette.routing import Route
 
 from bot.resources import Resources, open_resources
 from bot.settings import ConfigError, Settings, load_settings
+from bot.wecom.aibot import routes as aibot_routes
 from bot.wecom.callback import AppEndpoint, TooLarge, read_body
+from content.store import ContentError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ def check_settings(settings: Settings) -> None:
         settings.require("telegram_bot_token", "telegram_webhook_secret")
 
 
+class StartupError(Exception):
+    """A configured channel cannot start; the message is one line for the operator."""
+
+
 class TelegramWebhook:
     """POST /telegram/webhook: only with our secret header, handed to the Application's update queue."""
 
@@ -62,22 +67,42 @@ class TelegramWebhook:
             self.application = build_application(resources, polling=False)
             self._secret = settings.telegram_webhook_secret.get_secret_value().encode("utf-8")
 
+    async def connect(self) -> None:
+        """getMe before the server listens, so a rejected token or an unreachable API stops start-up."""
+        if self.application is None:
+            return
+        from telegram.error import InvalidToken, NetworkError
+
+        try:
+            await self.application.initialize()
+        except InvalidToken:
+            raise StartupError("TELEGRAM_BOT_TOKEN was rejected by the Telegram Bot API "
+                               "(getMe: Unauthorized); copy the token again from @BotFather") from None
+        except NetworkError as exc:
+            api = self._settings.telegram_api_base_url
+            raise StartupError(f"cannot reach the Telegram Bot API at {api}: {exc}") from None
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Initialise the bot, register the webhook with its secret, run the update queue, stop cleanly."""
+        """Register the webhook with its secret, run the update queue, stop cleanly."""
         if self.application is None:
             yield
             return
+        from telegram.error import TelegramError
+
         from bot.telegram.app import ALLOWED_UPDATES
 
         application = self.application
-        async with application:
+        async with application:  # initialises, unless connect() already did
             await application.post_init(application)
-            await application.bot.set_webhook(
-                self._settings.telegram_webhook_url, allowed_updates=ALLOWED_UPDATES,
-                secret_token=self._settings.telegram_webhook_secret.get_secret_value())
+            try:
+                await application.bot.set_webhook(
+                    self._settings.telegram_webhook_url, allowed_updates=ALLOWED_UPDATES,
+                    secret_token=self._settings.telegram_webhook_secret.get_secret_value())
+                log.info("telegram webhook registered")
+            except TelegramError as exc:  # keep serving WeCom; Telegram stays silent until this is fixed
+                log.error("telegram webhook could not be registered: %s", exc)
             await application.start()
-            log.info("telegram webhook registered")
             try:
                 yield
             finally:
@@ -109,15 +134,6 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def _aibot_routes(resources: Resources) -> list[Route]:
-    """The 智能机器人 routes, from their own module (built by another channel) when it is installed."""
-    if importlib.util.find_spec("bot.wecom.aibot") is None:
-        return []
-    from bot.wecom import aibot
-
-    return aibot.routes(resources)
-
-
 def create_app(resources: Resources, *, wecom: AppEndpoint | None = None) -> Starlette:
     """The ASGI app over already opened resources; its lifespan runs Telegram and drains WeCom."""
     wecom = wecom or AppEndpoint(resources)
@@ -135,24 +151,33 @@ def create_app(resources: Resources, *, wecom: AppEndpoint | None = None) -> Sta
         Route("/healthz", healthz, methods=["GET"]),
         Route("/wecom/callback", wecom.handle, methods=["GET", "POST"]),
         Route("/telegram/webhook", telegram.handle, methods=["POST"]),
-        *_aibot_routes(resources),
+        *aibot_routes(resources),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.telegram = telegram
+    return app
 
 
 async def run(settings: Settings, host: str, port: int) -> None:
     """Serve until SIGTERM/SIGINT; returns after the log is flushed."""
     async with open_resources(settings) as resources:
-        config = uvicorn.Config(create_app(resources), host=host, port=port, lifespan="on", log_config=None,
+        app = create_app(resources)
+        await app.state.telegram.connect()
+        config = uvicorn.Config(app, host=host, port=port, lifespan="on", log_config=None,
                                 access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+        server = uvicorn.Server(config)
         # uvicorn stops gracefully on SIGTERM/SIGINT, then restores the handlers it found and re-raises
         # the signal; these no-op handlers are what it finds, so we still flush the log and exit 0.
         previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            await uvicorn.Server(config).serve()
+            await server.serve()
+        except SystemExit:  # uvicorn exits when it cannot bind, after logging why
+            raise StartupError(f"cannot listen on {host}:{port} (see the log above)") from None
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+        if not server.started:
+            raise StartupError("the server did not start (see the log above)")
     log.info("stopped; query log flushed")
 
 
@@ -170,7 +195,7 @@ def serve(host: str, port: int) -> None:
         settings = load_settings()
         check_settings(settings)
         asyncio.run(run(settings, host, port))
-    except ConfigError as exc:
+    except (ConfigError, ContentError, StartupError) as exc:
+        raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except OSError as exc:  # a file or directory the server needs is out of reach
         raise click.ClickException(str(exc)) from None
-    except OSError as exc:  # the port is taken, or the address is not ours
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -297,3 +297,27 @@ def test_anything_typed_gets_a_reply_within_2048_bytes(engine: Engine,
     reply = asyncio.run(exchange())
     assert reply.content.strip()
     assert len(reply.content.encode("utf-8")) <= 2048
+
+
+# --- start-up failures -------------------------------------------------------------------------------
+
+def test_a_rejected_telegram_token_stops_start_up_with_one_line(tmp_path: Path,
+                                                                bot_api: tg.FakeBotAPI) -> None:
+    environ = {"TELEGRAM_BOT_TOKEN": "999:not-the-token", "TELEGRAM_API_BASE_URL": bot_api.base_url,
+               "TELEGRAM_WEBHOOK_URL": WEBHOOK_URL, "TELEGRAM_WEBHOOK_SECRET": SECRET}
+    process = run_serve(tmp_path, environ, "--port", str(free_port()))
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert err.strip().splitlines()[-1].startswith("Error: TELEGRAM_BOT_TOKEN was rejected")
+    assert "Traceback" not in err
+
+
+def test_a_port_in_use_stops_start_up(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        process = run_serve(tmp_path, fake.env(), "--port", str(taken.getsockname()[1]))
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "Traceback" not in err and "address already in use" in err.lower()
+    assert err.strip().splitlines()[-1].startswith("Error: cannot listen on 127.0.0.1:")
