@@ -5,6 +5,7 @@ Nothing here knows about a particular document: source-specific fixes live in th
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 
@@ -191,8 +192,8 @@ def join_fragments(left: str, right: str) -> str:
 
 
 def split_long(text: str, limit: int = 300) -> list[str]:
-    """Split a long paragraph at sentence ends into chunks of at most about `limit` characters;
-    a single overlong sentence is cut at ；or ，."""
+    """Split a long paragraph at sentence ends into balanced chunks of at most about `limit`
+    characters (330 becomes two of ~165, not 300 + 30); an overlong sentence is cut at ；or ，."""
     if len(text) <= limit:
         return [text]
     pieces: list[str] = []
@@ -201,10 +202,11 @@ def split_long(text: str, limit: int = 300) -> list[str]:
             pieces.append(sentence)
             continue
         pieces.extend(p for p in re.findall(r".*?[；，]|.+$", sentence, re.S) if p)
+    target = len(text) / math.ceil(len(text) / limit)
     chunks: list[str] = []
     current = ""
     for piece in pieces:
-        if current and len(current) + len(piece) > limit:
+        if current and (len(current) >= target or len(current) + len(piece) > limit):
             chunks.append(current)
             current = piece
         else:

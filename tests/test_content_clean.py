@@ -88,6 +88,8 @@ def test_split_long_paragraph_at_sentence_ends() -> None:
     assert chunks == ["甲" * 200 + "。", "乙" * 200 + "。" + "丙" * 50 + "。"]
     assert all(len(c) <= 300 for c in chunks)
     assert "".join(chunks) == text
+    balanced = clean.split_long(("一" * 49 + "。") * 7, 300)  # 350 characters
+    assert [len(c) for c in balanced] == [200, 150]
 
 
 # Properties over arbitrary mixes of Chinese, Latin, digits, spaces and punctuation.
