@@ -82,6 +82,15 @@ async def test_real_answer_with_sources_and_buttons(polling: Application, api: F
     assert any(text.startswith(f"<b>{texts.TG_MORE_HEADING}</b>") for text in sent[2:])
 
 
+async def test_hostile_and_huge_questions_on_the_real_engine(polling: Application, api: FakeBotAPI) -> None:
+    hostile = '</b><script>alert("x")</script>&amp;&#0; 浙江 大模型 ' + "<i>&" * 2500  # 10 000+ characters
+    api.feed(tg.private_text(hostile), tg.private_text("\u200b\u202e😀", user_id=43))
+    calls = await api.wait("sendMessage", 2)
+    for call in calls:
+        assert tg.utf16_len(tg.parse_html(call.params["text"])) <= 4096
+    assert [c.status for c in api.calls_of("sendMessage")] == [200, 200]
+
+
 async def test_not_found_is_polite(polling: Application, api: FakeBotAPI) -> None:
     api.feed(tg.private_text("火星上的天气怎么样？"))
     [call] = await api.wait("sendMessage")
