@@ -450,3 +450,18 @@ async def test_bot_api_failing_past_every_retry_does_not_stop_the_bot(api: FakeB
             await _process(application, tg.private_text("大模型有多少？"))
             await _process(application, tg.private_text("大模型有多少？"))
     assert [c.status for c in api.calls_of("sendMessage")] == [500] * 8 + [200]
+
+
+async def test_webhook_mode_processes_updates_put_on_the_queue(api: FakeBotAPI, tmp_path: Path) -> None:
+    """The contract `zhewen serve` relies on: no Updater, verified updates go on update_queue."""
+    settings = _settings(api, tmp_path / "log.sqlite3")
+    async with QueryLog(settings.db, raw_ids=True) as log:
+        application = build_application(Resources(settings, FakeEngine(), log), polling=False)
+        assert application.updater is None
+        async with application:
+            await application.start()
+            update = Update.de_json(dict(tg.private_text("大模型有多少？"), update_id=7), application.bot)
+            await application.update_queue.put(update)
+            await api.wait("sendMessage")
+            await application.stop()
+    assert api.calls_of("getUpdates") == []
