@@ -66,6 +66,31 @@ class Manifest:
 
 
 _KINDS = {"magazine", "newspaper", "report", "other"}
+_KEYS = {
+    "source": {"id", "title", "kind", "date", "raw"},
+    "structure": {"headings"},
+    "errata": {"find", "replace", "reason", "count"},
+    "splits": {"at", "reason"},
+    "noise": {"kind", "match", "pattern", "reason"},
+    "garbled": {"kind", "match", "pattern", "reason"},
+    "articles": {"title", "subtitle", "authors", "column", "page", "spans", "note"},
+}
+
+
+def _check_keys(path: Path, data: dict) -> None:
+    """A misspelt key ("span" for "spans") would silently empty an article: refuse it."""
+    tables = sorted(set(data) - set(_KEYS))
+    if tables:
+        raise _fail(path, f"unknown table [{tables[0]}]; expected one of {sorted(_KEYS)}")
+    for name, allowed in _KEYS.items():
+        value = data.get(name, [])
+        entries = value if isinstance(value, list) else [value]
+        for n, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict):
+                raise _fail(path, f"[{name}] #{n} must be a table")
+            unknown = sorted(set(entry) - allowed)
+            if unknown:
+                raise _fail(path, f"[{name}] #{n}: unknown key {unknown[0]!r}; expected {sorted(allowed)}")
 
 
 def _fail(path: Path, what: str) -> ManifestError:
@@ -130,6 +155,7 @@ def load_manifest(path: Path, raw_dir: Path) -> Manifest:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise _fail(path, f"cannot read ({exc})") from None
+    _check_keys(path, data)
     source = data.get("source")
     if not isinstance(source, dict):
         raise _fail(path, "missing [source] table")

@@ -166,3 +166,10 @@ spans = [[1, "累计监测到欠薪风"], ["险预警信息", "企业通过平�
     assert [t for _, t in texts(article)] == [
         "甲文开头。累计监测到欠薪风险预警信息106条，实现风险早发现。",
         "企业通过平台实名登记。同时，系统通过考勤、规范劳动合同签订等功能避免纠纷。"]
+
+
+def test_misspelt_manifest_keys_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="unknown key 'span'"):
+        build(tmp_path, MANIFEST.replace("spans = ", "span = "))
+    with pytest.raises(ManifestError, match=r"unknown table \[erata\]"):
+        build(tmp_path, MANIFEST.replace("[[errata]]", "[[erata]]"))
