@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	-$(BIN)/zhewen content build
+	$(BIN)/zhewen content build
 	touch $(STAMP)
 
 # The Telegram bot when TELEGRAM_BOT_TOKEN is set (environment or .env), else the terminal chat.
