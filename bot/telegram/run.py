@@ -70,5 +70,7 @@ def telegram() -> None:
             "TELEGRAM_BOT_TOKEN was rejected by the Telegram Bot API (getMe: Unauthorized); "
             "copy the token again from @BotFather") from None
     except NetworkError as exc:
+        token = settings.telegram_bot_token.get_secret_value()
+        reason = str(exc).replace(token, "**********").splitlines()[0]  # httpx may quote the URL
         raise click.ClickException(
-            f"cannot reach the Telegram Bot API at {settings.telegram_api_base_url}: {exc}") from None
+            f"cannot reach the Telegram Bot API at {settings.telegram_api_base_url}: {reason}") from None
