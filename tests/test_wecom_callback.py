@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fakes import wecom as fake
-from wechatpy.enterprise import WeChatClient
+from wechatpy.enterprise import WeChatClient, parse_message
 
 from bot import texts
 from bot.engine import Answer, Reference, TocEntry
@@ -25,7 +25,7 @@ from bot.reply import format_citation
 from bot.resources import Resources
 from bot.server import create_app
 from bot.settings import load_settings
-from bot.wecom.callback import AppEndpoint, message_api_sender
+from bot.wecom.callback import AppEndpoint, dedupe_key, message_api_sender
 from bot.wecom.crypto import signature
 from bot.wecom.text import render_answer
 
@@ -268,6 +268,18 @@ async def test_events_dedupe_on_sender_and_time(client: httpx.AsyncClient) -> No
     event = fake.event_xml("enter_agent", user="lisi", create_time=1_900_000_000)
     assert (await say(client, event)).content == texts.WECOM_WELCOME
     assert (await say(client, event)).content == texts.WECOM_WELCOME
+
+
+def test_dedupe_keys() -> None:
+    def key(message_xml: str) -> object:
+        return dedupe_key(parse_message(message_xml))
+
+    event = key(fake.event_xml("enter_agent", user="lisi", create_time=1_900_000_000))
+    assert event == key(fake.event_xml("enter_agent", user="lisi", create_time=1_900_000_000))
+    assert event != key(fake.event_xml("enter_agent", user="lisi", create_time=1_900_000_001))
+    assert event != key(fake.event_xml("enter_agent", user="wangwu", create_time=1_900_000_000))
+    assert key(fake.text_xml("问", msg_id=5)) == key(fake.text_xml("问", msg_id=5, user="x")) == ("msg", 5)
+    assert key(fake.text_xml("问", msg_id=5)) != key(fake.text_xml("问", msg_id=6))
 
 
 # --- events and other messages -----------------------------------------------------------------------
