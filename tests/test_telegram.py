@@ -330,9 +330,11 @@ async def test_429_from_the_bot_api_is_retried(app: Application, api: FakeBotAPI
 
 async def test_commands_registered_at_start_up(app: Application, api: FakeBotAPI) -> None:
     await app.post_init(app)
-    [call] = api.calls_of("setMyCommands")
-    assert call.status == 200
-    assert {c["command"] for c in call.params["commands"]} == {"start", "help", "ask", "toc", "stats"}
+    everywhere, groups = api.calls_of("setMyCommands")
+    assert everywhere.status == groups.status == 200
+    assert {c["command"] for c in everywhere.params["commands"]} == {"start", "help", "ask", "toc", "stats"}
+    assert "scope" not in everywhere.params and groups.params["scope"] == {"type": "all_group_chats"}
+    assert [c["command"] for c in groups.params["commands"]] == ["help", "ask", "toc"]
     assert app.bot.username == tg.BOT_USERNAME
 
 

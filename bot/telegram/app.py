@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 # Edited messages, channel posts and the rest are never asked for, so never delivered.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+GROUP_COMMANDS = ("ask", "toc", "help")  # the group menu offers only what a group needs
 DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 
 
@@ -39,8 +40,11 @@ async def post_init(application: Application) -> None:
     """Registers the commands with their Chinese descriptions; getMe already ran in initialize()."""
     bot = application.bot
     logger.info("Telegram bot @%s (id %s) ready", bot.username, bot.id)
+    commands = [BotCommand(name, text) for name, text in texts.TG_COMMANDS.items()]
     try:
-        await bot.set_my_commands([BotCommand(name, text) for name, text in texts.TG_COMMANDS.items()])
+        await bot.set_my_commands(commands)
+        await bot.set_my_commands([c for c in commands if c.command in GROUP_COMMANDS],
+                                  scope=BotCommandScopeAllGroupChats())
     except TelegramError as exc:
         logger.warning("set_my_commands failed, commands stay as they were: %s", exc)
 
