@@ -2,7 +2,8 @@
 
 A callback is a POST to the URL set in 接收消息 with `msg_signature`, `timestamp` and `nonce` in the
 query and `<xml><ToUserName/><Encrypt/><AgentID/></xml>` as the body; the encrypted plaintext is the
-message XML (developer documentation 接收消息与事件 and 加解密方案说明, path 90238 and 91144).
+message XML (developer.work.weixin.qq.com/document/path/96466 接收消息与事件, 96467 消息格式,
+91144 加解密方案说明).
 """
 from __future__ import annotations
 
