@@ -1,0 +1,193 @@
+"""Faults around a running `zhewen serve` and the content build, on real processes.
+
+SIGTERM while callbacks keep arriving: exit 0 and every question that got an answer is in the log.
+A log that cannot be written: replies continue and the failure is reported. A corrupt, missing or
+unwritable content build: a one-line start-up error naming the fix, or an automatic rebuild.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from fakes import wecom as fake
+from test_server import Stderr, free_port, run_serve
+
+ZHEWEN = Path(sys.executable).with_name("zhewen")
+QUESTION = "浙江有多少款人工智能大模型通过备案？"
+wecom = fake.FakeWeCom()
+
+
+def logged_questions(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [q for (q,) in conn.execute("SELECT question FROM queries ORDER BY id")]
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+# --- SIGTERM under load -----------------------------------------------------------------------------
+
+async def keep_asking(url: str, workers: int, per_worker: int, answered: list[str],
+                      enough: asyncio.Event, after: int) -> None:
+    """`workers` clients each sending up to `per_worker` callbacks in a row, each question unique;
+    a worker stops at its first refused or cut connection (the server is going away)."""
+    async def worker(n: int, client: httpx.AsyncClient) -> None:
+        for i in range(per_worker):
+            question = f"{QUESTION}（{n}-{i}）"
+            query, body = wecom.callback(fake.text_xml(question, user=f"w{n}"))
+            try:
+                response = await client.post("/wecom/callback", params=query, content=body)
+            except httpx.TransportError:
+                return
+            if response.status_code != 200:
+                return
+            assert "44" in wecom.read_reply(response.text, query["nonce"]).content
+            answered.append(question)
+            if len(answered) >= after:
+                enough.set()
+
+    limits = httpx.Limits(max_connections=workers)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        await asyncio.gather(*(worker(n, client) for n in range(workers)))
+
+
+def test_sigterm_under_load_exits_0_and_every_answered_question_is_logged(tmp_path: Path) -> None:
+    port = free_port()
+    process = run_serve(tmp_path, fake.env(), "--port", str(port))
+    answered: list[str] = []
+    try:
+        stderr = Stderr(process)
+        stderr.wait_for("Uvicorn running on")
+
+        async def scenario() -> None:
+            enough = asyncio.Event()
+            load = asyncio.create_task(keep_asking(f"http://127.0.0.1:{port}", 30, 40, answered, enough, 60))
+            await asyncio.wait_for(enough.wait(), 60)
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(load, 60)
+
+        asyncio.run(scenario())
+        assert process.wait(timeout=60) == 0, "".join(stderr.seen)
+    finally:
+        stop(process)
+    logged = logged_questions(tmp_path / "log.sqlite3")
+    assert len(answered) >= 60 and len(answered) < 30 * 40, "SIGTERM should have cut the load short"
+    assert len(logged) == len(set(logged)), "a question was logged twice"
+    assert set(answered) <= set(logged), set(answered) - set(logged)
+
+
+# --- an unusable log --------------------------------------------------------------------------------
+
+def test_serve_answers_when_the_log_cannot_be_written_and_says_so(tmp_path: Path) -> None:
+    """Root ignores read-only modes, so a file stands where the log's directory should be."""
+    blocker = tmp_path / "data"
+    blocker.write_text("not a directory")
+    port = free_port()
+    process = run_serve(tmp_path, fake.env(ZHEWEN_DB=str(blocker / "zhewen.sqlite3")), "--port", str(port))
+    try:
+        stderr = Stderr(process)
+        stderr.wait_for("Uvicorn running on")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            for i in range(3):
+                query, body = wecom.callback(fake.text_xml(QUESTION, user=f"u{i}"))
+                response = client.post("/wecom/callback", params=query, content=body)
+                assert response.status_code == 200
+                assert "44" in wecom.read_reply(response.text, query["nonce"]).content
+        stderr.wait_for("dropped")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        stop(process)
+    said = "".join(stderr.seen)
+    assert "cannot be opened" in said and str(blocker / "zhewen.sqlite3") in said
+    assert "Traceback" not in said
+
+
+# --- the content build ------------------------------------------------------------------------------
+
+def run(*args: str, env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ZHEWEN), *args], env={**os.environ, **env}, cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def one_line_error(out: subprocess.CompletedProcess[str]) -> str:
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr, out.stderr
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith("Error: ")
+    return line
+
+
+GARBAGE = {
+    "not-json": b"\x00\x01garbage{{",
+    "not-utf8": b"\xff\xfe\xfa",
+    "empty": b"",
+    "wrong-shape": b'{"hello": "world"}',
+    "a-list": b"[1, 2, 3]",
+}
+
+
+@pytest.mark.parametrize("content", GARBAGE.values(), ids=GARBAGE.keys())
+def test_chat_on_a_garbage_corpus_is_a_one_line_error_naming_the_fix(tmp_path: Path, content: bytes) -> None:
+    corpus = tmp_path / "corpus.json"
+    corpus.write_bytes(content)
+    out = subprocess.run([str(ZHEWEN), "chat"], input="浙江\n", cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "ZHEWEN_CORPUS": str(corpus)}, timeout=120)
+    line = one_line_error(out)
+    assert str(corpus) in line and "zhewen content build" in line
+
+
+def test_a_directory_as_the_corpus_is_a_one_line_error(tmp_path: Path) -> None:
+    line = one_line_error(run("ask", "浙江", env={"ZHEWEN_CORPUS": str(tmp_path)}, cwd=tmp_path))
+    assert "zhewen content build" in line
+
+
+def test_serve_on_a_garbage_corpus_is_a_one_line_error(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.json"
+    corpus.write_bytes(GARBAGE["not-json"])
+    out = run("serve", "--port", str(free_port()), env={"ZHEWEN_CORPUS": str(corpus), **fake.env()},
+              cwd=tmp_path, timeout=60)
+    line = one_line_error(out)
+    assert str(corpus) in line and "zhewen content build" in line
+
+
+def test_a_missing_corpus_is_rebuilt_where_it_should_be(tmp_path: Path) -> None:
+    corpus = tmp_path / "new" / "place" / "corpus.json"
+    out = run("ask", "--json", QUESTION, env={"ZHEWEN_CORPUS": str(corpus)}, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert '"found": true' in out.stdout and "44" in out.stdout
+    assert corpus.is_file() and corpus.stat().st_size > 10_000
+
+
+def test_an_unwritable_corpus_location_still_answers(tmp_path: Path) -> None:
+    """A read-only install cannot write the rebuilt corpus: it is built in memory instead."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    out = run("ask", "--json", QUESTION, env={"ZHEWEN_CORPUS": str(blocker / "corpus.json")}, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert '"found": true' in out.stdout
+
+
+def test_serve_on_a_port_already_taken_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        process = run_serve(tmp_path, fake.env(), "--port", str(port))
+        try:
+            _, err = process.communicate(timeout=60)
+        finally:
+            stop(process)
+    assert process.returncode == 1 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("Error: cannot listen on 127.0.0.1:")
