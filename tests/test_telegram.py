@@ -467,3 +467,13 @@ async def test_webhook_mode_processes_updates_put_on_the_queue(api: FakeBotAPI, 
             await api.wait("sendMessage")
             await application.stop()
     assert api.calls_of("getUpdates") == []
+
+
+async def test_toc_double_tap_is_harmless(app: Application, api: FakeBotAPI) -> None:
+    await _process(app, tg.private_text("/toc"))
+    [call] = api.calls_of("sendMessage")
+    press = tg.callback(_buttons(api, call)[texts.TG_TOC_NEXT], api.sent_message(call))
+    await _process(app, press)
+    await _process(app, dict(press, callback_query=dict(press["callback_query"], id="second-tap")))
+    assert [c.status for c in api.calls_of("editMessageText")] == [200, 400]  # "message is not modified"
+    assert len(api.calls_of("sendMessage")) == 1  # no apology

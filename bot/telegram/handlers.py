@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from telegram import Chat, Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot import texts
@@ -162,8 +162,12 @@ async def toc_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.TG_STALE_BUTTON)
         return
     await query.answer()
-    await query.edit_message_text(render.render_toc(entries, page),
-                                  reply_markup=callbacks.toc_keyboard(page, total))
+    try:
+        await query.edit_message_text(render.render_toc(entries, page),
+                                      reply_markup=callbacks.toc_keyboard(page, total))
+    except BadRequest as exc:
+        if "message is not modified" not in exc.message.lower():  # a double tap: the same page again
+            raise
 
 
 async def _logged(update: Update,
