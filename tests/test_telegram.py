@@ -477,3 +477,14 @@ async def test_toc_double_tap_is_harmless(app: Application, api: FakeBotAPI) -> 
     await _process(app, dict(press, callback_query=dict(press["callback_query"], id="second-tap")))
     assert [c.status for c in api.calls_of("editMessageText")] == [200, 400]  # "message is not modified"
     assert len(api.calls_of("sendMessage")) == 1  # no apology
+
+
+async def test_a_button_telegram_no_longer_acknowledges_still_works(app: Application,
+                                                                    api: FakeBotAPI) -> None:
+    """Buttons pressed while the bot was down arrive late; answerCallbackQuery then fails."""
+    answer = await _ask_and_press(app, api, "原文")
+    press = tg.callback(_buttons(api, answer)["原文"], api.sent_message(answer))
+    api.fail("answerCallbackQuery", 400)
+    await _process(app, press)
+    assert [c.status for c in api.calls_of("answerCallbackQuery")] == [200, 400]
+    assert _texts(api)[1] == _texts(api)[2] and PASSAGE in _texts(api)[2]

@@ -152,6 +152,15 @@ async def toc_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                  reply_markup=callbacks.toc_keyboard(0, render.toc_pages(entries)))
 
 
+async def _acknowledge(update: Update, notice: str | None = None) -> None:
+    """answerCallbackQuery; a query Telegram no longer accepts (pressed while the bot was down)
+    must not cost the user what the button does."""
+    try:
+        await update.callback_query.answer(notice)
+    except BadRequest as exc:
+        logger.info("callback query not acknowledged: %s", exc)
+
+
 async def toc_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A TOC page button: the same message shows another page."""
     query = update.callback_query
@@ -159,9 +168,9 @@ async def toc_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     entries = _resources(context).engine.toc()
     total = render.toc_pages(entries)
     if page >= total:
-        await query.answer(texts.TG_STALE_BUTTON)
+        await _acknowledge(update, texts.TG_STALE_BUTTON)
         return
-    await query.answer()
+    await _acknowledge(update)
     try:
         await query.edit_message_text(render.render_toc(entries, page),
                                       reply_markup=callbacks.toc_keyboard(page, total))
@@ -173,11 +182,10 @@ async def toc_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _logged(update: Update,
                   context: ContextTypes.DEFAULT_TYPE) -> tuple[callbacks.Callback, dict | None]:
     """The button and its logged question; None (after a polite notice) when the row is gone."""
-    query = update.callback_query
-    button = callbacks.decode(query.data)
+    button = callbacks.decode(update.callback_query.data)
     record = await _resources(context).log.get(button.key)
     if record is None:
-        await query.answer(texts.TG_STALE_BUTTON)
+        await _acknowledge(update, texts.TG_STALE_BUTTON)
     return button, record
 
 
@@ -200,9 +208,9 @@ async def show_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     ids = record.get("passage_ids") or []
     ref = _resources(context).engine.passage(ids[0]) if ids else None
     if ref is None:
-        await update.callback_query.answer(texts.TG_PASSAGE_GONE)
+        await _acknowledge(update, texts.TG_PASSAGE_GONE)
         return
-    await update.callback_query.answer()
+    await _acknowledge(update)
     await _send_below(update, context, render.render_passage(ref))
 
 
@@ -211,13 +219,12 @@ async def show_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     button, record = await _logged(update, context)
     if record is None:
         return
-    query = update.callback_query
     shown = button.arg
     refs = _resources(context).engine.more(record["question"], skip=shown, count=SHOWN)
     if not refs:
-        await query.answer(texts.TG_NO_MORE)
+        await _acknowledge(update, texts.TG_NO_MORE)
         return
-    await query.answer()
+    await _acknowledge(update)
     keyboard = callbacks.more_keyboard(button.key, shown + len(refs)) if len(refs) == SHOWN else None
     await _send_below(update, context, render.render_more(refs, shown + 1), reply_markup=keyboard)
 
@@ -229,12 +236,12 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     query = update.callback_query
     _resources(context).log.record_feedback(button.key, user_id=query.from_user.id, value=button.arg)
-    await query.answer(texts.TG_FEEDBACK_THANKS)
+    await _acknowledge(update, texts.TG_FEEDBACK_THANKS)
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any button this bot does not recognise (an old version, forged data): a polite notice."""
-    await update.callback_query.answer(texts.TG_STALE_BUTTON)
+    await _acknowledge(update, texts.TG_STALE_BUTTON)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
