@@ -1,13 +1,13 @@
 """`/wecom/callback`: the WeCom self-built app (自建应用), one-to-one chats with the assistant.
 
 WeCom GETs the URL once to verify it (msg_signature over echostr; we answer the decrypted echostr
-only) and POSTs every message and event, signed and encrypted (developer.work.weixin.qq.com/document/
-path/…: 接收消息与事件 概述 96466, 消息格式 96467, 被动回复消息格式 96469 (Content at most 2048 bytes),
-加解密方案说明 91144). A text message is answered with an
+only) and POSTs every message and event, signed and encrypted. A text message is answered with an
 encrypted passive reply in the same response, well inside WeCom's 5-second window; if the engine
 ever takes longer than ANSWER_DEADLINE, we answer 200 with an empty body (WeCom then stops waiting)
 and send the answer through the message API from a worker thread.
 
+Formats from developer.work.weixin.qq.com/document/path/…: 96466 接收消息与事件 概述, 96467 消息格式,
+96469 被动回复消息格式 (Content at most 2048 bytes), 91144 加解密方案说明.
 Nothing is processed or logged before the signature checks; decrypted text is never logged at INFO.
 """
 from __future__ import annotations
