@@ -149,6 +149,7 @@ class Engine:
         kind = extract.answer_type(q.text)
         passages = [self._index.passages[h.doc] for h in top]
         passage_weights = [min(1.0, h.score / top[0].score) ** PASSAGE_WEIGHT_POWER for h in top]
+        weights = extract.sentence_weights(weights, q.text)
         candidates = extract.pick_sentences(
             [p.text for p in passages], weights, kind, normalize, passage_weights,
             [field_text(p) for p in passages], q.text,
@@ -156,11 +157,21 @@ class Engine:
         best = extract.choose(candidates, kind)
         text = extract.with_neighbour(best, candidates)
         norm = normalize(text)
-        # Only a quantity or a date is checked against what it counts: for names and reasons the
-        # words next to the interrogative are too often paraphrased ("CEO" for 首席执行官).
-        focus = extract.focus_words(q.text, q.words) if kind in ("number", "date") else []
-        mentioned = not focus or any(extract.mentions(norm, w) for w in focus)
-        ok = extract.has_answer_type(norm, kind, q.text) and mentioned
+        # What is counted, dated or explained must be in the answer. Names are not checked: the
+        # words next to 谁/哪个 are too often paraphrased ("CEO" for 首席执行官).
+        before, after = extract.focus_sides(q.text, q.words)
+        typed = extract.has_answer_type(norm, kind, q.text)
+        if kind == "date":
+            # The subject of a date question ("学院" in 学院是哪一年设立的) rather than its verb.
+            subject = before or after
+            ok = typed and (not subject or extract.mentions(norm, subject))
+        elif kind == "number":
+            ok = typed and _mentions_any(norm, (before, after))
+        elif kind == "reason":
+            # A reason is often implicit: a causal word or the asked-about word itself will do.
+            ok = typed or _mentions_any(norm, (before, after))
+        else:
+            ok = True
         return extract.trim(text, weights, normalize, kind), top[best.passage_rank].doc, ok
 
     def _coverage(self, doc: int, weights: dict[str, float]) -> float:
@@ -181,6 +192,14 @@ class Engine:
             seen.add(p.article_id)
             out.append(_reference(p, len(out) + 1, h.score))
         return out
+
+
+def _mentions_any(text_norm: str, words: tuple[str, ...]) -> bool:
+    """True when no word is given, or the text mentions one of them."""
+    from retrieval.extract import mentions
+
+    present = [w for w in words if w]
+    return not present or any(mentions(text_norm, w) for w in present)
 
 
 def _ms(started: float) -> float:

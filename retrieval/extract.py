@@ -49,6 +49,8 @@ def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "
     """Whether a sentence can answer a question of this kind: a number for 多少, a date for 何时,
     other than the numbers the question itself gives ("80周年" in "80周年大会检阅了多少个方队").
     Names and reasons are too varied to check (a reason is often implicit), so any sentence passes."""
+    if kind == "reason":
+        return bool(_REASON.search(sentence_norm))
     if kind not in ("number", "date"):
         return True
     for given in _GIVEN_NUMBER.findall(question_norm):
@@ -197,28 +199,36 @@ _CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?、“”\"]")
 
 
 def focus_words(question_norm: str, words: Sequence[str]) -> list[str]:
-    """The content words next to the interrogative, on each side within its clause: what is asked
-    about ("工资" in "一个月工资大概多少钱", "局长" and "担任" in "首任局长由谁担任"); for a
-    string of keywords, the words of the last one."""
+    """Both sides of `focus_sides`, those present."""
+    return [w for w in focus_sides(question_norm, words) if w]
+
+
+def focus_sides(question_norm: str, words: Sequence[str]) -> tuple[str, str]:
+    """The content words next to the interrogative, before and after it within its clause: what is
+    asked about ("工资" in "一个月工资大概多少钱", "局长" and "担任" in "首任局长由谁担任"); for a
+    string of keywords, the longest word of the last one (as "after"). "" for a missing side.
+    Words naming the kind of answer ("比例", "规模") say how, not what, something is counted: skipped."""
     m = _INTERROGATIVE.search(question_norm)
     if not m:
         # Keywords ("计量测试方案 财政投入 资金规模"): the last group says what is asked about.
         last = question_norm.split()[-1] if " " in question_norm.strip() else ""
-        return [w for w in words if w in last and not _is_type_word(w)]
+        found = [w for w in words if w in last and not _is_type_word(w)]
+        return "", max(found, key=len, default="")
     lo = max((b.end() for b in _CLAUSE_BREAK.finditer(question_norm, 0, m.start())), default=0)
     nxt = _CLAUSE_BREAK.search(question_norm, m.end())
     hi = nxt.start() if nxt else len(question_norm)
     before: tuple[int, int, str] | None = None
     after: tuple[int, int, str] | None = None
     for word in words:
+        if _is_type_word(word):
+            continue
         start = question_norm.rfind(word, lo, m.start())
         if start >= 0 and (before is None or (start + len(word), len(word)) > before[:2]):
             before = (start + len(word), len(word), word)
         start = question_norm.find(word, m.end(), hi)
         if start >= 0 and (after is None or (-start, len(word)) > after[:2]):
             after = (-start, len(word), word)
-    # Words naming the kind of answer ("比例", "规模") say how, not what, something is counted.
-    return [w[2] for w in (before, after) if w is not None and not _is_type_word(w[2])]
+    return (before[2] if before else ""), (after[2] if after else "")
 
 
 def _is_type_word(word: str) -> bool:
@@ -231,3 +241,22 @@ def mentions(text_norm: str, word: str) -> bool:
         return True
     grams = [word[i : i + 2] for i in range(len(word) - 1)]
     return bool(grams) and sum(g in text_norm for g in grams) * 2 >= len(grams) and len(grams) > 1
+
+
+# "东莞零售行业协会秘书长认为，…": who said it locates the passage, not the sentence that answers.
+_ATTRIBUTION = re.compile(r"^(?:据|根据)?(.{2,40}?)(?:认为|表示|指出|介绍|估计|透露|提到|称|说)[，,:：]")
+
+
+def attribution(question_norm: str) -> str:
+    """The opening "X认为，" / "据X介绍，" of a question, or ""."""
+    m = _ATTRIBUTION.match(question_norm)
+    return m.group(0) if m else ""
+
+
+def sentence_weights(weights: dict[str, float], question_norm: str) -> dict[str, float]:
+    """Term weights for choosing a sentence: terms only in the attribution count as context."""
+    lead = attribution(question_norm)
+    if not lead:
+        return weights
+    rest = question_norm[len(lead) :]
+    return {t: w * (CONTEXT_WEIGHT if t in lead and t not in rest else 1.0) for t, w in weights.items()}

@@ -1,0 +1,100 @@
+"""Answer extraction on hand-picked passages: sentences, answer types, focus, trimming."""
+from __future__ import annotations
+
+import pytest
+
+from retrieval.extract import (
+    MAX_ANSWER_CHARS,
+    answer_type,
+    attribution,
+    choose,
+    focus_sides,
+    has_answer_type,
+    mentions,
+    pick_sentences,
+    sentence_weights,
+    split_sentences,
+    trim,
+    with_neighbour,
+)
+from retrieval.normalize import normalize
+
+
+def test_sentences_keep_their_end_and_closing_quote():
+    text = "记载了杨伯子的故事。“嘉定间，杨伯子为湖州守。”杨伯子何以有名呢？一个重要原因！"
+    assert split_sentences(text) == [
+        "记载了杨伯子的故事。", "“嘉定间，杨伯子为湖州守。”", "杨伯子何以有名呢？", "一个重要原因！"]
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("浙江有多少款大模型？", "number"), ("占比是多少", "number"), ("大概要花多长时间", "number"),
+    ("哪一天发布的", "date"), ("什么时候建成", "date"), ("为什么性价比高", "reason"),
+    ("背后有哪些客观原因", "reason"), ("现任CEO是谁", "name"), ("叫啥名", "name"), ("数知通", None),
+])
+def test_answer_type_from_the_question(question, kind):
+    assert answer_type(normalize(question)) == kind
+
+
+def test_a_number_answer_is_not_a_date_nor_a_number_the_question_gives():
+    assert has_answer_type("共有44款大模型", "number")
+    assert not has_answer_type("5月28日消息", "number")
+    assert not has_answer_type("纪念80周年大会隆重举行", "number", "80周年大会检阅了多少个方队")
+    assert has_answer_type("依次检阅22个装备方队", "number", "80周年大会检阅了多少个方队")
+    assert has_answer_type("今年6月6日正式投运", "date") and not has_answer_type("正式投运上线", "date")
+    assert has_answer_type("由于电机成本下降", "reason") and not has_answer_type("发生爆炸事故", "reason")
+
+
+@pytest.mark.parametrize("question, words, sides", [
+    ("莲都区的养老管家一个月工资大概多少钱", ["莲都区", "养老", "管家", "工资"], ("工资", "")),
+    ("温州市人工智能局的首任局长由谁担任", ["温州市", "局长", "担任"], ("局长", "担任")),
+    ("之江实验室有多少名研究人员", ["之江实验室", "研究", "人员"], ("之江实验室", "研究")),
+    ("阿里云占比是多少", ["阿里云", "占比"], ("阿里云", "")),          # a type word is not a focus
+    ("方案 财政投入 资金规模", ["方案", "财政投入", "资金", "规模"], ("", "资金")),
+    ("数知通", ["数知通"], ("", "")),
+])
+def test_focus_is_what_the_interrogative_asks_about(question, words, sides):
+    assert focus_sides(question, words) == sides
+
+
+def test_mentions_accepts_the_word_or_most_of_its_bigrams():
+    assert mentions("欠薪预警阈值13项", "欠薪预警阀值")
+    assert not mentions("平台上线", "工资")
+
+
+def test_attribution_terms_count_less_when_choosing_a_sentence():
+    question = "东莞零售行业协会秘书长认为,外贸厂主要卡在什么短板上?"
+    assert attribution(question) == "东莞零售行业协会秘书长认为,"
+    weights = sentence_weights({"秘书长": 1.0, "外贸": 1.0}, question)
+    assert weights["秘书长"] < weights["外贸"] == 1.0
+    assert sentence_weights({"x": 1.0}, "没有引语的问题") == {"x": 1.0}
+
+
+def test_pick_prefers_overlap_then_the_answer_type_and_joins_a_short_neighbour():
+    passage = "浙江发布了大模型名单。全省共有44款大模型通过备案，居全国第四。另有若干项目在推进。"
+    weights = {"大模型": 1.0, "备案": 1.0}
+    candidates = pick_sentences([passage], weights, "number", normalize)
+    best = choose(candidates, "number")
+    assert best.sentence.startswith("全省共有44款")
+    text = "明人所著《鹤林玉露》记载了杨伯子的故事。“嘉定间，杨伯子为湖州守。”"
+    short = pick_sentences([text], {"鹤林玉露": 1.0, "杨伯子": 0.5}, "name", normalize)
+    assert with_neighbour(short[0], short) == text
+
+
+def test_a_typed_sentence_replaces_an_untyped_best_only_when_close():
+    passage = "魔搭社区是开源模型社区。社区托管模型超7万个。"
+    weights = {"魔搭": 1.0, "社区": 1.0, "模型": 0.3}
+    best = choose(pick_sentences([passage], weights, "number", normalize), "number")
+    assert "7万个" in best.sentence
+
+
+def test_trim_cuts_at_clause_boundaries_around_the_best_clause():
+    sentence = ("新交所将不断完善二次上市机制，吸引并支持在香港和美国上市的中资企业来新加坡上市，"
+                "为中国企业全球化发展提供支持，欢迎更多优质企业前来挂牌，持续优化上市审核流程与信息披露安排，"
+                "同时推动两地资本市场在产品、服务、人才和监管等方面开展更深层次、更宽领域、更高水平的"
+                "互联互通与务实合作，共同维护国际金融市场稳定，促进区域经济发展，实现互利共赢。")
+    out = trim(sentence, {"互联互通": 1.0, "资本市场": 1.0}, normalize)
+    assert len(out) <= MAX_ANSWER_CHARS and out.startswith("…") and out[-1] in "。…"
+    assert "互联互通" in out and "资本市场" in out
+    assert trim("短句。", {}, normalize) == "短句。"
+    latin = "x" * 50 + " DeepSeek-R1模型" + "很长" * 60
+    assert "DeepSee…" not in trim(latin, {"模型": 1.0}, normalize)
