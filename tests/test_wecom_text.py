@@ -4,8 +4,19 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.engine import Answer
-from bot.wecom.text import ELLIPSIS, render_plain, trim_utf8, utf8_len
+from bot import texts
+from bot.engine import Answer, Reference, TocEntry
+from bot.reply import format_citation
+from bot.wecom.text import (
+    ELLIPSIS,
+    render_answer,
+    render_more,
+    render_passage,
+    render_plain,
+    render_toc,
+    trim_utf8,
+    utf8_len,
+)
 
 
 def test_short_text_is_unchanged():
@@ -75,3 +86,39 @@ def test_render_plain_uses_the_shared_reply_and_trims_it():
     out = render_plain(answer)
     assert out.startswith("答。\n")
     assert utf8_len(out) <= 2048
+
+
+def _ref(n: int, text: str = "段落。") -> Reference:
+    return Reference(rank=n, source="今日浙江 2025年第17期", article=f"文章{n}", section="", page=n,
+                     passage_id=f"p{n}", score=1.0, text=text)
+
+
+def test_render_answer_adds_the_follow_up_hint_only_when_there_is_something_to_follow():
+    found = Answer(question="q", found=True, answer="答。", references=(_ref(1),), reply="答。",
+                   latency_ms=1.0)
+    assert render_answer(found) == f"答。\n\n{texts.WECOM_FOLLOWUP_HINT}"
+    nothing = Answer(question="q", found=False, answer="", references=(), reply="没有找到。", latency_ms=1.0)
+    assert render_answer(nothing) == "没有找到。"
+
+
+def test_render_more_numbers_the_references():
+    out = render_more([_ref(4), _ref(5)])
+    assert out.splitlines()[:3] == [texts.WECOM_MORE_HEADING, f"1. {format_citation(_ref(4))}",
+                                    f"2. {format_citation(_ref(5))}"]
+    assert out.endswith(texts.WECOM_MORE_FOOTER)
+
+
+def test_a_long_passage_is_trimmed_after_its_citation():
+    out = render_passage(_ref(1, "很长的段落。" * 500))
+    assert out.startswith(format_citation(_ref(1)) + "\n\n")
+    assert utf8_len(out) <= 2048 and out.endswith("。" + ELLIPSIS)
+
+
+def test_render_toc_groups_by_source():
+    entries = [TocEntry("今日浙江 2025年第17期", 8, "甲", ("马跃明",), "本期关注"),
+               TocEntry("今日浙江 2025年第17期", 16, "乙", (), ""),
+               TocEntry("报纸 2025年5月28日", None, "丙", (), "")]
+    assert render_toc(entries).splitlines() == [
+        texts.WECOM_TOC_HEADING, "《今日浙江 2025年第17期》", "· 第8页 甲（马跃明）", "· 第16页 乙",
+        "《报纸 2025年5月28日》", "· 丙"]
+    assert render_toc([]) == texts.WECOM_TOC_EMPTY
