@@ -77,17 +77,41 @@ class Scored:
 # Question terms already in a passage's title or headings say which article, not which sentence.
 CONTEXT_WEIGHT = 0.3
 TYPE_BONUS = 0.15
+# A shared phrase of PHRASE_MIN characters or more adds PHRASE_WEIGHT per character beyond.
+PHRASE_MIN = 4
+PHRASE_WEIGHT = 0.03
 # A typed sentence may replace an untyped best one when it scores at least this share of it.
 TYPED_SHARE = 0.4
 # A best sentence shorter than this takes its neighbour along (a quote after "记载了…的故事。").
 SHORT_SENTENCE = 40
+# Sentences that point back to the one before ("这是全省首个…"): alone they do not say who or what.
+_ANAPHOR = re.compile(r"^(?:这|那|该|此|其|它|他|她|上述)")
 
 
-def score_sentence(sentence_norm: str, weights: dict[str, float], typed: bool) -> float:
-    """IDF-weighted overlap of the question's terms, plus a bonus when the sentence has the answer type."""
+def score_sentence(sentence_norm: str, weights: dict[str, float], typed: bool,
+                   question_norm: str = "") -> float:
+    """IDF-weighted overlap of the question's terms, plus bonuses when the sentence has the answer
+    type and when it repeats a longer phrase of the question word for word."""
     overlap = sum(w for term, w in weights.items() if term in sentence_norm)
     total = sum(weights.values()) or 1.0
-    return overlap / total + (TYPE_BONUS if typed else 0.0)
+    phrase = max(0, longest_shared_run(question_norm, sentence_norm) - PHRASE_MIN + 1) if question_norm else 0
+    return overlap / total + (TYPE_BONUS if typed else 0.0) + PHRASE_WEIGHT * phrase
+
+
+def longest_shared_run(question_norm: str, sentence_norm: str) -> int:
+    """Length of the longest run of question characters whose every bigram is in the sentence:
+    a cheap stand-in for the longest common phrase ("挂牌的人工智能局")."""
+    grams = {sentence_norm[i : i + 2] for i in range(len(sentence_norm) - 1)}
+    best = run = 0
+    for i in range(len(question_norm) - 1):
+        pair = question_norm[i : i + 2]
+        run = run + 1 if pair in grams and is_cjk_pair(pair) else 0
+        best = max(best, run)
+    return best + 1 if best else 0
+
+
+def is_cjk_pair(pair: str) -> bool:
+    return all("\u3400" <= ch <= "\u9fff" for ch in pair)
 
 
 def pick_sentences(
@@ -108,7 +132,8 @@ def pick_sentences(
         for pos, sentence in enumerate(split_sentences(text)):
             norm = normalize(sentence)
             typed = has_answer_type(norm, kind, question_norm) if kind in ("number", "date") else False
-            out.append(Scored(sentence, score_sentence(norm, local, typed) * pw, rank, pos, typed))
+            score = score_sentence(norm, local, typed, question_norm) * pw
+            out.append(Scored(sentence, score, rank, pos, typed))
     out.sort(key=lambda c: (-c.score, c.passage_rank, c.position))
     return out
 
@@ -127,7 +152,13 @@ def choose(candidates: Sequence[Scored], kind: str | None) -> Scored | None:
 
 
 def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_ANSWER_CHARS) -> str:
-    """A short best sentence joined with its better-scoring neighbour in the same passage, if both fit."""
+    """A short best sentence joined with its better-scoring neighbour in the same passage, if both
+    fit; a sentence opening on "这是…"/"该…" with the sentence it points back to (trimmed later)."""
+    if _ANAPHOR.match(best.sentence):
+        previous = next((c for c in candidates if c.passage_rank == best.passage_rank
+                         and c.position == best.position - 1), None)
+        if previous is not None:
+            return previous.sentence + best.sentence
     if len(best.sentence) >= SHORT_SENTENCE:
         return best.sentence
     neighbours = [c for c in candidates if c.passage_rank == best.passage_rank
