@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import BinaryIO
 
 import click
@@ -113,5 +112,3 @@ def chat() -> None:
     if interactive:
         click.echo(texts.CHAT_GOODBYE)
 
-
-__all__ = ["ask", "chat", "Path"]

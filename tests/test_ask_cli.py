@@ -84,3 +84,12 @@ def test_ask_path_imports_nothing_heavy():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120)
     assert out.stdout.decode().strip() == "[]", out.stderr.decode()
+
+
+def test_log_records_the_question_for_review(tmp_path):
+    env = {"ZHEWEN_DB": str(tmp_path / "log.sqlite3")}
+    out = zhewen("ask", "--log", "魔搭社区托管了多少个模型？", env=env)
+    assert out.returncode == 0, out.stderr.decode()
+    rows = json.loads(zhewen("logs", "recent", "--json", env=env).stdout.decode())
+    logged = [(r["platform"], r["question"], r["found"]) for r in rows]
+    assert logged == [("cli", "魔搭社区托管了多少个模型？", True)]

@@ -100,8 +100,8 @@ def test_dev_set(engine):
     rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
     items = [(r["question"], r["answers"], r.get("article")) for r in rows]
     s = score(items, [engine.ask(q) for q, _, _ in items])
-    assert s.answer_at_1 >= 0.88, s
-    assert s.passage_at_3 >= 0.90, s
+    assert s.answer_at_1 >= 0.9, s
+    assert s.passage_at_3 >= 0.9, s
     assert s.cite_at_1 >= 0.95, s
     assert s.found_rate >= 0.95, s
     assert s.abstain >= 0.85, s
