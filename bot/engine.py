@@ -212,7 +212,9 @@ def _has_content(q: Query, index: Index) -> bool:
         return False
     if any("\u3400" <= ch <= "\u9fff" for ch in q.text):
         return bool(q.words) or any(g in index.bi_body.idf for g in q.bigrams)
-    return any(w in index.word_body.idf for w in q.words)
+    # Latin only: at least half the words must be ones the documents use ("DeepSeek R1" yes,
+    # "bonjour comment ça va" no).
+    return sum(w in index.word_body.idf for w in q.words) * 2 >= len(q.words) > 0
 
 
 def _glosses(q: Query, index: Index) -> set[str]:

@@ -22,10 +22,17 @@ FUNCTION_WORDS: frozenset[str] = frozenset("""
 那边 这边 那场 这场 那位 这位 那条 这条 新 出 开 帮 搞 靠 啥样 一直 目前 现在 现任 当前 如今 今年
 """.split())
 
-STOPWORDS: frozenset[str] = QUESTION_WORDS | FUNCTION_WORDS
+# Greetings and chat filler: a message of only these is not a question.
+CHATTER: frozenset[str] = frozenset("""
+你好 您好 你们好 大家好 哈喽 嗨 谢谢 谢谢你 多谢 哈 哈哈 哈哈哈 嘿嘿 呵呵 嗯 嗯嗯 哦哦 好的 好吧
+在吗 在不在 再见 拜拜 早上好 晚上好 下午好 晚安 你是谁 hi hello hey thanks thank ok okay
+""".split())
+
+STOPWORDS: frozenset[str] = QUESTION_WORDS | FUNCTION_WORDS | CHATTER
 
 # Multi-character question phrases removed from a question before character bigrams are taken,
 # longest first so "什么时候" goes before "什么".
-QUESTION_PHRASES: tuple[str, ...] = tuple(
-    sorted((w for w in QUESTION_WORDS if len(w) > 1 and w not in {"名字", "名称"}), key=len, reverse=True)
-)
+QUESTION_PHRASES: tuple[str, ...] = tuple(sorted(
+    (w for w in QUESTION_WORDS | CHATTER if len(w) > 1 and not w.isascii() and w not in {"名字", "名称"}),
+    key=len, reverse=True,
+))

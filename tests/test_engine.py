@@ -82,7 +82,8 @@ def test_references_are_deduplicated_by_article(engine):
 
 
 @pytest.mark.parametrize("junk", ["", "   ", "？？！！", "😀😀", "\u200b\u200b", "请问一下是什么呢",
-                                  "hello how are you"])
+                                  "hello how are you", "你好", "谢谢！", "哈哈哈", "在吗",
+                                  "bonjour comment ça va"])
 def test_junk_gets_a_short_prompt(engine, junk):
     answer = engine.ask(junk)
     assert not answer.found and answer.answer == "" and answer.references == ()
