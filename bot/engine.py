@@ -172,7 +172,8 @@ class Engine:
             ok = typed or _mentions_any(norm, (before, after))
         else:
             ok = True
-        return extract.trim(text, weights, normalize, kind), top[best.passage_rank].doc, ok
+        answer = extract.trim(text, weights, normalize, kind, question_norm=q.text)
+        return answer, top[best.passage_rank].doc, ok
 
     def _coverage(self, doc: int, weights: dict[str, float]) -> float:
         from retrieval.index import field_text

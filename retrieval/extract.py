@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 MAX_ANSWER_CHARS = 120
+SOFT_LIMIT = 60
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])(?![”’」』\"')）])|(?<=[。！？!?；;][”’」』\"')）])|\n+")
 _CLAUSE_END = re.compile(r"(?<=[，,、：:；;。！？!?])")
@@ -176,13 +177,20 @@ def clauses(sentence: str) -> list[str]:
 
 
 def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], str], kind: str | None = None,
-         limit: int = MAX_ANSWER_CHARS) -> str:
-    """At most `limit` characters, cut at clause boundaries around the best-matching clause, with "…"."""
+         limit: int = MAX_ANSWER_CHARS, question_norm: str = "") -> str:
+    """At most `limit` characters, cut at clause boundaries around the best-matching clause, with "…".
+
+    Past SOFT_LIMIT characters only clauses that share something with the question are added.
+    """
     sentence = sentence.strip()
     if len(sentence) <= limit:
         return sentence
     parts = clauses(sentence)
-    scores = [score_sentence(normalize(p), weights, kind) for p in parts]
+    scores = []
+    for part in parts:
+        norm = normalize(part)
+        typed = kind in ("number", "date") and has_answer_type(norm, kind, question_norm)
+        scores.append(score_sentence(norm, weights, typed))
     best = max(range(len(parts)), key=lambda i: (scores[i], -i))
     lo = hi = best
     length = len(parts[best])
@@ -196,6 +204,8 @@ def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], st
         if not options:
             break
         _, i, side = max(options)
+        if length >= SOFT_LIMIT and scores[i] <= 0:
+            break
         length += len(parts[i])
         if side == "lo":
             lo = i
