@@ -36,7 +36,8 @@ def compose() -> dict:
 
 def env_example_names() -> list[str]:
     lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
-    return [line.split("=", 1)[0].strip() for line in lines if "=" in line and not line.lstrip().startswith("#")]
+    settings = [line for line in lines if "=" in line and not line.lstrip().startswith("#")]
+    return [line.split("=", 1)[0].strip() for line in settings]
 
 
 def test_compose_has_both_services_one_named_volume_and_env_file() -> None:

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.engine import Answer, Reference, TocEntry
+from bot.ratelimit import RateLimiter, Verdict
 from bot.telegram import callbacks, render
-from bot.telegram.ratelimit import RateLimiter, Verdict
 
 # any code point, lone surrogates included, with markup, zero-width, right-to-left and emoji mixed in
 ANY_TEXT = st.text(st.one_of(st.characters(), st.characters(categories=["Cs"]),

@@ -23,10 +23,10 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.ratelimit import RateLimiter
 from bot.resources import Resources
 from bot.telegram import callbacks, handlers
 from bot.telegram.flood import FloodControl
-from bot.telegram.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from telegram.ext import ContextTypes, filters
 
 from bot import texts
 from bot.querylog import review
+from bot.ratelimit import RateLimiter, Verdict
 from bot.resources import Resources
 from bot.telegram import callbacks, render
-from bot.telegram.ratelimit import RateLimiter, Verdict
 
 logger = logging.getLogger(__name__)
 

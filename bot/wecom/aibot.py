@@ -43,8 +43,8 @@ from bot.wecom.aibot_protocol import (
 from bot.wecom.callback import HELP_WORDS, MAX_CLOCK_SKEW, TOC_WORDS, TooLarge, read_body
 from bot.wecom.crypto import ForgedSignature, Undecryptable
 from bot.wecom.dedupe import Dedupe
-from bot.wecom.followups import FollowUp, FollowUps, parse_followup
-from bot.wecom.text import render_answer, render_more, render_passage, render_toc, trim_utf8
+from bot.wecom.followups import FollowUps, parse_followup, reply_to_followup
+from bot.wecom.text import render_answer, render_toc, trim_utf8
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,8 @@ class AibotEndpoint:
             return render_toc(self._resources.engine.toc(), MAX_REPLY_BYTES)
         followup = parse_followup(text)
         if followup is not None:
-            return self._follow_up((callback.chat_id, callback.user_id), followup)
+            who = (callback.chat_id, callback.user_id)
+            return reply_to_followup(self._resources.engine, self._threads, who, followup, MAX_REPLY_BYTES)
         return await self._answer(callback, text)
 
     async def _answer(self, callback: Callback, question: str) -> str:
@@ -170,23 +171,6 @@ class AibotEndpoint:
         if group and answer.references:
             return trim_utf8(f"{answer.reply}\n\n{texts.AIBOT_GROUP_FOLLOWUP_HINT}", MAX_REPLY_BYTES)
         return render_answer(answer, MAX_REPLY_BYTES)
-
-    def _follow_up(self, who: tuple[str, str], followup: FollowUp) -> str:
-        """"更多" and "原文"/"1"…"3" on the last answer given to this user in this chat."""
-        thread = self._threads.get(who)
-        if thread is None:
-            return texts.WECOM_NO_THREAD
-        if followup.kind == "more":
-            more = self._resources.engine.more(thread.question, skip=thread.shown, count=3)
-            if not more:
-                return texts.WECOM_NO_MORE
-            self._threads.listed_more(who, thread, more)
-            return render_more(more, MAX_REPLY_BYTES)
-        if not 1 <= followup.number <= len(thread.listed):
-            if not thread.listed:
-                return texts.WECOM_NO_MORE
-            return texts.WECOM_NO_SUCH_REFERENCE.format(number=followup.number, count=len(thread.listed))
-        return render_passage(thread.listed[followup.number - 1], MAX_REPLY_BYTES)
 
     async def _refresh(self, stream_id: str) -> dict[str, Any] | None:
         """A stream refresh (100719): our stream ids are the msgids, so the cached reply is the answer."""

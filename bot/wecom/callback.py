@@ -26,13 +26,13 @@ from wechatpy.enterprise import WeChatClient, create_reply, parse_message
 from bot import texts
 from bot.engine import Answer
 from bot.querylog import review
+from bot.ratelimit import RateLimiter, Verdict
 from bot.resources import Resources
-from bot.telegram.ratelimit import RateLimiter, Verdict
 from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable, encrypt_field
 from bot.wecom.dedupe import Dedupe
-from bot.wecom.followups import FollowUp, FollowUps, parse_followup
+from bot.wecom.followups import FollowUps, parse_followup, reply_to_followup
 from bot.wecom.stats import read_stats, stats_text
-from bot.wecom.text import render_answer, render_more, render_passage, render_toc, trim_utf8
+from bot.wecom.text import render_answer, render_toc, trim_utf8
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ class AppEndpoint:
             return await command(user)
         followup = parse_followup(text)
         if followup is not None:
-            return self._follow_up(user, followup)
+            return reply_to_followup(self._resources.engine, self._threads, user, followup)
         verdict = self._limiter.check(user)
         if verdict is not Verdict.ALLOW:
             return texts.RATE_LIMITED if verdict is Verdict.NOTIFY else None
@@ -242,22 +242,6 @@ class AppEndpoint:
         self._resources.log.record(None, question=question, platform="wecom", chat_type="private",
                                    chat_id=user, user_id=user, error=type(exc).__name__)
         return texts.APOLOGY
-
-    def _follow_up(self, user: str, followup: FollowUp) -> str:
-        thread = self._threads.get(user)
-        if thread is None:
-            return texts.WECOM_NO_THREAD
-        if followup.kind == "more":
-            more = self._resources.engine.more(thread.question, skip=thread.shown, count=3)
-            if not more:
-                return texts.WECOM_NO_MORE
-            self._threads.listed_more(user, thread, more)
-            return render_more(more)
-        if not 1 <= followup.number <= len(thread.listed):
-            if not thread.listed:
-                return texts.WECOM_NO_MORE
-            return texts.WECOM_NO_SUCH_REFERENCE.format(number=followup.number, count=len(thread.listed))
-        return render_passage(thread.listed[followup.number - 1])
 
     async def _welcome(self, user: str) -> str:
         return texts.WECOM_WELCOME

@@ -13,7 +13,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.engine import Reference
+from bot import texts
+from bot.engine import Engine, Reference
+from bot.wecom.text import MAX_BYTES, render_more, render_passage
 
 DEFAULT_TTL = 30 * 60.0  # seconds: long enough to read an answer, short enough to forget
 DEFAULT_MAX_USERS = 10_000
@@ -91,3 +93,22 @@ class FollowUps:
                 break
             del self._threads[oldest]
         return thread
+
+
+def reply_to_followup(engine: Engine, threads: FollowUps, who: Hashable, followup: FollowUp,
+                      max_bytes: int = MAX_BYTES) -> str:
+    """"更多" and "原文"/"1"…"3" on the last answer this user was given, as plain WeCom text."""
+    thread = threads.get(who)
+    if thread is None:
+        return texts.WECOM_NO_THREAD
+    if followup.kind == "more":
+        more = engine.more(thread.question, skip=thread.shown, count=3)
+        if not more:
+            return texts.WECOM_NO_MORE
+        threads.listed_more(who, thread, more)
+        return render_more(more, max_bytes)
+    if not 1 <= followup.number <= len(thread.listed):
+        if not thread.listed:
+            return texts.WECOM_NO_MORE
+        return texts.WECOM_NO_SUCH_REFERENCE.format(number=followup.number, count=len(thread.listed))
+    return render_passage(thread.listed[followup.number - 1], max_bytes)
