@@ -67,7 +67,8 @@ class Answer:
 # cover this share of the question's idf-weighted content, by words or by character bigrams.
 MIN_COVERAGE = 0.2
 MAX_UNKNOWN = 0.45
-CANDIDATE_PASSAGES = 3
+COVERAGE_PASSAGES = 3     # the best of these must cover the question
+CANDIDATE_PASSAGES = 5    # sentences are chosen among these
 PASSAGE_WEIGHT_POWER = 0.25
 MAX_REFERENCES = 3
 MAX_RELATED = 6
@@ -112,7 +113,7 @@ class Engine:
         hits = self._index.search(q, k=40)
         weights = _term_weights(q, self._index)
         found, answer, cited = False, "", None
-        coverage = max((self._coverage(h.doc, weights) for h in hits[:CANDIDATE_PASSAGES]), default=0)
+        coverage = max((self._coverage(h.doc, weights) for h in hits[:COVERAGE_PASSAGES]), default=0)
         if coverage >= MIN_COVERAGE and _unknown_share(q, self._index) < MAX_UNKNOWN:
             answer, cited, found = self._extract(q, hits, weights)
         refs = self._references(hits, first=cited)

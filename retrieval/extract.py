@@ -198,9 +198,9 @@ def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], st
     while True:
         options = []
         if lo > 0 and length + len(parts[lo - 1]) <= limit - 2:
-            options.append((scores[lo - 1] + 0.01, lo - 1, "lo"))
+            options.append((scores[lo - 1] + 0.02, lo - 1, "lo"))
         if hi + 1 < len(parts) and length + len(parts[hi + 1]) <= limit - 2:
-            options.append((scores[hi + 1] + 0.02, hi + 1, "hi"))
+            options.append((scores[hi + 1] + 0.01, hi + 1, "hi"))
         if not options:
             break
         _, i, side = max(options)
@@ -277,11 +277,11 @@ def _is_type_word(word: str) -> bool:
 
 
 def mentions(text_norm: str, word: str) -> bool:
-    """The word itself, or at least half of its character bigrams (a paraphrase or a typo)."""
+    """The word itself, or more than half of its character bigrams (a typo: "阀值" for 阈值)."""
     if word in text_norm:
         return True
     grams = [word[i : i + 2] for i in range(len(word) - 1)]
-    return bool(grams) and sum(g in text_norm for g in grams) * 2 >= len(grams) and len(grams) > 1
+    return len(grams) > 1 and sum(g in text_norm for g in grams) * 2 > len(grams)
 
 
 # "东莞零售行业协会秘书长认为，…": who said it locates the passage, not the sentence that answers.
