@@ -17,8 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fakes import telegram_api as tg
 from fakes import wecom as fake
 from test_server import Stderr, free_port, run_serve
+
+from bot import texts
 
 ZHEWEN = Path(sys.executable).with_name("zhewen")
 QUESTION = "浙江有多少款人工智能大模型通过备案？"
@@ -87,6 +90,52 @@ def test_sigterm_under_load_exits_0_and_every_answered_question_is_logged(tmp_pa
     assert set(answered) <= set(logged), set(answered) - set(logged)
 
 
+def test_sigterm_in_webhook_mode_answers_and_logs_every_acknowledged_update(tmp_path: Path) -> None:
+    """Telegram never resends an update we answered 200 to: each must be answered and logged."""
+    secret = "hardening-webhook-secret"
+    with tg.FakeBotAPI() as api:
+        port = free_port()
+        process = run_serve(tmp_path, {"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
+                                       "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/telegram/webhook",
+                                       "TELEGRAM_WEBHOOK_SECRET": secret, "ZHEWEN_LOG_RAW_IDS": "true",
+                                       "ZHEWEN_RATE_LIMIT": "1000"}, "--port", str(port))
+        acknowledged: list[int] = []
+        try:
+            stderr = Stderr(process)
+            stderr.wait_for("Uvicorn running on")
+
+            async def scenario() -> None:
+                enough = asyncio.Event()
+
+                async def post(client: httpx.AsyncClient, n: int) -> None:
+                    update = {"update_id": n + 1, **tg.private_text(f"{QUESTION}#{n}", user_id=40_000 + n)}
+                    try:
+                        response = await client.post("/telegram/webhook", json=update,
+                                                     headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+                    except httpx.TransportError:
+                        return
+                    if response.status_code == 200:
+                        acknowledged.append(40_000 + n)
+                        if len(acknowledged) >= 40:
+                            enough.set()
+
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                    posts = [asyncio.create_task(post(client, n)) for n in range(200)]
+                    await asyncio.wait_for(enough.wait(), 60)
+                    process.send_signal(signal.SIGTERM)
+                    await asyncio.wait_for(asyncio.gather(*posts), 60)
+
+            asyncio.run(scenario())
+            assert process.wait(timeout=60) == 0, "".join(stderr.seen)
+        finally:
+            stop(process)
+        answered = [int(c.params["chat_id"]) for c in api.calls_of("sendMessage") if c.status == 200]
+    with sqlite3.connect(tmp_path / "log.sqlite3") as conn:
+        logged = [int(u) for (u,) in conn.execute("SELECT user_id FROM queries")]
+    assert len(acknowledged) >= 40
+    assert sorted(answered) == sorted(acknowledged) == sorted(logged)
+
+
 # --- an unusable log --------------------------------------------------------------------------------
 
 def test_serve_answers_when_the_log_cannot_be_written_and_says_so(tmp_path: Path) -> None:
@@ -94,16 +143,21 @@ def test_serve_answers_when_the_log_cannot_be_written_and_says_so(tmp_path: Path
     blocker = tmp_path / "data"
     blocker.write_text("not a directory")
     port = free_port()
-    process = run_serve(tmp_path, fake.env(ZHEWEN_DB=str(blocker / "zhewen.sqlite3")), "--port", str(port))
+    environ = fake.env(ZHEWEN_DB=str(blocker / "zhewen.sqlite3"), ZHEWEN_ADMINS="wecom:u0")
+    process = run_serve(tmp_path, environ, "--port", str(port))
     try:
         stderr = Stderr(process)
         stderr.wait_for("Uvicorn running on")
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            for i in range(3):
-                query, body = wecom.callback(fake.text_xml(QUESTION, user=f"u{i}"))
+            def say(text: str, user: str) -> str:
+                query, body = wecom.callback(fake.text_xml(text, user=user))
                 response = client.post("/wecom/callback", params=query, content=body)
                 assert response.status_code == 200
-                assert "44" in wecom.read_reply(response.text, query["nonce"]).content
+                return wecom.read_reply(response.text, query["nonce"]).content
+
+            for i in range(3):
+                assert "44" in say(QUESTION, f"u{i}")
+            assert say("/stats", "u0") == texts.WECOM_STATS_UNAVAILABLE
         stderr.wait_for("dropped")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0

@@ -58,10 +58,10 @@ def settings_for(api: FakeBotAPI, db: Path, **extra: str):
 
 
 @asynccontextmanager
-async def polling(api: FakeBotAPI, engine: Engine, db: Path,
-                  rate_limiter: BaseRateLimiter | None = None) -> AsyncIterator[Application]:
+async def polling(api: FakeBotAPI, engine: Engine, db: Path, rate_limiter: BaseRateLimiter | None = None,
+                  **extra: str) -> AsyncIterator[Application]:
     """The bot long-polling the fake Bot API; on exit polling stops and the log is flushed and closed."""
-    settings = settings_for(api, db)
+    settings = settings_for(api, db, **extra)
     async with QueryLog(settings.db, raw_ids=True) as log:
         application = build_application(Resources(settings, engine, log), polling=True,
                                          rate_limiter=rate_limiter)
@@ -182,12 +182,15 @@ async def test_replies_continue_when_the_log_cannot_be_opened(
     blocker.write_text("a file where the log's directory should be")
     db = blocker / "log.sqlite3"
     with caplog.at_level(logging.WARNING):
-        async with polling(api, engine, db, NoFloodControl()) as application:
+        async with polling(api, engine, db, NoFloodControl(), ZHEWEN_ADMINS="telegram:1000") as application:
             api.feed(*(tg.private_text(q, user_id=1000 + i) for i, q in enumerate(QUESTIONS)))
             replies = await api.wait("sendMessage", len(QUESTIONS), timeout=30)
             log = application.bot_data["resources"].log
             assert log.failures == len(QUESTIONS)
+            api.feed(tg.private_text("/stats", user_id=1000))
+            *_, stats = await api.wait("sendMessage", len(QUESTIONS) + 1, timeout=30)
     assert sorted(int(c.params["chat_id"]) for c in replies) == list(range(1000, 1000 + len(QUESTIONS)))
+    assert stats.params["text"] == texts.TG_STATS_UNAVAILABLE, "the admin is told the log is unreadable"
     reported = [r.getMessage() for r in caplog.records if r.name.startswith("bot.querylog")]
     assert any(str(db) in m and "cannot be opened" in m for m in reported), reported
     assert any("dropped" in m for m in reported), reported
