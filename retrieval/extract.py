@@ -16,7 +16,7 @@ _CLAUSE_END = re.compile(r"(?<=[，,、：:；;。！？!?])")
 
 # Answer types, recognised from the question (normalised, Simplified).
 _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("date", re.compile(r"何时|哪年|哪一年|哪天|哪一天|什么时候|几月|几号|日期|哪个月|年份|年代")),
+    ("date", re.compile(r"何时|哪年|哪一年|哪天|哪一天|什么时候|啥时候|几月|几号|日期|哪个月|年份|年代")),
     ("reason", re.compile(r"为什么|为何|原因|凭什么|怎么会|缘何|难题|短板|痛点|卡在|靠什么")),
     ("number", re.compile(
         r"多少|几[个家项款名位套件台年天次倍]|规模|比例|占比|多大|多长|多久|多高|多远|增长|同比|数量|金额|总量")),
@@ -180,37 +180,32 @@ def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], st
          limit: int = MAX_ANSWER_CHARS, question_norm: str = "") -> str:
     """At most `limit` characters, cut at clause boundaries around the best-matching clause, with "…".
 
-    Past SOFT_LIMIT characters only clauses that share something with the question are added.
+    For a number or a date: the best clause and the nearest clause holding one (the earlier side
+    first: Chinese puts the time before the verb). Otherwise the shortest run of clauses with the
+    best total score. Then context, up to SOFT_LIMIT characters.
     """
     sentence = sentence.strip()
     if len(sentence) <= limit:
         return sentence
     parts = clauses(sentence)
-    scores = []
-    for part in parts:
-        norm = normalize(part)
-        typed = kind in ("number", "date") and has_answer_type(norm, kind, question_norm)
-        scores.append(score_sentence(norm, weights, typed))
-    best = max(range(len(parts)), key=lambda i: (scores[i], -i))
-    lo = hi = best
-    length = len(parts[best])
-    # Grow towards the better neighbour while the window fits (room kept for the two ellipses).
-    while True:
-        options = []
-        if lo > 0 and length + len(parts[lo - 1]) <= limit - 2:
-            options.append((scores[lo - 1] + 0.02, lo - 1, "lo"))
-        if hi + 1 < len(parts) and length + len(parts[hi + 1]) <= limit - 2:
-            options.append((scores[hi + 1] + 0.01, hi + 1, "hi"))
-        if not options:
-            break
-        _, i, side = max(options)
-        if length >= SOFT_LIMIT and scores[i] <= 0:
-            break
-        length += len(parts[i])
-        if side == "lo":
-            lo = i
+    norms = [normalize(p) for p in parts]
+    scores = [score_sentence(n, weights, False) for n in norms]
+    room = limit - 2  # for the two ellipses
+    if kind in ("number", "date"):
+        lo, hi = _anchor_with_typed(parts, norms, scores, kind, question_norm, room)
+    else:
+        lo, hi = _best_run(parts, scores, room)
+    # …then context around it, the clause before first, up to SOFT_LIMIT characters.
+    length = sum(len(p) for p in parts[lo : hi + 1])
+    while length < SOFT_LIMIT:
+        if lo > 0 and length + len(parts[lo - 1]) <= room:
+            lo -= 1
+            length += len(parts[lo])
+        elif hi + 1 < len(parts) and length + len(parts[hi + 1]) <= room:
+            hi += 1
+            length += len(parts[hi])
         else:
-            hi = i
+            break
     text = "".join(parts[lo : hi + 1])
     if len(text) > limit - 2:
         text = _cut_chars(text, limit - 2)
@@ -218,6 +213,36 @@ def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], st
     prefix = "…" if lo > 0 else ""
     suffix = "" if hi == len(parts) - 1 and text == "".join(parts[lo:]).rstrip("，,、：:；; ") else "…"
     return prefix + text + suffix
+
+
+def _best_run(parts: Sequence[str], scores: Sequence[float], room: int) -> tuple[int, int]:
+    """The shortest run of clauses fitting in `room` characters with the highest total score."""
+    best_key, lo, hi = None, 0, 0
+    for i in range(len(parts)):
+        total, length = 0.0, 0
+        for j in range(i, len(parts)):
+            length += len(parts[j])
+            if length > room and j > i:
+                break
+            total += scores[j]
+            key = (round(total, 6), -(j - i), -i)
+            if best_key is None or key > best_key:
+                best_key, lo, hi = key, i, j
+    return lo, hi
+
+
+def _anchor_with_typed(parts: Sequence[str], norms: Sequence[str], scores: Sequence[float], kind: str,
+                       question_norm: str, room: int) -> tuple[int, int]:
+    """The best clause, stretched to the nearest clause with a number or date when it has none."""
+    best = max(range(len(parts)), key=lambda i: (scores[i], -i))
+    typed = [i for i, n in enumerate(norms) if has_answer_type(n, kind, question_norm)]
+    if not typed or best in typed:
+        return best, best
+    for t in sorted(typed, key=lambda i: (abs(i - best), i > best)):
+        lo, hi = min(best, t), max(best, t)
+        if sum(len(p) for p in parts[lo : hi + 1]) <= room:
+            return lo, hi
+    return best, best
 
 
 def _cut_chars(text: str, limit: int) -> str:

@@ -43,6 +43,18 @@ OWN: list[tuple[str, list[str], str | None]] = [
     ("银发人才工作，老干部工作的职责定位是什么？", ["老干部工作是人才工作"], "银发力量"),
     ("温州今年1到7月规上人工智能核心产业营收增长了多少", ["24.7%"], "温州市"),
     ("义乌小商户用上 AI 了吗？有多少中小商家受益", ["210万"], "阿里巴巴集团"),
+    ("杭州从哪年开始发算力券？每年最多多少钱？", ["5000万元"], "杭州市"),
+    ("deepseek r1 啥时候开源的", ["2025年初"], None),
+    ("魔搭社区用户有多少", ["1600万"], "人工智能发展潮头"),
+    ("温岭那个欠薪预警平台覆盖了多少家企业？", ["2.58万家"], "忧酬烦薪"),
+    ("中控TPT2发布当天有多少家企业有合作意向", ["518家"], "模式新典范"),
+    ("浙江自贸区扩区以后累计形成了多少项制度创新成果", ["690项"], "自贸试验区"),
+    ("阅兵式上天安门广场放飞了多少羽和平鸽", ["8万羽"], "阅兵"),
+    ("外貿優品 以舊換新 浙江 實施意見 什麼時候發布", ["5月26日"], "外贸企业拓内销"),
+    ("国务院安委会对友道化学爆炸事故采取了什么措施", ["挂牌督办"], "友道化学"),
+    ("莲都区给每个村培育几名养老管家", ["1—2名", "1-2名"], "养老管家"),
+    ("江山市创建了几个全国文明村", ["4个"], "江山市"),
+    ("杨伯子说士大夫如果清廉就是几分人", ["七分"], "名士"),
     ("阿里巴巴集团的员工总数有多少？", [], None),
     ("江山市的常住人口是多少？", [], None),
     ("ETF的管理费率一般是多少？", [], None),
@@ -71,7 +83,7 @@ class Scores:
 
 def score(items: list[tuple[str, list[str], str | None]], answers: list[Answer]) -> Scores:
     """The metrics of issue 3, computed here from their definitions."""
-    hit1 = hit3 = cite = found = abstained = 0
+    hit1 = hit3 = cite = cited = found = abstained = 0
     lengths: list[int] = []
     answerable = [(item, a) for item, a in zip(items, answers, strict=True) if item[1]]
     unanswerable = [(item, a) for item, a in zip(items, answers, strict=True) if not item[1]]
@@ -81,13 +93,14 @@ def score(items: list[tuple[str, list[str], str | None]], answers: list[Answer])
         hit1 += any(g in _norm(a.answer) for g in golds)
         hit3 += any(g in _norm(r.text) for g in golds for r in a.references[:3])
         found += a.found
-        if article and a.references:
-            r = a.references[0]
-            cite += _bare(article) in _bare(f"{r.source} {r.article} {r.section}")
+        if article:
+            cited += 1
+            r = a.references[0] if a.references else None
+            cite += bool(r) and _bare(article) in _bare(f"{r.source} {r.article} {r.section}")
     abstained = sum(not a.found for _, a in unanswerable)
     n, u = max(len(answerable), 1), max(len(unanswerable), 1)
     lengths.sort()
-    return Scores(hit1 / n, hit3 / n, cite / n, found / n, abstained / u,
+    return Scores(hit1 / n, hit3 / n, cite / max(cited, 1), found / n, abstained / u,
                   lengths[int(len(lengths) * 0.9)] if lengths else 0)
 
 
