@@ -158,9 +158,10 @@ class Engine:
         best = extract.choose(candidates, kind)
         text = extract.with_neighbour(best, candidates)
         norm = normalize(text)
-        # What is counted, dated or explained must be in the answer. Names are not checked: the
-        # words next to 谁/哪个 are too often paraphrased ("CEO" for 首席执行官).
-        before, after = extract.focus_sides(q.text, q.words)
+        # What is counted, dated, explained or whose holder is asked for must be in the answer.
+        # Other names are not checked: the words next to 哪个/什么 are often paraphrased.
+        glosses = _glosses(q, self._index)
+        before, after = extract.focus_sides(q.text, [w for w in q.words if w not in glosses])
         typed = extract.has_answer_type(norm, kind, q.text)
         if kind == "date":
             # The subject of a date question ("学院" in 学院是哪一年设立的) rather than its verb.
@@ -171,6 +172,11 @@ class Engine:
         elif kind == "reason":
             # A reason is often implicit: a causal word or the asked-about word itself will do.
             ok = typed or _mentions_any(norm, (before, after))
+        elif "谁" in q.text:
+            # "首任局长由谁担任": the role asked about must be in the answer, the person beside it.
+            # Latin roles ("CEO") are left out: the documents usually write them in Chinese.
+            role, _ = extract.focus_sides(q.text, [w for w in q.words if not w.isascii()])
+            ok = not role or extract.mentions(norm, role)
         else:
             ok = True
         answer = extract.trim(text, weights, normalize, kind, question_norm=q.text)

@@ -103,6 +103,11 @@ def test_number_question_without_a_number_in_the_documents_is_not_answered(engin
     assert "/toc" in answer.reply
 
 
+def test_who_question_needs_the_role_in_the_answer(engine):
+    assert engine.ask("新加坡交易所集团首席执行官是谁？").found
+    assert not engine.ask("新加坡交易所集团的董事长是谁？").found
+
+
 def test_json_object_matches_the_design(engine):
     data = engine.ask("全省有多少款大模型通过备案？").to_json()
     assert set(data) == {"question", "found", "answer", "references", "reply", "latency_ms"}
