@@ -198,29 +198,47 @@ async def test_replies_continue_when_the_log_cannot_be_opened(
 
 # --- SIGTERM under load -----------------------------------------------------------------------------
 
-def test_sigterm_under_load_exits_0_with_every_answered_question_logged(api: FakeBotAPI,
-                                                                        tmp_path: Path) -> None:
+def test_sigterm_under_load_exits_0_with_every_answered_question_logged_once_across_a_restart(
+        api: FakeBotAPI, tmp_path: Path) -> None:
+    """Stopping confirms the updates handled to the Bot API, so a restart does not answer them again."""
     db = tmp_path / "log.sqlite3"
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
            "ZHEWEN_DB": str(db), "ZHEWEN_LOG_RAW_IDS": "true"}
-    process = subprocess.Popen([str(ZHEWEN), "telegram"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([str(ZHEWEN), "telegram"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def terminate(process: subprocess.Popen[str]) -> str:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr
+        assert "Traceback" not in stderr and api.token not in stderr
+        return stderr
+
     asked = {20_000 + i: f"{QUESTIONS[i % len(QUESTIONS)]}#{i}" for i in range(80)}
+    process = start()
     try:
         api.wait_for("getUpdates", timeout=60)
         api.feed(*(tg.private_text(q, user_id=u) for u, q in asked.items()))
         api.wait_for("sendMessage", 10, timeout=60)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
+        terminate(process)
+        answered = {int(c.params["chat_id"]) for c in api.calls_of("sendMessage") if c.status == 200}
+        polls = len(api.calls_of("getUpdates"))
+        process = start()  # the same bot again: nothing already handled may come back
+        api.wait_for("getUpdates", polls + 1, timeout=60)
+        api.feed(tg.private_text(QUESTIONS[1], user_id=29_999))
+        api.wait_for("sendMessage", where=lambda c: int(c.params["chat_id"]) == 29_999, timeout=60)
+        terminate(process)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr and api.token not in stderr
-    answered = {int(c.params["chat_id"]) for c in api.calls_of("sendMessage") if c.status == 200}
     rows = logged(db)
+    replies = Counter(int(c.params["chat_id"]) for c in api.calls_of("sendMessage") if c.status == 200)
     assert len(answered) >= 10
+    assert max(replies.values()) == 1, "a question was answered twice"
     assert len(rows) == len({u for u, _, _ in rows}), "a question was logged twice"
     logged_by_user = {int(u): q for u, q, _ in rows}
     assert all(logged_by_user.get(u) == asked[u] for u in answered), answered - set(logged_by_user)
+    assert logged_by_user[29_999] == QUESTIONS[1]
