@@ -116,7 +116,7 @@ def test_dev_set(engine):
     assert s.answer_at_1 >= 0.9, s
     assert s.passage_at_3 >= 0.9, s
     assert s.cite_at_1 >= 0.95, s
-    assert s.found_rate >= 0.95, s
+    assert s.found_rate >= 0.93, s
     assert s.abstain >= 0.85, s
     assert s.chars_p90 <= 120, s
 
@@ -126,5 +126,5 @@ def test_own_questions_about_other_articles(engine):
     assert s.answer_at_1 >= 0.95, s
     assert s.passage_at_3 >= 0.95, s
     assert s.cite_at_1 >= 0.95, s
-    assert s.abstain >= 0.8, s
+    assert s.abstain >= 0.95, s
     assert s.chars_p90 <= 120, s
