@@ -254,6 +254,8 @@ def _unknown_share(q: Query, index: Index) -> float:
     ("火星", "天气"): a question mostly about such things is about something else."""
     glosses = _glosses(q, index)
     words = [w for w in q.words if w not in glosses]
+    # Each concept once: search mode's parts ("特斯", "斯拉") of a longer word ("特斯拉") drop out.
+    words = [w for w in words if not any(w != o and w in o for o in words)]
     top = max(index.word_body.idf.values(), default=1.0)
     weights = {w: index.word_body.idf.get(w, top) for w in words}
     unknown = sum(weights[w] for w in words if w not in index.word_body.idf and not _bigrams_known(w, index))

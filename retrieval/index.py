@@ -6,6 +6,7 @@ with jieba's dictionary cache, so a process starts without re-tokenising the cor
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import tempfile
 from dataclasses import dataclass, field
@@ -163,7 +164,8 @@ def build_index(corpus: dict, params: Params = Params(), cache_dir: Path | None 
     index = _build(corpus, params, key, jieba_file)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = index_file.with_suffix(".tmp")
+        # One temporary file per process: concurrent builders never interleave their writes.
+        tmp = index_file.with_name(f"{index_file.name}.{os.getpid()}.tmp")
         tokenizer, index.tokenizer = index.tokenizer, None
         with tmp.open("wb") as f:
             pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)

@@ -7,6 +7,7 @@ the text, so they stay whole; jieba then segments only the Chinese runs.
 from __future__ import annotations
 
 import marshal
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -66,7 +67,8 @@ class Tokenizer:
         if cache_file is not None:
             try:
                 cache_file.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache_file.with_suffix(".tmp")
+                # One temporary file per process: concurrent builders never interleave their writes.
+                tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
                 with tmp.open("wb") as f:
                     marshal.dump((self._jieba.FREQ, self._jieba.total), f)
                 tmp.replace(cache_file)
