@@ -93,3 +93,15 @@ def test_log_records_the_question_for_review(tmp_path):
     rows = json.loads(zhewen("logs", "recent", "--json", env=env).stdout.decode())
     logged = [(r["platform"], r["question"], r["found"]) for r in rows]
     assert logged == [("cli", "魔搭社区托管了多少个模型？", True)]
+
+
+def test_bad_setting_is_a_one_line_error():
+    out = zhewen("ask", "浙江", env={"ZHEWEN_RATE_LIMIT": "abc"})
+    err = out.stderr.decode().strip()
+    assert out.returncode == 1 and err.startswith("Error: ZHEWEN_RATE_LIMIT") and len(err.splitlines()) == 1
+
+
+def test_chat_survives_invalid_utf8():
+    out = zhewen("chat", stdin=b"\xff\xfe\n\xe9\xad\x94\xe6\x90\xad\xe7\xa4\xbe\xe5\x8c\xba\n")
+    assert out.returncode == 0 and "Traceback" not in out.stderr.decode()
+    assert out.stdout.decode().count("出处") == 1
