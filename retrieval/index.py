@@ -177,11 +177,21 @@ def build_index(corpus: dict, params: Params = Params(), cache_dir: Path | None 
     return index
 
 
-def _prune(cache_dir: Path, keep: str) -> None:
-    """Remove the caches of earlier corpus versions (a few MB each) once the new one is written."""
-    for stale in [*cache_dir.glob("index-*.pickle"), *cache_dir.glob("jieba-*.cache")]:
-        if keep not in stale.name:
-            stale.unlink(missing_ok=True)
+def _prune(cache_dir: Path, keep: str, spare: int = 3) -> None:
+    """Remove the caches of older corpus versions (a few MB each), sparing the `spare` most recent
+    so that processes working on another corpus (tests, a second checkout) do not rebuild in turns."""
+    keys: dict[str, float] = {}
+    for f in [*cache_dir.glob("index-*.pickle"), *cache_dir.glob("jieba-*.cache")]:
+        key = f.stem.split("-", 1)[1]
+        try:
+            keys[key] = max(keys.get(key, 0.0), f.stat().st_mtime)
+        except FileNotFoundError:  # pruned meanwhile by another process
+            continue
+    recent = sorted(keys, key=keys.get, reverse=True)[:spare]
+    for key in keys:
+        if key != keep and key not in recent:
+            for stale in (cache_dir / f"index-{key}.pickle", cache_dir / f"jieba-{key}.cache"):
+                stale.unlink(missing_ok=True)
 
 
 def _build(corpus: dict, params: Params, key: str, jieba_file: Path | None) -> Index:

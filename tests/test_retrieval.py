@@ -129,3 +129,12 @@ def test_index_cache_is_reused_for_the_same_content_hash(tmp_path):
     again = build_index(corpus, Params(), cache_dir=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == cached
     assert again.search(again.query("算力券"))[0].doc == 0
+
+
+def test_caches_of_older_corpora_are_pruned_but_recent_ones_spared(tmp_path):
+    for n in range(6):
+        corpus = _corpus(("标题", "", [f"浙江发放算力券{n}亿元。"]))
+        corpus["content_hash"] = f"prune-{n}"
+        build_index(corpus, Params(), cache_dir=tmp_path)
+    indexes = list(tmp_path.glob("index-*.pickle"))
+    assert len(indexes) == len(list(tmp_path.glob("jieba-*.cache"))) <= 4
