@@ -67,7 +67,7 @@ async def keep_asking(url: str, workers: int, per_worker: int, answered: list[st
 
 def test_sigterm_under_load_exits_0_and_every_answered_question_is_logged(tmp_path: Path) -> None:
     port = free_port()
-    process = run_serve(tmp_path, fake.env(), "--port", str(port))
+    process = run_serve(tmp_path, fake.env(ZHEWEN_RATE_LIMIT="1000"), "--port", str(port))
     answered: list[str] = []
     try:
         stderr = Stderr(process)
