@@ -132,9 +132,15 @@ def test_index_cache_is_reused_for_the_same_content_hash(tmp_path):
 
 
 def test_caches_of_older_corpora_are_pruned_but_recent_ones_spared(tmp_path):
+    import os
+
+    from retrieval.index import _prune
+
     for n in range(6):
-        corpus = _corpus(("标题", "", [f"浙江发放算力券{n}亿元。"]))
-        corpus["content_hash"] = f"prune-{n}"
-        build_index(corpus, Params(), cache_dir=tmp_path)
-    indexes = list(tmp_path.glob("index-*.pickle"))
-    assert len(indexes) == len(list(tmp_path.glob("jieba-*.cache"))) <= 4
+        for name in (f"index-k{n}.pickle", f"jieba-k{n}.cache"):
+            (tmp_path / name).write_bytes(b"x")
+            os.utime(tmp_path / name, (1000 + n, 1000 + n))
+    _prune(tmp_path, keep="k0")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(f"{kind}-k{n}.{ext}" for n in (0, 3, 4, 5)
+                          for kind, ext in (("index", "pickle"), ("jieba", "cache")))
