@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -166,6 +167,56 @@ def test_serve_answers_when_the_log_cannot_be_written_and_says_so(tmp_path: Path
     said = "".join(stderr.seen)
     assert "cannot be opened" in said and str(blocker / "zhewen.sqlite3") in said
     assert "Traceback" not in said
+
+
+def serve_on_a_full_disk(tmp_path: Path, sent: int = 100) -> tuple[str, int]:
+    """A real "disk full": the server may write at most 200 KB per file (RLIMIT_FSIZE), so the log's
+    writes fail with an I/O error after a few dozen rows. Every answer must still go out; returns
+    what the server said and how many rows it kept."""
+    import resource
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path),
+           **fake.env(ZHEWEN_DB=str(tmp_path / "log.sqlite3"), ZHEWEN_RATE_LIMIT="1000")}
+    process = subprocess.Popen([str(ZHEWEN), "serve", "--port", str(port)], cwd=tmp_path, env=env, text=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=small_disk)
+    try:
+        stderr = Stderr(process)
+        stderr.wait_for("Uvicorn running on")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            for i in range(sent):
+                padded = f"{QUESTION}{'填充' * 400}{i}"  # ~5 KB a row with its normalised form
+                query, body = wecom.callback(fake.text_xml(padded, user=f"u{i}"))
+                response = client.post("/wecom/callback", params=query, content=body)
+                assert response.status_code == 200
+                assert texts.SOURCE_LABEL in wecom.read_reply(response.text, query["nonce"]).content
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        stderr.wait_for("stopped")
+    finally:
+        stop(process)
+    with sqlite3.connect(tmp_path / "log.sqlite3") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        kept = conn.execute("SELECT count(*) FROM queries").fetchone()[0]
+    assert 0 < kept < sent
+    return "".join(stderr.seen), kept
+
+
+def test_serve_on_a_full_disk_keeps_answering_and_says_so(tmp_path: Path) -> None:
+    said, _ = serve_on_a_full_disk(tmp_path)
+    assert "Traceback" not in said
+    assert "dropped" in said and "write failed" in said
+
+
+@pytest.mark.xfail(strict=True, reason="bug: on shutdown the log says it was flushed, never how many "
+                                       "questions it dropped after its one warning per 10 s")
+def test_the_number_of_questions_lost_is_reported_at_shutdown(tmp_path: Path) -> None:
+    said, kept = serve_on_a_full_disk(tmp_path, sent=100)
+    at_shutdown = said.rsplit("Shutting down", 1)[-1]
+    assert re.search(rf"\b{100 - kept}\b[^\n]*dropped", at_shutdown), at_shutdown
 
 
 # --- the content build ------------------------------------------------------------------------------
