@@ -144,3 +144,10 @@ def test_caches_of_older_corpora_are_pruned_but_recent_ones_spared(tmp_path):
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted(f"{kind}-k{n}.{ext}" for n in (0, 3, 4, 5)
                           for kind, ext in (("index", "pickle"), ("jieba", "cache")))
+
+
+def test_an_unwritable_cache_directory_only_costs_a_rebuild(tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("x")
+    index = build_index(_corpus(("标题", "", ["浙江发放算力券。"])), Params(), cache_dir=blocked)
+    assert index.search(index.query("算力券"))[0].doc == 0
