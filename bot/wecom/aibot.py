@@ -43,6 +43,7 @@ from bot.wecom.aibot_protocol import (
 from bot.wecom.callback import HELP_WORDS, MAX_CLOCK_SKEW, TOC_WORDS, TooLarge, read_body
 from bot.wecom.crypto import ForgedSignature, Undecryptable
 from bot.wecom.dedupe import Dedupe
+from bot.wecom.endpoint import SignedEndpoint
 from bot.wecom.followups import FollowUps, parse_followup, reply_to_followup
 from bot.wecom.text import render_answer, render_toc, trim_utf8
 
@@ -52,8 +53,11 @@ log = logging.getLogger(__name__)
 MAX_REPLY_BYTES = 2048
 
 
-class AibotEndpoint:
+class AibotEndpoint(SignedEndpoint):
     """Verifies, decrypts, answers and encrypts; one instance per app, state in its caches."""
+
+    channel = "aibot"
+    unconfigured = "WeCom 智能机器人 is not configured: set WECOM_AIBOT_TOKEN and WECOM_AIBOT_AES_KEY"
 
     def __init__(self, resources: Resources, *, clock: Callable[[], float] = time.time) -> None:
         settings = resources.settings
@@ -66,29 +70,6 @@ class AibotEndpoint:
         self._clock = clock
         self._replies: Dedupe[dict[str, Any] | None] = Dedupe()
         self._threads = FollowUps()
-
-    async def handle(self, request: Request) -> Response:
-        if self._crypto is None:
-            return PlainTextResponse("WeCom 智能机器人 is not configured: set WECOM_AIBOT_TOKEN and "
-                                     "WECOM_AIBOT_AES_KEY", status_code=503)
-        params = request.query_params
-        signed = [params.get(name) for name in ("msg_signature", "timestamp", "nonce")]
-        if not all(signed):
-            return PlainTextResponse("missing msg_signature, timestamp or nonce", status_code=403)
-        msg_signature, timestamp, nonce = signed
-        if request.method == "GET":
-            return self._verify_url(msg_signature, timestamp, nonce, params.get("echostr", ""))
-        return await self._callback(request, msg_signature, timestamp, nonce)
-
-    def _verify_url(self, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> Response:
-        try:
-            echo = self._crypto.verify_url(msg_signature, timestamp, nonce, echostr)
-        except ForgedSignature:
-            log.warning("aibot URL verification with a bad signature refused")
-            return PlainTextResponse("forbidden", status_code=403)
-        except Undecryptable:
-            return PlainTextResponse("bad echostr", status_code=400)
-        return Response(echo.encode("utf-8"), media_type="text/plain")
 
     async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
         try:

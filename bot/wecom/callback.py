@@ -30,6 +30,7 @@ from bot.ratelimit import RateLimiter, Verdict
 from bot.resources import Resources
 from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable, encrypt_field
 from bot.wecom.dedupe import Dedupe
+from bot.wecom.endpoint import SignedEndpoint
 from bot.wecom.followups import FollowUps, parse_followup, reply_to_followup
 from bot.wecom.stats import read_stats, stats_text
 from bot.wecom.text import render_answer, render_toc, trim_utf8
@@ -83,8 +84,11 @@ def dedupe_key(message: Any) -> Hashable:
     return ("msg", message.id)
 
 
-class AppEndpoint:
+class AppEndpoint(SignedEndpoint):
     """Verifies, decrypts, answers and encrypts; one instance per server, its state in its caches."""
+
+    channel = "wecom"
+    unconfigured = "WeCom app is not configured: set WECOM_CORP_ID, WECOM_TOKEN and WECOM_AES_KEY"
 
     def __init__(self, resources: Resources, *, send: Sender | None = None,
                  answer_deadline: float = ANSWER_DEADLINE, clock: Callable[[], float] = time.time) -> None:
@@ -121,29 +125,6 @@ class AppEndpoint:
         """Wait for answers still being sent through the message API (at shutdown)."""
         if self._late:
             await asyncio.gather(*self._late, return_exceptions=True)
-
-    async def handle(self, request: Request) -> Response:
-        if self._crypto is None:
-            return PlainTextResponse("WeCom app is not configured: set WECOM_CORP_ID, WECOM_TOKEN and "
-                                     "WECOM_AES_KEY", status_code=503)
-        params = request.query_params
-        signed = [params.get(name) for name in ("msg_signature", "timestamp", "nonce")]
-        if not all(signed):
-            return PlainTextResponse("missing msg_signature, timestamp or nonce", status_code=403)
-        msg_signature, timestamp, nonce = signed
-        if request.method == "GET":
-            return self._verify_url(msg_signature, timestamp, nonce, params.get("echostr", ""))
-        return await self._callback(request, msg_signature, timestamp, nonce)
-
-    def _verify_url(self, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> Response:
-        try:
-            echo = self._crypto.verify_url(msg_signature, timestamp, nonce, echostr)
-        except ForgedSignature:
-            log.warning("wecom URL verification with a bad signature refused")
-            return PlainTextResponse("forbidden", status_code=403)
-        except Undecryptable:
-            return PlainTextResponse("bad echostr", status_code=400)
-        return Response(echo.encode("utf-8"), media_type="text/plain")
 
     async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
         try:

@@ -1,0 +1,48 @@
+"""What every WeCom callback route shares: 503 until configured, the signed query string, URL verification.
+
+The app (`/wecom/callback`, XML) and the 智能机器人 (`/wecom/aibot`, JSON) differ only in their bodies,
+so each subclass supplies `_callback`; nothing reaches it without msg_signature, timestamp and nonce.
+"""
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable
+
+log = logging.getLogger(__name__)
+
+
+class SignedEndpoint:
+    channel = "wecom"              # names the route in warnings
+    unconfigured = "WeCom callback is not configured"
+
+    _crypto: CallbackCrypto | None
+
+    async def handle(self, request: Request) -> Response:
+        if self._crypto is None:
+            return PlainTextResponse(self.unconfigured, status_code=503)
+        params = request.query_params
+        signed = [params.get(name) for name in ("msg_signature", "timestamp", "nonce")]
+        if not all(signed):
+            return PlainTextResponse("missing msg_signature, timestamp or nonce", status_code=403)
+        msg_signature, timestamp, nonce = signed
+        if request.method == "GET":
+            return self._verify_url(msg_signature, timestamp, nonce, params.get("echostr", ""))
+        return await self._callback(request, msg_signature, timestamp, nonce)
+
+    def _verify_url(self, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> Response:
+        assert self._crypto is not None
+        try:
+            echo = self._crypto.verify_url(msg_signature, timestamp, nonce, echostr)
+        except ForgedSignature:
+            log.warning("%s URL verification with a bad signature refused", self.channel)
+            return PlainTextResponse("forbidden", status_code=403)
+        except Undecryptable:
+            return PlainTextResponse("bad echostr", status_code=400)
+        return Response(echo.encode("utf-8"), media_type="text/plain")
+
+    async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
+        raise NotImplementedError
