@@ -242,3 +242,28 @@ def test_sigterm_under_load_exits_0_with_every_answered_question_logged_once_acr
     logged_by_user = {int(u): q for u, q, _ in rows}
     assert all(logged_by_user.get(u) == asked[u] for u in answered), answered - set(logged_by_user)
     assert logged_by_user[29_999] == QUESTIONS[1]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a token revoked while polling stops polling silently; the "
+                                       "process idles, and SIGTERM then exits 1 with a traceback")
+def test_a_token_revoked_while_polling_ends_the_process_with_a_one_line_error(api: FakeBotAPI,
+                                                                             tmp_path: Path) -> None:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
+           "ZHEWEN_DB": str(tmp_path / "log.sqlite3")}
+    process = subprocess.Popen([str(ZHEWEN), "telegram"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        api.wait_for("getUpdates", timeout=60)
+        api.token = "revoked-in-botfather"  # every call from now on: 401 Unauthorized
+        try:
+            _, stderr = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGTERM)  # still idling: at least stop cleanly and say why
+            _, stderr = process.communicate(timeout=30)
+            raise AssertionError(f"kept running without polling; on SIGTERM: {stderr[-600:]}") from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1 and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1].startswith("Error: TELEGRAM_BOT_TOKEN")
