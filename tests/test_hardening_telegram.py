@@ -256,7 +256,7 @@ def test_a_token_revoked_while_polling_ends_the_process_with_a_one_line_error(ap
         api.wait_for("getUpdates", timeout=60)
         api.token = "revoked-in-botfather"  # every call from now on: 401 Unauthorized
         try:
-            _, stderr = process.communicate(timeout=20)
+            _, stderr = process.communicate(timeout=8)
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGTERM)  # still idling: at least stop cleanly and say why
             _, stderr = process.communicate(timeout=30)
