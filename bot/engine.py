@@ -110,7 +110,9 @@ class Engine:
         if not _has_content(q, self._index):
             return Answer(question, False, "", (), format_reply(False, "", (), prompt=True),
                           _ms(started), q.text)
-        hits = self._index.search(q, k=40)
+        from retrieval.extract import answer_type, passage_cue
+
+        hits = self._index.search(q, k=40, cue=passage_cue(answer_type(q.text), q.text))
         weights = _term_weights(q, self._index)
         found, answer, cited = False, "", None
         coverage = max((self._coverage(h.doc, weights) for h in hits[:COVERAGE_PASSAGES]), default=0)
@@ -168,7 +170,8 @@ class Engine:
             subject = before or after
             ok = typed and (not subject or extract.mentions(norm, subject))
         elif kind == "number":
-            ok = typed and _mentions_any(norm, (before, after))
+            # A duration is itself what is asked about: "持续多久" may be answered by "历时…".
+            ok = typed and (extract.is_duration_question(q.text) or _mentions_any(norm, (before, after)))
         elif kind == "reason":
             # A reason is often implicit: a causal word or the asked-about word itself will do.
             ok = typed or _mentions_any(norm, (before, after))

@@ -51,7 +51,9 @@ def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "
     other than the numbers the question itself gives ("80周年" in "80周年大会检阅了多少个方队").
     Names and reasons are too varied to check (a reason is often implicit), so any sentence passes."""
     if kind == "reason":
-        return bool(_REASON.search(sentence_norm))
+        return bool(_REASON.search(sentence_norm) or _CAUSE.search(sentence_norm))
+    if kind == "number" and is_duration_question(question_norm):
+        return bool(_DURATION.search(sentence_norm))
     if kind not in ("number", "date"):
         return True
     for given in _GIVEN_NUMBER.findall(question_norm):
@@ -59,6 +61,31 @@ def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "
     if kind == "number":
         return bool(_NUMBER.search(_DATE_ONLY.sub(" ", sentence_norm)))
     return bool(_DATE.search(sentence_norm))
+
+
+# Cues for reranking passages (not for choosing sentences): how texts state a duration or a cause
+# without the question's words ("历时1小时10分钟" for 持续多久, "受…之困" for 原因).
+_DURATION_QUESTION = re.compile(r"多久|多长时间|多少时间|持续|历时|耗时|用时|几个小时|几小时|多少天|几天")
+_DURATION = re.compile(r"(?:(?<![\d.])\d{1,3}(?:\.\d+)?|[一二三四五六七八九十两半几数]+)(?:个)?"
+                       r"(?:小时|分钟|秒钟|天|周(?!年)|星期|个月|年(?![\d底初末]))|历时|为期|持续了|用时|耗时")
+_CAUSE = re.compile(r"由于|因为|原因|导致|致使|以致|受[^，。；]{0,16}(?:之困|影响|制约|限制|困扰)"
+                    r"|之困|制约|受限|掣肘|困于|源于|缘于|根源|瓶颈|短板|缺乏|缺少|困境|在于")
+
+
+def is_duration_question(question_norm: str) -> bool:
+    """持续多久, 多长时间: the duration is what is asked about, whatever verb the text uses."""
+    return bool(_DURATION_QUESTION.search(question_norm))
+
+
+def passage_cue(kind: str | None, question_norm: str) -> Callable[[str], bool] | None:
+    """A test that a passage holds the kind of answer asked for, or None when any passage may."""
+    if kind == "number" and is_duration_question(question_norm):
+        return lambda text: bool(_DURATION.search(text))
+    if kind == "reason":
+        return lambda text: bool(_CAUSE.search(text))
+    if kind in ("number", "date"):
+        return lambda text: has_answer_type(text, kind, question_norm)
+    return None
 
 
 def split_sentences(text: str) -> list[str]:

@@ -121,6 +121,23 @@ def test_index_ranks_the_matching_passage_first_and_uses_the_heading_field(tmp_p
     assert index.search(index.query("完全无关的火星探测")) == []
 
 
+def test_an_article_lends_its_best_passage_score_and_the_cue_reranks(tmp_path):
+    corpus = _corpus(
+        ("纪念大会", "", ["纪念大会在广场隆重举行。", "大会历时1小时26分钟，圆满结束。"]),
+        ("另一场活动", "", ["活动持续举办纪念展览。", "广场上游人如织。"]),
+    )
+    index = build_index(corpus, Params(), cache_dir=tmp_path)
+    q = index.query("纪念大会持续多久")
+    bare = build_index(corpus, Params(article_weight=0.0, cue_weight=0.0), cache_dir=tmp_path)
+    plain = {index.passages[h.doc].id: h.score for h in bare.search(q)}
+    helped = {index.passages[h.doc].id: h.score for h in index.search(q)}
+    # A passage whose own words barely match gains from the best passage of its article.
+    assert helped["a0p1"] - plain["a0p1"] >= Params().article_weight * plain["a0p0"] - 1e-6
+    # A duration question: the passage stating a duration ("历时…") is lifted to the top.
+    cued = index.search(q, cue=lambda text: "历时" in text)
+    assert index.passages[cued[0].doc].id == "a0p1"
+
+
 def test_index_cache_is_reused_for_the_same_content_hash(tmp_path):
     corpus = _corpus(("标题", "", ["浙江发放算力券。"]))
     build_index(corpus, Params(), cache_dir=tmp_path)

@@ -11,6 +11,7 @@ from retrieval.extract import (
     focus_sides,
     has_answer_type,
     mentions,
+    passage_cue,
     pick_sentences,
     sentence_weights,
     split_sentences,
@@ -98,3 +99,18 @@ def test_trim_cuts_at_clause_boundaries_around_the_best_clause():
     assert trim("短句。", {}, normalize) == "短句。"
     latin = "x" * 50 + " DeepSeek-R1模型" + "很长" * 60
     assert "DeepSee…" not in trim(latin, {"模型": 1.0}, normalize)
+
+
+@pytest.mark.parametrize(("question", "kind", "holds", "lacks"), [
+    ("大会一共持续了多久", "number", "大会历时1小时26分钟", "2024年9月大会举行"),
+    ("转型大概要花多长时间", "number", "大概需要半年到一年", "转型企业有80家"),
+    ("为什么老是管不好", "reason", "受人手少、任务重之困，工作常常滞后", "工作正在推进"),
+    ("有多少家企业", "number", "企业500家", "企业很多"),
+])
+def test_passage_cue_tests_for_the_kind_of_answer_asked(question, kind, holds, lacks):
+    cue = passage_cue(kind, normalize(question))
+    assert cue(normalize(holds)) and not cue(normalize(lacks))
+
+
+def test_no_passage_cue_for_names():
+    assert passage_cue("name", normalize("谁是局长")) is None
