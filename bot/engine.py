@@ -6,6 +6,7 @@ same answer everywhere. INTERFACE (stable, used by every channel); internals bel
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -91,8 +92,20 @@ class Engine:
         """Load the built corpus (building it when missing or stale) and index it."""
         from content.store import load_built
 
-        corpus = load_built(corpus_path)
-        return cls.from_corpus(corpus)
+        return cls.from_loader(lambda: load_built(corpus_path))
+
+    @classmethod
+    def from_loader(cls, load: Callable[[], dict], cache_dir: Path | None = None) -> Engine:
+        """Load the corpus, keep only its table of contents and hash, and let it go before the cached
+        index is read (the corpus is needed again only when there is no cache): the two never share
+        the memory peak."""
+        from retrieval.index import build_index, content_hash_of, load_cached_index
+
+        corpus = load()
+        outline, digest = _outline(corpus), content_hash_of(corpus)
+        del corpus
+        index = load_cached_index(digest, cache_dir=cache_dir)
+        return cls(index if index is not None else build_index(load(), cache_dir=cache_dir), outline)
 
     @classmethod
     def from_corpus(cls, corpus: dict, cache_dir: Path | None = None) -> Engine:
@@ -244,7 +257,7 @@ def _term_weights(q: Query, index: Index) -> dict[str, float]:
         terms = [t for t in terms if t not in glosses]
         if not terms:
             continue
-        top = max(table.values(), default=1.0)
+        top = table.max
         raw = {t: table.get(t, top) for t in terms}
         total = sum(raw.values()) or 1.0
         for t, w in raw.items():
@@ -259,7 +272,7 @@ def _unknown_share(q: Query, index: Index) -> float:
     words = [w for w in q.words if w not in glosses]
     # Each concept once: search mode's parts ("特斯", "斯拉") of a longer word ("特斯拉") drop out.
     words = [w for w in words if not any(w != o and w in o for o in words)]
-    top = max(index.word_body.idf.values(), default=1.0)
+    top = index.word_body.idf.max
     weights = {w: index.word_body.idf.get(w, top) for w in words}
     unknown = sum(weights[w] for w in words if w not in index.word_body.idf and not _bigrams_known(w, index))
     return unknown / (sum(weights.values()) or 1.0)
@@ -283,6 +296,12 @@ def _reference(p: Passage, rank: int, score: float) -> Reference:
 
 def _rerank(ref: Reference, rank: int) -> Reference:
     return Reference(**{**asdict(ref), "rank": rank})
+
+
+def _outline(corpus: dict) -> dict:
+    """The corpus without its passages: all the table of contents needs."""
+    articles = [{k: v for k, v in a.items() if k != "sections"} for a in corpus.get("articles", [])]
+    return {"sources": corpus.get("sources", []), "articles": articles}
 
 
 def _toc_of(corpus: dict) -> tuple[TocEntry, ...]:

@@ -21,7 +21,7 @@ from retrieval.normalize import normalize
 from retrieval.tokenize import Tokenizer, bigrams, strip_question_phrases, unique
 from retrieval.userdict import build_user_words
 
-INDEX_VERSION = "4"
+INDEX_VERSION = "6"
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,9 @@ class Params:
     cue_depth: int = 30           # how many of the best passages the cue reranks
 
 
-@dataclass(frozen=True)
-class Passage:
+class Passage(NamedTuple):
+    """One passage and where it sits (a tuple, no dict per instance: tens of thousands at 50x)."""
+
     id: str
     source: str
     source_id: str
@@ -189,20 +190,35 @@ def default_cache_dir() -> Path:
         return fallback
 
 
+def _cache_files(content_hash: str, params: Params, cache_dir: Path | None) -> tuple[str, Path, Path]:
+    key = hashlib.sha256(f"{content_hash}|{INDEX_VERSION}|{params}".encode()).hexdigest()[:16]
+    cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+    return key, cache_dir / f"index-{key}.pickle", cache_dir / f"jieba-{key}.cache"
+
+
+def load_cached_index(content_hash: str, params: Params = Params(),
+                      cache_dir: Path | None = None) -> Index | None:
+    """The cached index of this content hash and parameters, or None: needs no corpus in memory,
+    so a caller can let the corpus go first and keep the peak memory to the larger of the two."""
+    _, index_file, jieba_file = _cache_files(content_hash, params, cache_dir)
+    if not (index_file.is_file() and jieba_file.is_file()):
+        return None
+    try:
+        with index_file.open("rb") as f:
+            index = pickle.load(f)
+        index.tokenizer = Tokenizer(index.user_words, cache_file=jieba_file)
+        return index
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+        return None
+
+
 def build_index(corpus: dict, params: Params = Params(), cache_dir: Path | None = None) -> Index:
     """Index the corpus, or load the cached index for this content hash and parameters."""
-    key = hashlib.sha256(f"{content_hash_of(corpus)}|{INDEX_VERSION}|{params}".encode()).hexdigest()[:16]
-    cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
-    index_file = cache_dir / f"index-{key}.pickle"
-    jieba_file = cache_dir / f"jieba-{key}.cache"
-    if index_file.is_file() and jieba_file.is_file():
-        try:
-            with index_file.open("rb") as f:
-                index = pickle.load(f)
-            index.tokenizer = Tokenizer(index.user_words, cache_file=jieba_file)
-            return index
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
-            pass
+    cached = load_cached_index(content_hash_of(corpus), params, cache_dir)
+    if cached is not None:
+        return cached
+    key, index_file, jieba_file = _cache_files(content_hash_of(corpus), params, cache_dir)
+    cache_dir = index_file.parent
     index = _build(corpus, params, key, jieba_file)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -140,11 +140,16 @@ def test_an_article_lends_its_best_passage_score_and_the_cue_reranks(tmp_path):
 
 def test_index_cache_is_reused_for_the_same_content_hash(tmp_path):
     corpus = _corpus(("标题", "", ["浙江发放算力券。"]))
-    build_index(corpus, Params(), cache_dir=tmp_path)
+    first = build_index(corpus, Params(), cache_dir=tmp_path)
     cached = sorted(p.name for p in tmp_path.iterdir())
     assert any(n.startswith("index-") for n in cached) and any(n.startswith("jieba-") for n in cached)
     again = build_index(corpus, Params(), cache_dir=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == cached
+    # The cache round-trips: same passages, same idf table, same scores.
+    assert again.passages == first.passages and again.passages[0].text == "浙江发放算力券。"
+    assert dict(again.word_body.idf) == dict(first.word_body.idf)
+    q = first.query("算力券")
+    assert again.search(q) == first.search(q)
     assert again.search(again.query("算力券"))[0].doc == 0
 
 
