@@ -129,3 +129,19 @@ def test_more_passage_and_toc(engine):
 
 def test_normalized_question_is_kept_for_the_log(engine):
     assert engine.ask("  寧波ＡＢＣ？ ").normalized == "宁波abc?"
+
+
+def test_from_loader_reads_the_corpus_again_only_without_a_cached_index(tmp_path):
+    calls: list[int] = []
+
+    def load() -> dict:
+        calls.append(1)
+        return CORPUS
+
+    first = Engine.from_loader(load, cache_dir=tmp_path)
+    assert len(calls) == 2  # no cache yet: read once for the outline, once to build
+    again = Engine.from_loader(load, cache_dir=tmp_path)
+    assert len(calls) == 3  # the cached index needs no second read
+    question = "算力券发了多少"
+    assert again.ask(question).to_json()["answer"] == first.ask(question).to_json()["answer"] != ""
+    assert again.toc() == first.toc() == Engine.from_corpus(CORPUS, cache_dir=tmp_path).toc()
