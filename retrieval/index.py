@@ -17,11 +17,11 @@ from typing import NamedTuple
 import numpy as np
 
 from retrieval.bm25 import PostingsBM25
-from retrieval.normalize import normalize
+from retrieval.normalize import display_text, normalize
 from retrieval.tokenize import Tokenizer, bigrams, strip_question_phrases, unique
 from retrieval.userdict import build_user_words
 
-INDEX_VERSION = "6"
+INDEX_VERSION = "7"
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def passages_of(corpus: dict) -> list[Passage]:
                     id=str(p["id"]), source=sources.get(art.get("source"), str(art.get("source", ""))),
                     source_id=str(art.get("source", "")), article_id=str(art.get("id", "")),
                     article=art.get("title") or "", section=sec.get("heading") or "",
-                    page=art.get("page"), text=p.get("text") or "", order=len(out),
+                    page=art.get("page"), text=display_text(p.get("text") or ""), order=len(out),
                 ))
     return out
 

@@ -8,6 +8,8 @@ from functools import lru_cache
 # Zero-width and bidi marks survive NFKC and would split words invisibly.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad]")
 _SPACES = re.compile(r"\s+")
+# OCR reads the ellipsis "……" as a run of middle dots ("质量管控水平·····在宁波市").
+_DOT_RUN = re.compile("[·•・‧]{3,}")
 
 
 @lru_cache(maxsize=1)
@@ -37,3 +39,8 @@ def normalize(text: str) -> str:
     text = strip_controls(text)
     text = to_simplified(text).lower()
     return _SPACES.sub(" ", text).strip()
+
+
+def display_text(text: str) -> str:
+    """A passage as users read it: an OCR run of middle dots becomes the ellipsis it was."""
+    return _DOT_RUN.sub("……", text)

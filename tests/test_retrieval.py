@@ -9,7 +9,7 @@ from rank_bm25 import BM25Okapi
 
 from retrieval.bm25 import PostingsBM25, lucene_idf
 from retrieval.index import Params, build_index
-from retrieval.normalize import normalize
+from retrieval.normalize import display_text, normalize
 from retrieval.stopwords import STOPWORDS
 from retrieval.tokenize import Tokenizer, bigrams, strip_question_phrases, unique
 from retrieval.userdict import build_user_words, frequent_ngrams, heading_terms, quoted_terms
@@ -24,6 +24,11 @@ def test_normalize_folds_width_case_traditional_and_invisible_characters():
     folded = normalize("寧波數字\u200b安全　ＡＢＣ１２３％\x07 DeepSeek-R1")
     assert folded == "宁波数字安全 abc123% deepseek-r1"
     assert normalize("\ufeff  \u200d ") == ""
+
+
+def test_an_ocr_run_of_middle_dots_is_shown_as_an_ellipsis():
+    assert display_text("提高质量管控水平·····在宁波市") == "提高质量管控水平……在宁波市"
+    assert display_text("创业中华·藤蔓全球，A··B") == "创业中华·藤蔓全球，A··B"
 
 
 @pytest.mark.parametrize("text, whole", [
