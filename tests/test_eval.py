@@ -139,9 +139,9 @@ def test_dev_set(engine):
     items = [(r["question"], r["answers"], r.get("article")) for r in rows]
     s = score(items, [engine.ask(q) for q, _, _ in items])
     assert s.answer_at_1 >= 0.9, s
-    assert s.passage_at_3 >= 0.9, s
+    assert s.passage_at_3 >= 0.95, s
     assert s.cite_at_1 >= 0.95, s
-    assert s.found_rate >= 0.93, s
+    assert s.found_rate >= 0.95, s
     assert s.abstain >= 0.85, s
     assert s.chars_p90 <= 120, s
 
@@ -157,7 +157,7 @@ def test_own_questions_about_other_articles(engine):
 
 def test_own_round_two_questions(engine):
     s = score(OWN_ROUND2, [engine.ask(q) for q, _, _ in OWN_ROUND2])
-    assert s.answer_at_1 >= 0.6, s
+    assert s.answer_at_1 >= 0.65, s
     assert s.passage_at_3 >= 0.9, s
     assert s.cite_at_1 >= 0.95, s
     assert s.abstain >= 0.95, s
