@@ -34,11 +34,6 @@ QUESTION = "浙江有多少款人工智能大模型通过备案？"
 ARTICLE = "勇立新一代人工智能发展潮头"  # where the answer to QUESTION is printed
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
-
-
 def robot_settings(tmp_path: Path, **extra: str) -> Any:
     env = {"WECOM_AIBOT_TOKEN": wecom.TOKEN, "WECOM_AIBOT_AES_KEY": wecom.AES_KEY,
            "ZHEWEN_DB": str(tmp_path / "queries.sqlite3"), "ZHEWEN_LOG_SALT": SALT, **extra}

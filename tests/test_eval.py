@@ -11,9 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from bot.engine import Answer, Engine
+from bot.engine import Answer
 
 DEV = Path(__file__).parent / "data" / "dev.jsonl"
 
@@ -127,11 +125,6 @@ def score(items: list[tuple[str, list[str], str | None]], answers: list[Answer])
     lengths.sort()
     return Scores(hit1 / n, hit3 / n, cite / max(cited, 1), found / n, abstained / u,
                   lengths[int(len(lengths) * 0.9)] if lengths else 0)
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
 
 
 def test_dev_set(engine):

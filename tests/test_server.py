@@ -44,11 +44,6 @@ SECRET = "webhook-secret-0123456789"
 wecom = fake.FakeWeCom()
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
-
-
 @asynccontextmanager
 async def serving(resources: Resources) -> AsyncIterator[str]:
     """create_app on a real uvicorn in this event loop, on a socket already listening (no start-up race)."""

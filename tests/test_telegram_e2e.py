@@ -30,11 +30,6 @@ ZHEWEN = Path(sys.executable).with_name("zhewen")
 QUESTION = "浙江有多少款大模型通过备案？"
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
-
-
 @pytest.fixture
 def api() -> Iterator[FakeBotAPI]:
     with FakeBotAPI() as server:
