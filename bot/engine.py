@@ -5,10 +5,12 @@ same answer everywhere. INTERFACE (stable, used by every channel); internals bel
 """
 from __future__ import annotations
 
+import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,6 +75,9 @@ CANDIDATE_PASSAGES = 5    # sentences are chosen among these
 PASSAGE_WEIGHT_POWER = 0.25
 MAX_REFERENCES = 3
 MAX_RELATED = 6
+# An article is listed as related when its passage covers at least this share of what the best
+# reference covers of the question.
+RELATED_SHARE = 0.55
 
 
 class Engine:
@@ -129,13 +134,15 @@ class Engine:
         weights = _term_weights(q, self._index)
         found, answer, cited = False, "", None
         coverage = max((self._coverage(h.doc, weights) for h in hits[:COVERAGE_PASSAGES]), default=0)
-        if coverage >= MIN_COVERAGE and _unknown_share(q, self._index) < MAX_UNKNOWN:
+        on_topic = coverage >= MIN_COVERAGE and _unknown_share(q, self._index) < MAX_UNKNOWN
+        if on_topic:
             answer, cited, found = self._extract(q, hits, weights)
         refs = self._references(hits, first=cited)
         references, related = refs[:MAX_REFERENCES], refs[MAX_REFERENCES:MAX_REFERENCES + MAX_RELATED]
         if not found:
             answer = ""
-        reply = format_reply(found, answer, references)
+        closeness = {r.passage_id: self._closeness(r.passage_id, weights) for r in references}
+        reply = format_reply(found, answer, _shown(references, closeness, found, on_topic))
         return Answer(question, found, answer, tuple(references), reply, _ms(started), q.text, tuple(related))
 
     def more(self, question: str, skip: int = 3, count: int = 3) -> list[Reference]:
@@ -181,22 +188,58 @@ class Engine:
         if kind == "date":
             # The subject of a date question ("学院" in 学院是哪一年设立的) rather than its verb.
             subject = before or after
+            # Strictly: a near miss ("学科" for 学院) is another thing with its own date.
             ok = typed and (not subject or extract.mentions(norm, subject))
         elif kind == "number":
             # A duration is itself what is asked about: "持续多久" may be answered by "历时…".
-            ok = typed and (extract.is_duration_question(q.text) or _mentions_any(norm, (before, after)))
+            ok = typed and (extract.is_duration_question(q.text) or self._mentions_any(norm, (before, after)))
         elif kind == "reason":
             # A reason is often implicit: a causal word or the asked-about word itself will do.
-            ok = typed or _mentions_any(norm, (before, after))
+            ok = typed or self._mentions_any(norm, (before, after))
         elif "谁" in q.text:
             # "首任局长由谁担任": the role asked about must be in the answer, the person beside it.
             # Latin roles ("CEO") are left out: the documents usually write them in Chinese.
             role, _ = extract.focus_sides(q.text, [w for w in q.words if not w.isascii()])
-            ok = not role or extract.mentions(norm, role)
+            ok = not role or self._mentions(norm, role)
         else:
             ok = True
         answer = extract.trim(text, weights, normalize, kind, question_norm=q.text)
         return answer, top[best.passage_rank].doc, ok
+
+    def _mentions_any(self, text_norm: str, words: tuple[str, ...]) -> bool:
+        """True when no word is given, or the text mentions (or resembles) one of them."""
+        from retrieval.extract import is_time_word
+
+        present = [w for w in words if w]
+        # "今年…来了多少游客": what is counted (游客), not when, must be there; Latin words
+        # ("AI") are usually written in Chinese by the documents: both are weak evidence.
+        present = [w for w in present if not is_time_word(w) and not w.isascii()] or present
+        return not present or any(self._mentions(text_norm, w) for w in present)
+
+    def _mentions(self, text_norm: str, word: str) -> bool:
+        from retrieval.extract import resembles
+
+        return resembles(text_norm, word, self._char_weight, self._index.tokenizer.words(text_norm))
+
+    def _char_weight(self, ch: str) -> float:
+        """idf of one character over the passages: a shared "案" says more than a shared "子"."""
+        df = self._char_df.get(ch, 0)
+        return math.log(1 + (len(self._index.passages) - df + 0.5) / (df + 0.5))
+
+    @cached_property
+    def _char_df(self) -> Counter[str]:
+        """Passages holding each character, counted on first use (one pass, milliseconds at 1x)."""
+        df: Counter[str] = Counter()
+        for p in self._index.passages:
+            df.update(set(p.text))
+        return df
+
+    def _closeness(self, passage_id: str, weights: dict[str, float]) -> float:
+        """How much of the question a passage covers, its article title and headings included."""
+        from retrieval.index import field_text
+
+        p = self._by_id[passage_id]
+        return _coverage(self._normalize(p.text) + " " + self._normalize(field_text(p)), weights)
 
     def _coverage(self, doc: int, weights: dict[str, float]) -> float:
         from retrieval.index import field_text
@@ -218,12 +261,16 @@ class Engine:
         return out
 
 
-def _mentions_any(text_norm: str, words: tuple[str, ...]) -> bool:
-    """True when no word is given, or the text mentions one of them."""
-    from retrieval.extract import mentions
-
-    present = [w for w in words if w]
-    return not present or any(mentions(text_norm, w) for w in present)
+def _shown(references: list[Reference], closeness: dict[str, float], found: bool,
+           on_topic: bool) -> list[Reference]:
+    """The references a reply lists: the cited one, then only articles whose passage covers the
+    question nearly as well as the best (a weak match is noise, not a lead); none at all for an
+    off-topic question (天气, 笑话), whose reply points to the table of contents instead."""
+    if not references or not on_topic:
+        return []
+    floor = RELATED_SHARE * max(closeness.values())
+    first = [references[0]] if found else []
+    return first + [r for r in references[len(first):] if closeness[r.passage_id] >= floor]
 
 
 def _ms(started: float) -> float:

@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from retrieval.stopwords import MEASURE_WORDS
+
 MAX_ANSWER_CHARS = 120
 SOFT_LIMIT = 60
 
@@ -19,7 +21,8 @@ _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"何时|哪年|哪一年|哪天|哪一天|什么时候|啥时候|几月|几号|日期|哪个月|年份|年代")),
     ("reason", re.compile(r"为什么|为何|原因|凭什么|怎么会|缘何|难题|短板|痛点|卡在|靠什么")),
     ("number", re.compile(
-        r"多少|几[个家项款名位套件台年天次倍]|规模|比例|占比|多大|多长|多久|多高|多远|增长|同比|数量|金额|总量")),
+        r"多少|第?几[" + MEASURE_WORDS + r"]"
+        r"|规模|比例|占比|多大|多长|多久|多高|多远|增长|同比|数量|金额|总量")),
     ("name", re.compile(r"谁|哪家|哪位|哪个|哪些|哪座|哪种|哪一|什么|叫啥|名字|名称|哪里|何地|何种")),
 )
 
@@ -285,7 +288,8 @@ def _word_char(ch: str) -> bool:
 
 
 _INTERROGATIVE = re.compile(
-    r"多少[个家项款名位套件台年天次倍所人元钱]?|几[个家项款名位套件台年天次倍所号月类种]?|多大|多长时间|多长|多久|多高|多远|"
+    r"多少[个家项款名位套件台年天次倍所人元钱]?|第?几[" + MEASURE_WORDS + r"号月]?|"
+    r"多大|多长时间|多长|多久|多高|多远|"
     r"什么时候|何时|哪一年|哪一天|哪年|哪天|哪[一]?[个家位座种类些所条]|谁|什么|啥"
 )
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?、“”\"]")
@@ -334,6 +338,42 @@ def mentions(text_norm: str, word: str) -> bool:
         return True
     grams = [word[i : i + 2] for i in range(len(word) - 1)]
     return len(grams) > 1 and sum(g in text_norm for g in grams) * 2 > len(grams)
+
+
+# Relative times ("去年", "这三年", "上半年"): the documents write them as dates ("2024年").
+_TIME_WORD = re.compile(
+    r"(?:去|今|明|前|近|本|当|同|上半|下半|[这近头前][一两三四五六七八九十几]?|[一两三四五六七八九十几]+)年"
+    r"(?:来|间|以来)?|年[初底末中]|目前|现在|当前|如今|最近|近期")
+# A paraphrase ("补种" for 补植, "案子" for 案件 or 办案, "第一批" for 首批) keeps the head or the
+# tail of the word it stands for; that shared character must carry this share of the word's idf.
+RESEMBLANCE = 0.4
+
+
+def is_time_word(word: str) -> bool:
+    return bool(_TIME_WORD.fullmatch(word))
+
+
+def resembles(text_norm: str, word: str, char_weight: Callable[[str], float],
+              text_words: Sequence[str] = ()) -> bool:
+    """The text mentions the word, a date for a relative time, or a word of the text shares the
+    word's first or last character ("补植" for 补种, "办案" for 案子), that character being rare
+    enough to say what is meant: similarity without a synonym list."""
+    if mentions(text_norm, word):
+        return True
+    if is_time_word(word):
+        return bool(_DATE.search(text_norm))
+    if len(word) < 2 or not all(is_cjk_pair(ch + ch) for ch in word):
+        return False
+    total = sum(char_weight(ch) for ch in word)
+    for other in text_words:
+        if len(other) < 2 or other == word:
+            continue
+        # Same place, or the word's head as the other's tail (a verb-object "办案" for 案子, "举办"
+        # for 办到); a tail turned head ("资源" for 工资) is too often another thing.
+        shared = {word[0]} & {other[0], other[-1]} | {word[-1]} & {other[-1]}
+        if any(char_weight(ch) >= RESEMBLANCE * total for ch in shared):
+            return True
+    return False
 
 
 # "东莞零售行业协会秘书长认为，…": who said it locates the passage, not the sentence that answers.

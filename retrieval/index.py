@@ -18,6 +18,7 @@ import numpy as np
 
 from retrieval.bm25 import PostingsBM25
 from retrieval.normalize import display_text, normalize
+from retrieval.stopwords import is_question_token
 from retrieval.tokenize import Tokenizer, bigrams, strip_question_phrases, unique
 from retrieval.userdict import build_user_words
 
@@ -81,7 +82,7 @@ class Index:
 
     def query(self, question: str) -> Query:
         text = normalize(question)
-        words = unique(self.tokenizer.words(text))
+        words = [w for w in unique(self.tokenizer.words(text)) if not is_question_token(w)]
         grams = unique(bigrams(strip_question_phrases(text)))
         return Query(text, words, grams)
 

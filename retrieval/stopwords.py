@@ -5,6 +5,8 @@ contain the same interrogative.
 """
 from __future__ import annotations
 
+import re
+
 QUESTION_WORDS: frozenset[str] = frozenset("""
 什么 什么样 啥 多少 多大 多长 多久 多高 多远 几 几个 几家 几项 几年 几号 几天 几月 哪 哪些 哪个 哪里 哪儿
 哪家 哪位 哪年 哪天 哪一天 哪一年 哪一 哪种 哪类 哪几 哪几类 哪几种 哪几个
@@ -36,3 +38,20 @@ QUESTION_PHRASES: tuple[str, ...] = tuple(sorted(
     (w for w in QUESTION_WORDS | CHATTER if len(w) > 1 and not w.isascii() and w not in {"名字", "名称"}),
     key=len, reverse=True,
 ))
+
+# "第几期", "几批", "几届": 几 (or 第几) before a measure word asks for a number, whatever the
+# measure; jieba keeps such pairs as one word, so a list of them would never be complete.
+MEASURE_WORDS = "个家项款名位套件台年天次倍期批届轮场所人条座支种类亩吨元岁层户栋辆艘架口例份只起"
+QUESTION_PATTERN = re.compile(f"第?几[{MEASURE_WORDS}]")
+
+# Colloquial verb complements and fillers ("搞出来", "弄了"): they say nothing about what is
+# asked, yet the documents never write them, so in a question they would weigh as unknown words.
+# Applied to questions only: the documents' index is unchanged.
+QUERY_FILLER: frozenset[str] = frozenset("""
+出来 起来 下来 上来 过来 弄 整 咋 咋样 呗 啦 嘞 捣鼓 鼓捣 弄出 搞出 整出
+""".split())
+
+
+def is_question_token(word: str) -> bool:
+    """A question word of the 几 + measure word kind, or colloquial filler: not content."""
+    return word in QUERY_FILLER or bool(QUESTION_PATTERN.fullmatch(word))

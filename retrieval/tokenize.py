@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from retrieval.stopwords import QUESTION_PHRASES, STOPWORDS
+from retrieval.stopwords import QUESTION_PATTERN, QUESTION_PHRASES, STOPWORDS
 
 _UNITS = (
     "美元|欧元|元|人次|人|个|家|项|款|名|位|套|件|台|辆|艘|座|所|条|种|类|批|吨|千瓦时|千瓦|瓦|度|"
@@ -115,7 +115,7 @@ def strip_question_phrases(text: str) -> str:
     """Replace interrogative phrases with a break so their characters form no bigrams."""
     for phrase in QUESTION_PHRASES:
         text = text.replace(phrase, " ")
-    return text
+    return QUESTION_PATTERN.sub(" ", text)
 
 
 def unique(tokens: Iterable[str]) -> list[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import texts
 from bot.engine import Engine
 
 CORPUS = {
@@ -145,3 +146,10 @@ def test_from_loader_reads_the_corpus_again_only_without_a_cached_index(tmp_path
     question = "算力券发了多少"
     assert again.ask(question).to_json()["answer"] == first.ask(question).to_json()["answer"] != ""
     assert again.toc() == first.toc() == Engine.from_corpus(CORPUS, cache_dir=tmp_path).toc()
+
+
+@pytest.mark.parametrize("question", ["明天杭州天气怎么样", "给我讲个笑话吧"])
+def test_off_topic_not_found_lists_no_articles(engine, question):
+    reply = engine.ask(question).reply
+    assert texts.NOT_FOUND_CLOSEST not in reply and "/toc" in reply
+

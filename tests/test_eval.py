@@ -11,6 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+from bot import texts
 from bot.engine import Answer
 
 DEV = Path(__file__).parent / "data" / "dev.jsonl"
@@ -86,6 +89,32 @@ OWN_ROUND2: list[tuple[str, list[str], str | None]] = [
 ]
 
 
+# Round 3, written before the tolerant subject check: colloquial paraphrases, keywords and mixed
+# styles about articles the lists above leave out, and questions naming real entities that ask for
+# facts the documents do not give.
+OWN_ROUND3: list[tuple[str, list[str], str | None]] = [
+    ("临平城里人和农村人收入差了几倍", ["1.53"], "城乡融合"),
+    ("临平区数字经济核心产业增加值多少钱", ["89.3亿元"], "城乡融合"),
+    ("临平 老年助餐 覆盖率", ["81.63%"], "城乡融合"),
+    ("浙江自贸区落地了几项国家级改革试点", ["71项"], "自贸试验区"),
+    ("自贸区扩区后一共搞出来多少项制度创新成果", ["690项"], "自贸试验区"),
+    ("数贸会办了几届，签约投资总共多少", ["4300亿元", "三届"], "自贸试验区"),
+    ("版权AI智审是哪个法庭开发的", ["轻纺城法庭"], "涉人工智能司法"),
+    ("第十一期浙知沙龙在哪开的", ["宁波"], "涉人工智能司法"),
+    ("温岭上半年劳动纠纷案子收了多少件", ["831件"], "忧酬烦薪"),
+    ("温岭那个工资支付风险预警平台盖了多少企业", ["2.58万家"], "忧酬烦薪"),
+    ("莲都区养老管家现在有几个人了", ["207名"], "养老管家"),
+    ("山区养老管家一年培训几次", ["两期"], "养老管家"),
+    ("中控技术一共部署过多少套控制系统", ["10万套"], "中控技术"),
+    ("TPT2发布第一天成交了几套", ["112套"], "中控技术"),
+    ("高密友道化学爆炸死了几个人", ["5人"], "友道化学"),
+    ("莲都区养老管家一个月工资多少", [], None),
+    ("中控技术公司总部员工有多少人", [], None),
+    ("温岭市的常住人口是多少", [], None),
+    ("友道化学爆炸事故的原因是什么", [], None),
+]
+
+
 def _norm(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text or "").split()).lower()
 
@@ -135,7 +164,7 @@ def test_dev_set(engine):
     assert s.passage_at_3 >= 0.95, s
     assert s.cite_at_1 >= 0.95, s
     assert s.found_rate >= 0.95, s
-    assert s.abstain >= 0.85, s
+    assert s.abstain >= 0.95, s
     assert s.chars_p90 <= 120, s
 
 
@@ -150,8 +179,42 @@ def test_own_questions_about_other_articles(engine):
 
 def test_own_round_two_questions(engine):
     s = score(OWN_ROUND2, [engine.ask(q) for q, _, _ in OWN_ROUND2])
-    assert s.answer_at_1 >= 0.65, s
-    assert s.passage_at_3 >= 0.9, s
+    assert s.answer_at_1 >= 0.9, s
+    assert s.passage_at_3 >= 0.95, s
     assert s.cite_at_1 >= 0.95, s
+    assert s.found_rate >= 0.9, s
     assert s.abstain >= 0.95, s
     assert s.chars_p90 <= 120, s
+
+
+def test_own_round_three_questions(engine):
+    s = score(OWN_ROUND3, [engine.ask(q) for q, _, _ in OWN_ROUND3])
+    assert s.answer_at_1 >= 0.85, s
+    assert s.passage_at_3 >= 0.9, s
+    assert s.cite_at_1 >= 0.9, s
+    assert s.found_rate >= 0.95, s
+    assert s.abstain >= 0.7, s
+    assert s.chars_p90 <= 120, s
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("温岭上半年劳动纠纷案子收了多少件", "831件"),   # 案子 for 案件
+    ("希望体育角第一批建了几个", "150个"),            # 第一批 for 首批
+    ("之江实验室的种子班办到第几期了", "19期"),      # 第几期: a number question; 办到 for 举办
+])
+def test_paraphrased_subject_still_answers(engine, question, gold):
+    answer = engine.ask(question)
+    assert answer.found and gold in answer.answer
+
+
+def test_related_articles_are_close_to_the_question(engine):
+    """Only articles whose passage covers the question about as well as the cited one are listed."""
+    answer = engine.ask("中控技术一共部署过多少套控制系统")
+    assert answer.found and "10万套" in answer.answer
+    assert texts.RELATED_LABEL not in answer.reply
+    assert len(answer.references) > 1  # still in the JSON object, for "更多"
+
+
+def test_not_found_lists_only_close_articles(engine):
+    reply = engine.ask("莲都区养老管家一个月工资多少").reply
+    assert texts.NOT_FOUND_CLOSEST in reply and "养老管家" in reply and "忧酬烦薪" not in reply

@@ -13,6 +13,7 @@ from retrieval.extract import (
     mentions,
     passage_cue,
     pick_sentences,
+    resembles,
     sentence_weights,
     split_sentences,
     trim,
@@ -114,3 +115,32 @@ def test_passage_cue_tests_for_the_kind_of_answer_asked(question, kind, holds, l
 
 def test_no_passage_cue_for_names():
     assert passage_cue("name", normalize("谁是局长")) is None
+
+
+@pytest.mark.parametrize("question", ["种子班办到第几期了", "希望体育角第一批建了几批", "数贸会办了几届"])
+def test_ji_with_any_measure_word_asks_for_a_number(question):
+    assert answer_type(normalize(question)) == "number"
+
+
+def _weight(ch: str) -> float:
+    """Made-up character idf: common characters weigh little."""
+    return 0.3 if ch in "一子种的年" else 2.0
+
+
+@pytest.mark.parametrize("word, text, words", [
+    ("补种", "累计补植复绿1731亩", ["累计", "补植", "复绿"]),       # same head
+    ("第一批", "建设首批场地150个", ["建设", "首批", "场地"]),       # same tail
+    ("案子", "办案周期缩短40%", ["办案", "周期", "缩短"]),          # the head as a verb-object's tail
+    ("去年", "2024年，全市新签约项目30个", ["全市", "签约", "项目"]),  # a relative time, as a date
+])
+def test_a_paraphrase_resembles_the_word_it_stands_for(word, text, words):
+    assert resembles(normalize(text), word, _weight, words)
+
+
+@pytest.mark.parametrize("word, text, words", [
+    ("工资", "整合各类养老服务资源", ["整合", "各类", "养老", "服务", "资源"]),  # tail as head: another thing
+    ("案子", "设立子公司", ["设立", "子公司", "公司"]),  # only the common character, out of place
+    ("去年", "全市新签约项目30个", ["全市", "签约", "项目"]),  # no date at all
+])
+def test_another_word_does_not_resemble(word, text, words):
+    assert not resembles(normalize(text), word, _weight, words)
