@@ -5,6 +5,7 @@ Imports only the engine (no Telegram, no web server). Errors are one line, never
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import BinaryIO
 
@@ -27,6 +28,12 @@ def _load_engine() -> Engine:
 
 def _dump(answer: Answer) -> str:
     return json.dumps(answer.to_json(), ensure_ascii=False)
+
+
+def _from_argv(text: str) -> str:
+    """A command-line argument as text: bytes that were not UTF-8 (kept by Python as lone surrogates,
+    which no output can encode) are replaced, as in --batch."""
+    return os.fsencode(text).decode("utf-8", errors="replace")
 
 
 def _batch_lines(stream: BinaryIO):
@@ -78,7 +85,7 @@ def ask(question: str | None, as_json: bool, batch: BinaryIO | None, log: bool) 
             if log:
                 _log_answer(answer)
         return
-    answer = engine.ask(question)
+    answer = engine.ask(_from_argv(question))
     click.echo(_dump(answer) if as_json else answer.reply)
     if log:
         _log_answer(answer)
