@@ -86,7 +86,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     """Read settings; `environ` replaces os.environ so tests pass their own environment."""
     values: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        try:
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else exc.strerror or exc
+            raise ConfigError(f"{env_file}: cannot be read as UTF-8 ({reason}); save it as UTF-8") from None
     values.update(os.environ if environ is None else environ)
     try:
         return Settings.model_validate({k: v for k, v in values.items() if k in VARIABLES})

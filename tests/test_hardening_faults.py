@@ -301,8 +301,6 @@ def test_serve_on_a_port_already_taken_is_a_one_line_error(tmp_path: Path) -> No
 
 # --- configuration and caches -----------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="bug: a .env file that is not UTF-8 ends every command in a "
-                                       "UnicodeDecodeError traceback")
 def test_a_dot_env_that_is_not_utf8_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / ".env").write_bytes(b"ZHEWEN_DB=\xff\xfe.sqlite3\n")
     line = one_line_error(run("ask", "浙江", env={}, cwd=tmp_path))
