@@ -80,7 +80,7 @@ class AibotEndpoint(SignedEndpoint):
             encrypt = json.loads(body)["encrypt"]
             if not isinstance(encrypt, str):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: "[[[[…" nested deep
             return PlainTextResponse("expected a JSON body with an encrypt field", status_code=400)
         try:
             self._crypto.check(msg_signature, timestamp, nonce, encrypt)
