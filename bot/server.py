@@ -15,6 +15,7 @@ import contextlib
 import hmac
 import json
 import logging
+import re
 import signal
 from collections.abc import AsyncIterator
 from typing import Any
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_MAX_BODY = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook's secret_token allows
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
@@ -48,6 +50,9 @@ def check_settings(settings: Settings) -> None:
         if not settings.telegram_webhook_url.startswith("https://"):
             raise ConfigError("TELEGRAM_WEBHOOK_URL: Telegram only calls https:// URLs")
         settings.require("telegram_bot_token", "telegram_webhook_secret")
+        if not WEBHOOK_SECRET.fullmatch(settings.telegram_webhook_secret.get_secret_value()):
+            raise ConfigError("TELEGRAM_WEBHOOK_SECRET: Telegram accepts 1-256 characters, only A-Z, a-z, "
+                              "0-9, _ and -")
 
 
 class StartupError(Exception):

@@ -364,9 +364,6 @@ def test_a_corrupt_index_cache_is_rebuilt_not_fatal(tmp_path: Path, kind: str) -
     assert answer.found and "44" in answer.answer
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a TELEGRAM_WEBHOOK_SECRET Telegram refuses (it allows 1-256 of "
-                                       "A-Z a-z 0-9 _ -) passes start-up; setWebhook then fails and the "
-                                       "Telegram channel stays silent behind one log line")
 @pytest.mark.parametrize("secret", ["has spaces!", "密钥", "x" * 257], ids=["punctuation", "cjk", "too-long"])
 def test_a_webhook_secret_telegram_would_refuse_is_a_start_up_error(secret: str) -> None:
     from bot.server import check_settings
