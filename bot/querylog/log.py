@@ -80,6 +80,8 @@ class QueryLog:
             await asyncio.gather(self._writer, return_exceptions=True)
             self._writer = None
         await self._close_db()
+        if self._failures:  # the warnings above come at most one per interval: say the total once more
+            logger.warning("query log %s closed; %d write(s) dropped since start", self.path, self._failures)
 
     def record(self, answer: Answer | None, *, question: str, platform: str, chat_type: str,
                chat_id: str | int | None, user_id: str | int | None, reply_chars: int = 0,
