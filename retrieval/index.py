@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -175,7 +176,11 @@ def content_hash_of(corpus: dict) -> str:
 
 
 def default_cache_dir() -> Path:
-    """content/build when writable (beside the built corpus), else a per-user temp directory."""
+    """content/build when writable (beside the built corpus), else a private per-user temp directory.
+
+    The cache is a pickle, and loading a pickle runs code: a directory someone else can write to (a
+    shared /tmp/zhewen-cache planted before the bot first ran) is never used; then a fresh private
+    directory holds this run's cache."""
     import content
 
     candidate = Path(content.__file__).resolve().parent / "build"
@@ -186,9 +191,16 @@ def default_cache_dir() -> Path:
         probe.unlink()
         return candidate
     except OSError:
-        fallback = Path(tempfile.gettempdir()) / "zhewen-cache"
-        fallback.mkdir(parents=True, exist_ok=True)
-        return fallback
+        pass
+    fallback = Path(tempfile.gettempdir()) / f"zhewen-cache-{os.getuid()}"
+    try:
+        fallback.mkdir(mode=0o700, exist_ok=True)
+        info = fallback.lstat()
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022:
+            return fallback
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix="zhewen-cache-"))
 
 
 def _cache_files(content_hash: str, params: Params, cache_dir: Path | None) -> tuple[str, Path, Path]:
