@@ -55,7 +55,10 @@ class Tokenizer:
         if cache_file is not None and cache_file.is_file():
             try:
                 with cache_file.open("rb") as f:
-                    self._jieba.FREQ, self._jieba.total = marshal.load(f)
+                    freq, total = marshal.load(f)
+                if not isinstance(freq, dict) or not isinstance(total, int | float):
+                    raise ValueError("not a jieba dictionary")  # another version's file: rebuild it
+                self._jieba.FREQ, self._jieba.total = freq, total
                 self._jieba.initialized = True
                 return
             except (OSError, ValueError, EOFError, TypeError):
