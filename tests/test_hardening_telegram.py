@@ -264,8 +264,6 @@ def test_sigterm_under_load_exits_0_with_every_answered_question_logged_once_acr
     assert logged_by_user[29_999] == QUESTIONS[1]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a token revoked while polling stops polling silently; the "
-                                       "process idles, and SIGTERM then exits 1 with a traceback")
 def test_a_token_revoked_while_polling_ends_the_process_with_a_one_line_error(api: FakeBotAPI,
                                                                              tmp_path: Path) -> None:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,

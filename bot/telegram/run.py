@@ -18,6 +18,26 @@ from content.store import ContentError
 
 logger = logging.getLogger(__name__)
 
+POLLING_TASK = "Updater:start_polling:polling_task"  # python-telegram-bot 22's name for its getUpdates loop
+
+
+async def _until_stopped_or_polling_ends(stop: asyncio.Event) -> None:
+    """Wait for SIGINT/SIGTERM, or for the getUpdates loop to end by itself: python-telegram-bot ends it
+    only when the token is rejected (revoked in @BotFather), and the process must then exit with that
+    error rather than idle without polling."""
+    polling = {task for task in asyncio.all_tasks() if task.get_name() == POLLING_TASK}
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({stopping, *polling}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+
+
+def _without_token_traceback(record: logging.LogRecord) -> bool:
+    """python-telegram-bot logs a token rejected while polling with its traceback; the process then
+    ends with a one-line error, so the record keeps its message only."""
+    if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+        record.exc_info = record.exc_text = None
+    return True
+
 
 async def check_token(settings: Settings) -> None:
     """getMe before anything heavy: a rejected token fails in a second, not after loading the corpus."""
@@ -42,9 +62,11 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
                 await application.start()
                 logger.info("polling; stop with Ctrl-C or SIGTERM")
-                await stop.wait()
-                await application.updater.stop()
-                await application.stop()
+                await _until_stopped_or_polling_ends(stop)
+                try:
+                    await application.updater.stop()  # re-raises InvalidToken if polling ended on it
+                finally:
+                    await application.stop()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -59,6 +81,7 @@ def telegram() -> None:
     """
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the token
+    logging.getLogger("telegram.ext").addFilter(_without_token_traceback)
     try:
         settings = load_settings()
         settings.require("telegram_bot_token")
