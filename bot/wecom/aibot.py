@@ -40,8 +40,8 @@ from bot.wecom.aibot_protocol import (
     stream_reply,
     text_reply,
 )
-from bot.wecom.callback import HELP_WORDS, MAX_CLOCK_SKEW, TOC_WORDS, TooLarge, read_body
-from bot.wecom.crypto import ForgedSignature, Undecryptable
+from bot.wecom.callback import HELP_WORDS, TOC_WORDS, TooLarge, read_body
+from bot.wecom.crypto import Undecryptable
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
 from bot.wecom.followups import FollowUps, parse_followup, reply_to_followup
@@ -82,14 +82,9 @@ class AibotEndpoint(SignedEndpoint):
                 raise TypeError
         except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: "[[[[…" nested deep
             return PlainTextResponse("expected a JSON body with an encrypt field", status_code=400)
-        try:
-            self._crypto.check(msg_signature, timestamp, nonce, encrypt)
-        except ForgedSignature:
-            log.warning("aibot callback with a bad signature refused")
-            return PlainTextResponse("forbidden", status_code=403)
-        if not timestamp.isdigit() or abs(self._clock() - int(timestamp)) > MAX_CLOCK_SKEW:
-            log.warning("aibot callback with a stale timestamp refused")
-            return PlainTextResponse("stale timestamp", status_code=403)
+        refused = self._refuse_unauthentic(msg_signature, timestamp, nonce, encrypt)
+        if refused is not None:
+            return refused
         try:
             callback = parse_callback(self._crypto.decrypt_json(encrypt))
         except (Undecryptable, MalformedCallback) as exc:

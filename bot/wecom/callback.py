@@ -28,7 +28,7 @@ from bot.engine import Answer
 from bot.querylog import review
 from bot.ratelimit import RateLimiter, Verdict
 from bot.resources import Resources
-from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable, encrypt_field
+from bot.wecom.crypto import CallbackCrypto, Undecryptable, encrypt_field
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
 from bot.wecom.followups import FollowUps, parse_followup, reply_to_followup
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 ANSWER_DEADLINE = 4.0  # seconds; WeCom gives up after 5
 API_TIMEOUT = 10  # seconds for one message API call
-MAX_CLOCK_SKEW = 3600  # seconds between WeCom's timestamp and ours before a request counts as replayed
 WELCOME_EVENTS = frozenset({"enter_agent", "subscribe"})
 HELP_WORDS = frozenset({"/start", "/help", "帮助", "help"})
 TOC_WORDS = frozenset({"/toc", "目录"})
@@ -135,14 +134,9 @@ class AppEndpoint(SignedEndpoint):
             encrypt = encrypt_field(body)
         except Undecryptable:
             return PlainTextResponse("expected WeCom's XML body with an Encrypt field", status_code=400)
-        try:
-            self._crypto.check(msg_signature, timestamp, nonce, encrypt)
-        except ForgedSignature:
-            log.warning("wecom callback with a bad signature refused")
-            return PlainTextResponse("forbidden", status_code=403)
-        if not timestamp.isdigit() or abs(self._clock() - int(timestamp)) > MAX_CLOCK_SKEW:
-            log.warning("wecom callback with a stale timestamp refused")
-            return PlainTextResponse("stale timestamp", status_code=403)
+        refused = self._refuse_unauthentic(msg_signature, timestamp, nonce, encrypt)
+        if refused is not None:
+            return refused
         try:
             message = parse_message(self._crypto.decrypt(encrypt))
             key = dedupe_key(message)

@@ -6,11 +6,14 @@ so each subclass supplies `_callback`; nothing reaches it without msg_signature,
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable
+
+MAX_CLOCK_SKEW = 3600  # seconds: a signed callback older or newer than this is a replay, not a retry
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +23,7 @@ class SignedEndpoint:
     unconfigured = "WeCom callback is not configured"
 
     _crypto: CallbackCrypto | None
+    _clock: Callable[[], float]
 
     async def handle(self, request: Request) -> Response:
         if self._crypto is None:
@@ -43,6 +47,20 @@ class SignedEndpoint:
         except Undecryptable:
             return PlainTextResponse("bad echostr", status_code=400)
         return Response(echo.encode("utf-8"), media_type="text/plain")
+
+    def _refuse_unauthentic(self, msg_signature: str, timestamp: str, nonce: str,
+                            encrypt: str) -> Response | None:
+        """403 for a forged signature or a replayed timestamp; None when the callback is WeCom's."""
+        assert self._crypto is not None
+        try:
+            self._crypto.check(msg_signature, timestamp, nonce, encrypt)
+        except ForgedSignature:
+            log.warning("%s callback with a bad signature refused", self.channel)
+            return PlainTextResponse("forbidden", status_code=403)
+        if not timestamp.isdigit() or abs(self._clock() - int(timestamp)) > MAX_CLOCK_SKEW:
+            log.warning("%s callback with a stale timestamp refused", self.channel)
+            return PlainTextResponse("stale timestamp", status_code=403)
+        return None
 
     async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
         raise NotImplementedError
