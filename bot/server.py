@@ -30,7 +30,8 @@ from starlette.routing import Route
 from bot.resources import Resources, open_resources
 from bot.settings import ConfigError, Settings, load_settings
 from bot.wecom.aibot import routes as aibot_routes
-from bot.wecom.callback import AppEndpoint, TooLarge, read_body
+from bot.wecom.callback import AppEndpoint
+from bot.wecom.endpoint import TooLarge, read_body
 from content.store import ContentError
 
 log = logging.getLogger(__name__)

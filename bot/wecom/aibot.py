@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -40,7 +39,7 @@ from bot.wecom.aibot_protocol import (
     stream_reply,
     text_reply,
 )
-from bot.wecom.callback import HELP_WORDS, TOC_WORDS, TooLarge, read_body
+from bot.wecom.callback import HELP_WORDS, TOC_WORDS
 from bot.wecom.crypto import Undecryptable
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
@@ -57,6 +56,7 @@ class AibotEndpoint(SignedEndpoint):
     """Verifies, decrypts, answers and encrypts; one instance per app, state in its caches."""
 
     channel = "aibot"
+    body_hint = "expected a JSON body with an encrypt field"
     unconfigured = "WeCom 智能机器人 is not configured: set WECOM_AIBOT_TOKEN and WECOM_AIBOT_AES_KEY"
 
     def __init__(self, resources: Resources, *, clock: Callable[[], float] = time.time) -> None:
@@ -71,20 +71,16 @@ class AibotEndpoint(SignedEndpoint):
         self._replies: Dedupe[dict[str, Any] | None] = Dedupe()
         self._threads = FollowUps()
 
-    async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
-        try:
-            body = await read_body(request)
-        except TooLarge:
-            return PlainTextResponse("body too large", status_code=413)
+    def _encrypted_field(self, body: bytes) -> str:
         try:
             encrypt = json.loads(body)["encrypt"]
-            if not isinstance(encrypt, str):
-                raise TypeError
-        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: "[[[[…" nested deep
-            return PlainTextResponse("expected a JSON body with an encrypt field", status_code=400)
-        refused = self._refuse_unauthentic(msg_signature, timestamp, nonce, encrypt)
-        if refused is not None:
-            return refused
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:  # Recursion: "[[[[…" nested
+            raise Undecryptable from exc
+        if not isinstance(encrypt, str):
+            raise Undecryptable
+        return encrypt
+
+    async def _authentic(self, encrypt: str, nonce: str) -> Response:
         try:
             callback = parse_callback(self._crypto.decrypt_json(encrypt))
         except (Undecryptable, MalformedCallback) as exc:

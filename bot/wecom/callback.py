@@ -19,7 +19,6 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from wechatpy.enterprise import WeChatClient, create_reply, parse_message
 
@@ -28,7 +27,7 @@ from bot.engine import Answer
 from bot.querylog import review
 from bot.ratelimit import RateLimiter, Verdict
 from bot.resources import Resources
-from bot.wecom.crypto import CallbackCrypto, Undecryptable, encrypt_field
+from bot.wecom.crypto import CallbackCrypto, encrypt_field
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
 from bot.wecom.followups import FollowUps, parse_followup, reply_to_followup
@@ -37,7 +36,6 @@ from bot.wecom.text import render_answer, render_toc, trim_utf8
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 64 * 1024
 ANSWER_DEADLINE = 4.0  # seconds; WeCom gives up after 5
 API_TIMEOUT = 10  # seconds for one message API call
 WELCOME_EVENTS = frozenset({"enter_agent", "subscribe"})
@@ -46,24 +44,6 @@ TOC_WORDS = frozenset({"/toc", "目录"})
 
 # (user id, text): sends one message through WeCom's message API; blocking, run in a thread.
 Sender = Callable[[str, str], None]
-
-
-class TooLarge(Exception):
-    pass
-
-
-async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
-    """The body, refusing more than `limit` bytes whether or not Content-Length says so."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def message_api_sender(client: WeChatClient, agent_id: str) -> Sender:
@@ -87,6 +67,7 @@ class AppEndpoint(SignedEndpoint):
     """Verifies, decrypts, answers and encrypts; one instance per server, its state in its caches."""
 
     channel = "wecom"
+    body_hint = "expected WeCom's XML body with an Encrypt field"
     unconfigured = "WeCom app is not configured: set WECOM_CORP_ID, WECOM_TOKEN and WECOM_AES_KEY"
 
     def __init__(self, resources: Resources, *, send: Sender | None = None,
@@ -125,18 +106,10 @@ class AppEndpoint(SignedEndpoint):
         if self._late:
             await asyncio.gather(*self._late, return_exceptions=True)
 
-    async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
-        try:
-            body = await read_body(request)
-        except TooLarge:
-            return PlainTextResponse("body too large", status_code=413)
-        try:
-            encrypt = encrypt_field(body)
-        except Undecryptable:
-            return PlainTextResponse("expected WeCom's XML body with an Encrypt field", status_code=400)
-        refused = self._refuse_unauthentic(msg_signature, timestamp, nonce, encrypt)
-        if refused is not None:
-            return refused
+    def _encrypted_field(self, body: bytes) -> str:
+        return encrypt_field(body)
+
+    async def _authentic(self, encrypt: str, nonce: str) -> Response:
         try:
             message = parse_message(self._crypto.decrypt(encrypt))
             key = dedupe_key(message)

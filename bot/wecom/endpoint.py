@@ -13,14 +13,34 @@ from starlette.responses import PlainTextResponse, Response
 
 from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable
 
+MAX_BODY = 64 * 1024  # bytes: WeCom's callbacks are a few KiB; anything larger is not WeCom
 MAX_CLOCK_SKEW = 3600  # seconds: a signed callback older or newer than this is a replay, not a retry
 
 log = logging.getLogger(__name__)
 
 
+class TooLarge(Exception):
+    """The request body is over the limit."""
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The body, refusing more than `limit` bytes whether or not Content-Length says so."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class SignedEndpoint:
     channel = "wecom"              # names the route in warnings
     unconfigured = "WeCom callback is not configured"
+    body_hint = "expected WeCom's callback body"   # the 400 for a body without its encrypted field
 
     _crypto: CallbackCrypto | None
     _clock: Callable[[], float]
@@ -63,4 +83,23 @@ class SignedEndpoint:
         return None
 
     async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
+        try:
+            body = await read_body(request)
+        except TooLarge:
+            return PlainTextResponse("body too large", status_code=413)
+        try:
+            encrypt = self._encrypted_field(body)
+        except Undecryptable:
+            return PlainTextResponse(self.body_hint, status_code=400)
+        refused = self._refuse_unauthentic(msg_signature, timestamp, nonce, encrypt)
+        if refused is not None:
+            return refused
+        return await self._authentic(encrypt, nonce)
+
+    def _encrypted_field(self, body: bytes) -> str:
+        """The ciphertext the signature covers; raises Undecryptable when the body has none."""
+        raise NotImplementedError
+
+    async def _authentic(self, encrypt: str, nonce: str) -> Response:
+        """Decrypt, answer and encrypt a callback whose signature and timestamp checked out."""
         raise NotImplementedError
