@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrieval.tokenize import is_cjk
+from content.clean import is_han
 
 if TYPE_CHECKING:
     from retrieval.index import Hit, Index, Passage, Query
@@ -290,7 +290,7 @@ def _has_content(q: Query, index: Index) -> bool:
 
 def _glosses(q: Query, index: Index) -> set[str]:
     """Latin words the documents never use, in a Chinese question: glosses ("魔搭社区（ModelScope）")."""
-    if not any(is_cjk(ch) for ch in q.text):
+    if not any(is_han(ch) for ch in q.text):
         return set()
     return {t for t in (*q.words, *q.bigrams) if t.isascii() and t not in index.word_body.idf}
 

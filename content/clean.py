@@ -15,9 +15,9 @@ import unicodedata
 _NFKC_KEEP = set("…‥—·•“”‘’　") | {chr(c) for c in range(0x2460, 0x24FF)} | {
     chr(c) for c in range(0x2776, 0x2794)} | set("，。：；！？（）【】《》〈〉「」『』、～")
 
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs (+ ext. A, compatibility), for classes
 _CJK_PUNCT = r"\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’—…·•《》"
-_CJK = _HAN + _CJK_PUNCT
+_CJK = HAN + _CJK_PUNCT
 _CJK_RE = re.compile(f"[{_CJK}]")
 _SPACE_NEAR_CJK = re.compile(f"(?<=[{_CJK}])[ \t\u3000]+|[ \t\u3000]+(?=[{_CJK}])")
 
@@ -34,7 +34,7 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?>")
 _CONTINUATION = re.compile(r"[（(]\s*[上下]接\s*[A-Za-z]?\d*\s*版\s*[）)]")
 
 
-_HAN_RE = re.compile(f"[{_HAN}]")
+_HAN_RE = re.compile(f"[{HAN}]")
 _NON_WORD = re.compile(r"[\W_]+")
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from content.clean import HAN, is_han
 from retrieval.stopwords import QUESTION_PATTERN, QUESTION_PHRASES, STOPWORDS
 
 _UNITS = (
@@ -22,12 +23,8 @@ _UNITS = (
 NUMBER = re.compile(rf"\d+(?:[.,]\d+)*(?:%|‰)?(?:[十百千万亿]{{1,2}})?(?:{_UNITS})?")
 LATIN = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*|\d+[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 _SPECIAL = re.compile(f"{LATIN.pattern}|{NUMBER.pattern}")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK = re.compile(f"[{HAN}]+")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*%?")
-
-
-def is_cjk(ch: str) -> bool:
-    return bool(_CJK.fullmatch(ch))
 
 
 def special_tokens(span: str) -> list[str]:
@@ -104,7 +101,7 @@ def bigrams(text: str) -> list[str]:
     out: list[str] = []
     for m in re.finditer(f"{_CJK.pattern}|{_SPECIAL.pattern}", text):
         run = m.group()
-        if not is_cjk(run[0]):
+        if not is_han(run[0]):
             out.append(run)
         elif len(run) == 1:
             if run not in STOPWORDS:
