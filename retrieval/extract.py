@@ -18,7 +18,8 @@ _CLAUSE_END = re.compile(r"(?<=[，,、：:；;。！？!?])")
 
 # Answer types, recognised from the question (normalised, Simplified).
 _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("date", re.compile(r"何时|哪年|哪一年|哪天|哪一天|什么时候|啥时候|几月|几号|日期|哪个月|年份|年代")),
+    ("date", re.compile(r"何时|何日|何年|何月|哪月|哪日|几时|哪年|哪一年|哪天|哪一天|什么时候|啥时候"
+                        r"|几月|几号|日期|哪个月|年份|年代")),
     ("reason", re.compile(r"为什么|为何|原因|凭什么|怎么会|缘何|难题|短板|痛点|卡在|靠什么")),
     ("number", re.compile(
         r"多少|第?几[" + MEASURE_WORDS + r"]"
@@ -72,7 +73,19 @@ _DURATION_QUESTION = re.compile(r"多久|多长时间|多少时间|持续|历时
 _DURATION = re.compile(r"(?:(?<![\d.])\d{1,3}(?:\.\d+)?|[一二三四五六七八九十两半几数]+)(?:个)?"
                        r"(?:小时|分钟|秒钟|天|周(?!年)|星期|个月|年(?![\d底初末]))|历时|为期|持续了|用时|耗时")
 _CAUSE = re.compile(r"由于|因为|原因|导致|致使|以致|受[^，。；]{0,16}(?:之困|影响|制约|限制|困扰)"
-                    r"|之困|制约|受限|掣肘|困于|源于|缘于|根源|瓶颈|短板|缺乏|缺少|困境|在于")
+                    r"|之困|制约|受限|掣肘|困于|源于|缘于|根源|瓶颈|短板|缺乏|缺少|困境|在于"
+                    # a purpose answers "为什么要…" as well as a cause does
+                    r"|旨在|寓意|目的是|意在|以便")
+
+
+# A duration stated as one ("历时1小时26分钟", "为期14天", "耗时长达3个月"), not just a span of
+# time in passing ("14年可歌可泣的抗战历程").
+_STATED_DURATION = re.compile(r"(?:历时|为期|耗时|用时|历经|持续了?|长达)(?:约|近|超过?|长达|仅)?"
+                              r"(?:\d|[一二三四五六七八九十两半数几])")
+
+
+def states_duration(sentence_norm: str) -> bool:
+    return bool(_STATED_DURATION.search(sentence_norm))
 
 
 def is_duration_question(question_norm: str) -> bool:
@@ -156,17 +169,32 @@ def pick_sentences(
     ranking trusts most; `contexts` (normalised title and headings) down-weight terms they contain.
     """
     out: list[Scored] = []
+    # "X认为，…": a phrase shared with who said it locates the passage, not the answering sentence.
+    asked = question_norm[len(attribution(question_norm)) :]
     for rank, text in enumerate(passages):
         pw = passage_weights[rank] if rank < len(passage_weights) else 1.0
         context = contexts[rank] if rank < len(contexts) else ""
         local = {t: w * (CONTEXT_WEIGHT if t in context else 1.0) for t, w in weights.items()}
         for pos, sentence in enumerate(split_sentences(text)):
             norm = normalize(sentence)
-            typed = has_answer_type(norm, kind, question_norm) if kind in ("number", "date") else False
-            score = score_sentence(norm, local, typed, question_norm) * pw
+            typed = is_typed(norm, kind, question_norm)
+            score = score_sentence(norm, local, typed, asked)
+            if kind == "number" and states_duration(norm) and is_duration_question(question_norm):
+                score += TYPE_BONUS
+            score *= pw
             out.append(Scored(sentence, score, rank, pos, typed))
     out.sort(key=lambda c: (-c.score, c.passage_rank, c.position))
     return out
+
+
+def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> bool:
+    """Whether a sentence plainly holds the kind of answer asked for: a number or date, or a cause
+    stated as one ("由于…", "受…之困"); the looser reason words of `has_answer_type` ("通过",
+    "问题") mark too many sentences to prefer them."""
+    if kind in ("number", "date"):
+        return has_answer_type(sentence_norm, kind, question_norm)
+    # A cause word the question itself uses ("原因" in 查明事故原因) echoes it rather than answers.
+    return kind == "reason" and any(m.group() not in question_norm for m in _CAUSE.finditer(sentence_norm))
 
 
 def choose(candidates: Sequence[Scored], kind: str | None) -> Scored | None:

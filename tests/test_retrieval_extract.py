@@ -144,3 +144,45 @@ def test_a_paraphrase_resembles_the_word_it_stands_for(word, text, words):
 ])
 def test_another_word_does_not_resemble(word, text, words):
     assert not resembles(normalize(text), word, _weight, words)
+
+
+@pytest.mark.parametrize("question", ["《若干措施》自何日起施行？", "这项制度何年确立", "几时开幕"])
+def test_classical_and_colloquial_date_words_ask_for_a_date(question):
+    assert answer_type(normalize(question)) == "date"
+
+
+def test_a_stated_duration_beats_a_span_mentioned_in_passing():
+    passage = "教练机梯队拉出14道彩烟，寓意着14年可歌可泣的抗战历程。大会历时1小时26分钟，于10时26分结束。"
+    weights = {"抗战": 1.0, "大会": 1.0}
+    question = normalize("那场纪念大会从开场到落幕持续了多久")
+    best = choose(pick_sentences([passage], weights, "number", normalize, question_norm=question), "number")
+    assert best.sentence.startswith("大会历时")
+
+
+def test_a_sentence_stating_a_cause_or_purpose_is_preferred_for_a_why_question():
+    passage = ("莲都区推出养老管家服务，破解山区养老服务难题。"
+               "受服务半径大、人口分散、交通不便等现实之困，山区养老一直存在覆盖不全的问题。")
+    weights = {"养老": 0.5, "服务": 0.5, "不全": 0.3}
+    question = normalize("山里老人养老服务照顾不全，背后有哪些客观原因")
+    best = choose(pick_sentences([passage], weights, "reason", normalize, question_norm=question), "reason")
+    assert "现实之困" in best.sentence
+    purpose = "放海生环节中，渔民将鱼苗放归大海，寓意取之于海、还之于海。开洋节有千年历史。"
+    why = normalize("为什么要把鱼苗放归大海")
+    assert pick_sentences([purpose], {"鱼苗": 1.0, "开洋节": 1.0}, "reason", normalize,
+                          question_norm=why)[0].typed
+
+
+def test_a_cause_word_the_question_already_uses_is_not_a_stated_cause():
+    passage = "国务院安委会要求迅速查明事故原因，依法依规问责。"
+    question = normalize("爆炸事故的原因是什么")
+    (only,) = pick_sentences([passage], {"事故": 1.0}, "reason", normalize, question_norm=question)
+    assert not only.typed
+
+
+def test_the_speaker_named_in_a_question_does_not_pick_the_sentence_by_a_shared_phrase():
+    passage = ("东莞市零售行业协会秘书长李茵表示，内销与出口存在着较大差异。"
+               "部分代工外贸企业无符合国内要求的合规资质。")
+    question = normalize("东莞零售行业协会秘书长认为，企业合规上缺什么")
+    weights = sentence_weights({"秘书长": 1.0, "合规": 0.4}, question)
+    best = choose(pick_sentences([passage], weights, None, normalize, question_norm=question), None)
+    assert "合规资质" in best.sentence
