@@ -17,6 +17,9 @@ from bot import texts
 from bot.engine import Answer
 
 DEV = Path(__file__).parent / "data" / "dev.jsonl"
+# Round 4, in the dev set's format: 45 questions written blind (without running the engine) by a
+# colleague from the cleaned corpus, one article each, in the dev set's mix of kinds and styles.
+ROUND4 = Path(__file__).parent / "data" / "own_round4.jsonl"
 
 # (question, accepted answers (empty: the documents do not say), a fragment of the article title)
 OWN: list[tuple[str, list[str], str | None]] = [
@@ -156,18 +159,24 @@ def score(items: list[tuple[str, list[str], str | None]], answers: list[Answer])
                   lengths[int(len(lengths) * 0.9)] if lengths else 0)
 
 
-def dev_items() -> list[tuple[str, list[str], str | None]]:
-    rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+def jsonl_items(path: Path) -> list[tuple[str, list[str], str | None]]:
+    """Questions in the dev set's JSON-lines format."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [(r["question"], r["answers"], r.get("article")) for r in rows]
+
+
+def dev_items() -> list[tuple[str, list[str], str | None]]:
+    return jsonl_items(DEV)
 
 
 # Each floor sits just under what the engine reaches, so a regression on any set fails.
 #                  set                         answer@1 passage@3 cite@1 found abstain
 FLOORS = {
-    "dev": (dev_items, Scores(0.9, 0.95, 0.95, 0.95, 0.95, 120)),
+    "dev": (dev_items, Scores(0.92, 0.95, 0.95, 0.95, 0.95, 120)),
     "own round 1": (lambda: OWN, Scores(0.95, 0.95, 0.95, 0.95, 0.95, 120)),
     "own round 2": (lambda: OWN_ROUND2, Scores(0.9, 0.95, 0.95, 0.9, 0.95, 120)),
     "own round 3": (lambda: OWN_ROUND3, Scores(0.85, 0.9, 0.9, 0.95, 0.7, 120)),
+    "own round 4": (lambda: jsonl_items(ROUND4), Scores(0.77, 0.9, 0.95, 0.88, 0.75, 120)),
 }
 
 
