@@ -37,7 +37,8 @@ class QueryLog:
     """Async, non-blocking writer over one SQLite file (aiosqlite, WAL).
 
     Use as `async with QueryLog(path, salt=..., raw_ids=False) as log:`; closing flushes the queue.
-    Without `salt` the key is read from (or created in) `<path>.salt`, mode 0600.
+    Without `salt` the key is read from (or created in) `<path>.salt`, mode 0600. A new database
+    file is created 0600 too (its -wal and -shm follow); an existing one keeps its mode.
     """
 
     def __init__(self, path: Path, *, salt: str | None = None, raw_ids: bool = False,

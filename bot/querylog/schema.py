@@ -5,6 +5,7 @@ so several processes opening the same file at once apply each step exactly once.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -94,13 +95,28 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def create_private(path: Path) -> None:
+    """Create the database file owner-only (0600) when it does not exist; an existing file is left as is.
+
+    SQLite would create it with the process umask (usually 0644: every local user could read the
+    questions); on Unix it gives the -wal and -shm files the main file's mode, so they follow.
+    os.open's mode touches no process-wide state, unlike changing the umask.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # the operator's file (or another process's, created a moment ago)
+        pass
+
+
 def prepare(path: Path, *, attempts: int = 5) -> int:
-    """Create the parent directory and the file if needed, switch to WAL, migrate; returns a writer number.
+    """Create the parent directory and the file (0600) if needed, switch to WAL, migrate; returns a
+    writer number.
 
     Processes opening a new file together can get "database is locked" while one of them turns on
     WAL, which SQLite reports without waiting; a few short retries cover that moment.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)
     for attempt in range(attempts):
         try:
             conn = connect(path)
