@@ -183,6 +183,20 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in (m.group(0) for m in _SENTENCE.finditer(text)) if s.strip()]
 
 
+def closes_unopened(text: str) -> bool:
+    """Whether the text closes a quotation (”) it never opened: the quote began in an earlier
+    paragraph, or the OCR lost its opening mark."""
+    depth = 0
+    for ch in text:
+        if ch == "“":
+            depth += 1
+        elif ch == "”":
+            if not depth:
+                return True
+            depth -= 1
+    return False
+
+
 def join_fragments(left: str, right: str) -> str:
     """Join a paragraph cut by a column or page break; a space only between two Latin letters."""
     if left and right and left[-1].isascii() and left[-1].isalpha() and right[0].isascii() \

@@ -247,6 +247,23 @@ def _collapse(paragraphs: list[_Paragraph], manifest: Manifest, title: str,
     return out
 
 
+def _join_quotations(paragraphs: list[_Paragraph], title: str, events: Events) -> list[_Paragraph]:
+    """A paragraph closing a quotation it never opened ("…也尤为重要。”李茵说。") joins the one
+    before, when both fit in a passage: alone it would not say who the speaker is."""
+    out: list[_Paragraph] = []
+    for paragraph in paragraphs:
+        previous = out[-1] if out else None
+        if (previous is not None and previous.path == paragraph.path
+                and clean.closes_unopened(paragraph.text)
+                and len(previous.text) + len(paragraph.text) <= MAX_PASSAGE):
+            events.add("joined", "quotation across paragraphs", title,
+                       f"…{previous.text[-12:]} + {paragraph.text[:12]}…")
+            out[-1] = _Paragraph(previous.path, previous.text + paragraph.text)
+        else:
+            out.append(paragraph)
+    return out
+
+
 def _contains_any(text: str, parts: list[str]) -> bool:
     return any(part in text for part in parts)
 
@@ -295,6 +312,7 @@ def segment(manifest: Manifest, events: Events) -> list[dict]:
         items = _items(manifest, spec, lines, events)
         items = _drop_repeated_fragments(items, manifest.id, events)
         paragraphs = _collapse(_paragraphs(items, manifest.id, events), manifest, spec.title, events)
+        paragraphs = _join_quotations(paragraphs, spec.title, events)
         aid = article_id(manifest.id, spec.title)
         sections: list[dict] = []
         used: dict[str, int] = {}

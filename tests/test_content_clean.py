@@ -113,3 +113,14 @@ def test_split_long_keeps_every_character_in_order(text: str) -> None:
 @given(_TEXT)
 def test_compact_ignores_spacing_and_punctuation(text: str) -> None:
     assert clean.compact(text) == clean.compact(clean.clean_line(text).replace("，", ","))
+
+
+@pytest.mark.parametrize("text, unopened", [
+    ("此外，部分外贸企业是代工企业。”李茵说。", True),
+    ("“此外，部分外贸企业是代工企业。”李茵说。", False),
+    ("他说：“我们要‘敢为人先’。”", False),
+    ("没有引号的段落。", False),
+    ("“引语跨段，本段未闭合。", False),
+])
+def test_a_quotation_closed_without_being_opened(text: str, unopened: bool) -> None:
+    assert clean.closes_unopened(text) is unopened

@@ -80,6 +80,16 @@ def test_no_duplicated_sentence_within_an_article(built) -> None:
                         seen.add(key)
 
 
+def test_a_quotation_closes_in_the_passage_holding_its_speaker(built) -> None:
+    """A paragraph closing a quote it never opened ("…”李茵说。") was joined to the one naming the
+    speaker; the report says so."""
+    for _, _, passage in passages(built[0]):
+        said = re.search(r"”(\w{2,4})说。$", passage["text"])
+        if said and clean.closes_unopened(passage["text"]):
+            assert said.group(1) in passage["text"][: said.start()], passage["text"]
+    assert built[1].counts("joined")["quotation across paragraphs"] >= 1
+
+
 def test_passage_ids_unique_and_stable_across_rebuilds(built, tmp_path: Path) -> None:
     ids = [p["id"] for _, _, p in passages(built[0])]
     assert len(ids) == len(set(ids))
