@@ -16,6 +16,7 @@ AIBOT_WELCOME = (
 AIBOT_EMPTY_QUESTION = "请在@我之后写上您的问题，例如：@浙问 浙江有多少款大模型通过备案？"
 AIBOT_STREAM_EXPIRED = "这条回答已过期，请重新提问。"
 AIBOT_GROUP_FOLLOWUP_HINT = "@我并回复“原文”查看完整段落，回复“更多”查看更多出处。"
+AIBOT_GROUP_TOC_REPLY = "@我并回复"  # fills {reply} in the WECOM_TOC_* strings in a group
 
 # --- Telegram (bot/telegram) --------------------------------------------------------------------
 TG_START = (
@@ -92,6 +93,11 @@ WECOM_NO_MORE = "没有更多相关内容了。"
 WECOM_NO_SUCH_REFERENCE = "没有第{number}条出处，请回复 1 到 {count} 之间的数字。"
 WECOM_TOC_HEADING = "文档目录"
 WECOM_TOC_EMPTY = "目录暂不可用。"
+WECOM_TOC_REPLY = "回复"
+WECOM_TOC_NEXT = "第{page}/{total}页，{reply}“目录 {next}”查看下一页。"
+WECOM_TOC_LAST = "第{page}/{total}页，已是最后一页。"
+WECOM_TOC_NO_PAGE = "没有这一页：目录共{total}页，请{reply}“目录 1”到“目录 {total}”。"
+WECOM_TOC_ONE_PAGE = "没有这一页：目录只有1页，请{reply}“目录”查看。"
 WECOM_ADMIN_ONLY = "该命令仅限管理员使用。"
 WECOM_STATS = (
     "提问统计\n"

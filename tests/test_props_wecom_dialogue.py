@@ -28,7 +28,7 @@ from bot.resources import open_resources
 from bot.server import create_app
 from bot.settings import load_settings
 from bot.wecom.aibot_protocol import strip_mentions
-from bot.wecom.callback import HELP_WORDS, TOC_WORDS
+from bot.wecom.callback import HELP_WORDS, TOC_WORDS, parse_toc_request
 from bot.wecom.followups import parse_followup
 from bot.wecom.text import MAX_BYTES
 
@@ -36,7 +36,7 @@ wecom = fake.FakeWeCom()
 QUESTIONS = ["浙江有多少款大模型通过备案？", "魔搭社区是全球第几大开源模型社区？",
              "宇树科技的机器人为什么便宜？", "杭州六小龙是哪些企业？", "火星上的天气怎么样？"]
 FOLLOW_UPS = ["更多", "更多。", "还有吗", "原文", "原文2", "全文 第3条", "1", "2", "3", "9", "１", "第2条"]
-COMMANDS = ["/toc", "目录", "/help", "帮助", "HELP", "/stats"]
+COMMANDS = ["/toc", "目录", "目录 2", "/toc 9", "目录０", "/help", "帮助", "HELP", "/stats"]
 
 
 def on_the_wire(text: str) -> bool:
@@ -67,7 +67,7 @@ def expect(engine: Engine, threads: dict[str, Thread], user: str, text: str,
            commands: frozenset[str]) -> tuple[str | None, str | None]:
     """(a piece the reply must contain, the question it logs) under the follow-up rules."""
     followup = parse_followup(text)
-    if not text or text.lower() in commands:
+    if not text or text.lower() in commands or parse_toc_request(text) is not None:
         return None, None
     if followup is None:
         answer = engine.ask(text)

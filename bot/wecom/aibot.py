@@ -39,7 +39,7 @@ from bot.wecom.aibot_protocol import (
     stream_reply,
     text_reply,
 )
-from bot.wecom.callback import HELP_WORDS, TOC_WORDS
+from bot.wecom.callback import HELP_WORDS, parse_toc_request
 from bot.wecom.crypto import Undecryptable
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
@@ -115,8 +115,10 @@ class AibotEndpoint(SignedEndpoint):
             return texts.AIBOT_EMPTY_QUESTION
         if text.lower() in HELP_WORDS:
             return texts.AIBOT_WELCOME
-        if text.lower() in TOC_WORDS:
-            return render_toc(self._resources.engine.toc(), MAX_REPLY_BYTES)
+        page = parse_toc_request(text)
+        if page is not None:  # as on the app: not logged as a question
+            reply = texts.AIBOT_GROUP_TOC_REPLY if callback.group else texts.WECOM_TOC_REPLY
+            return render_toc(self._resources.engine.toc(), page, MAX_REPLY_BYTES, reply)
         followup = parse_followup(text)
         if followup is not None:
             who = (callback.chat_id, callback.user_id)

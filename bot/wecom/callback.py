@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
+import sys
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
@@ -41,6 +44,9 @@ API_TIMEOUT = 10  # seconds for one message API call
 WELCOME_EVENTS = frozenset({"enter_agent", "subscribe"})
 HELP_WORDS = frozenset({"/start", "/help", "帮助", "help"})
 TOC_WORDS = frozenset({"/toc", "目录"})
+# A TOC word alone or with a page: "目录 2", "目录2", "/toc 2", "目录第2页" (after NFKC: full-width too).
+_TOC_WORD = "|".join(map(re.escape, sorted(TOC_WORDS)))
+_TOC_REQUEST = re.compile(rf"(?:{_TOC_WORD})\s*(?:第\s*([0-9]+)\s*页|([0-9]+))?")
 
 # (user id, text): sends one message through WeCom's message API; blocking, run in a thread.
 Sender = Callable[[str, str], None]
@@ -52,6 +58,17 @@ def message_api_sender(client: WeChatClient, agent_id: str) -> Sender:
         client.message.send_text(agent_id, user, text)
 
     return send
+
+
+def parse_toc_request(text: str) -> int | None:
+    """The table-of-contents page a message asks for (1 when it names none), or None for anything else."""
+    match = _TOC_REQUEST.fullmatch(unicodedata.normalize("NFKC", text).strip().lower())
+    if match is None:
+        return None
+    digits = match.group(1) or match.group(2)
+    if digits is None:
+        return 1
+    return int(digits) if len(digits) <= 9 else sys.maxsize  # past any page, without a huge int()
 
 
 def dedupe_key(message: Any) -> Hashable:
@@ -91,10 +108,9 @@ class AppEndpoint(SignedEndpoint):
         self._admins = settings.admin_ids("wecom")
         self._limiter = RateLimiter(settings.rate_limit_per_minute)
         self._late: set[asyncio.Task[None]] = set()
-        # Typed commands (matched whole, case-insensitive); anything else is a follow-up or a question.
+        # Typed commands (matched whole, case-insensitive); then a TOC page, a follow-up or a question.
         self._commands: dict[str, Callable[[str], Awaitable[str]]] = {
-            **dict.fromkeys(HELP_WORDS, self._welcome), **dict.fromkeys(TOC_WORDS, self._toc),
-            "/stats": self._stats,
+            **dict.fromkeys(HELP_WORDS, self._welcome), "/stats": self._stats,
         }
 
     @property
@@ -142,6 +158,9 @@ class AppEndpoint(SignedEndpoint):
         command = self._commands.get(text.lower())
         if command is not None:
             return await command(user)
+        page = parse_toc_request(text)
+        if page is not None:  # like every command: neither rate-limited nor logged as a question
+            return render_toc(self._resources.engine.toc(), page)
         followup = parse_followup(text)
         if followup is not None:
             return reply_to_followup(self._resources.engine, self._threads, user, followup)
@@ -193,9 +212,6 @@ class AppEndpoint(SignedEndpoint):
 
     async def _welcome(self, user: str) -> str:
         return texts.WECOM_WELCOME
-
-    async def _toc(self, user: str) -> str:
-        return render_toc(self._resources.engine.toc())
 
     async def _stats(self, user: str) -> str:
         if user not in self._admins:

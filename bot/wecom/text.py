@@ -20,6 +20,8 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _BOUNDARY = re.compile(r"[\n。！？；!?;…]")
 # A boundary is used only if it keeps at least this share of the text that fits.
 _MIN_KEEP = 0.5
+# Articles on one table-of-contents page, as Telegram's /toc shows them (fewer when bytes run out).
+TOC_PER_PAGE = 15
 
 
 def valid_utf8(text: str) -> str:
@@ -73,16 +75,54 @@ def render_passage(ref: Reference, max_bytes: int = MAX_BYTES) -> str:
     return trim_utf8(f"{format_citation(ref)}\n\n{ref.text}", max_bytes)
 
 
-def render_toc(entries: Sequence[TocEntry], max_bytes: int = MAX_BYTES) -> str:
-    """Articles with their pages, grouped by source, as far as the byte limit allows."""
+def _toc_line(entry: TocEntry) -> str:
+    page = texts.PAGE.format(page=entry.page) + " " if entry.page is not None else ""
+    authors = f"（{'、'.join(entry.authors)}）" if entry.authors else ""
+    return f"· {page}{entry.title}{authors}"
+
+
+def _lines_bytes(lines: Sequence[str]) -> int:
+    """Bytes the lines add to a text, each after its line break."""
+    return sum(utf8_len(line) + 1 for line in lines)
+
+
+def split_toc(entries: Sequence[TocEntry], budget: int, per_page: int = TOC_PER_PAGE) -> list[list[str]]:
+    """The body lines of each page: at most `per_page` entries in at most `budget` bytes, the source
+    named at the top of every page and wherever it changes; an entry too long for a page is trimmed."""
+    pages: list[list[str]] = []
+    lines: list[str] = []
+    count, source = 0, None
+    for entry in entries:
+        line = _toc_line(entry)
+        heading = [] if lines and entry.source == source else [f"《{entry.source}》"]
+        if lines and (count == per_page or _lines_bytes([*lines, *heading, line]) > budget):
+            pages.append(lines)
+            lines, count, heading = [], 0, [f"《{entry.source}》"]
+        if not lines:  # alone on a page: shorten the entry if even that does not fit
+            line = trim_utf8(line, max(budget - _lines_bytes(heading) - 1, 0))
+        lines += [*heading, line]
+        count, source = count + 1, entry.source
+    return [*pages, lines] if lines else pages
+
+
+def render_toc(entries: Sequence[TocEntry], page: int = 1, max_bytes: int = MAX_BYTES,
+               reply: str = texts.WECOM_TOC_REPLY) -> str:
+    """Page `page` (from 1) of the articles with their pages, grouped by source, within `max_bytes`;
+    with several pages a footer names the command for the next one ("{reply}“目录 2”…")."""
     if not entries:
         return texts.WECOM_TOC_EMPTY
-    lines, source = [texts.WECOM_TOC_HEADING], None
-    for entry in entries:
-        if entry.source != source:
-            source = entry.source
-            lines.append(f"《{source}》")
-        page = texts.PAGE.format(page=entry.page) + " " if entry.page is not None else ""
-        authors = f"（{'、'.join(entry.authors)}）" if entry.authors else ""
-        lines.append(f"· {page}{entry.title}{authors}")
+    most = len(entries)  # no more pages than entries: the longest footer any page can have
+    footer_bytes = max(utf8_len(texts.WECOM_TOC_NEXT.format(page=most, total=most, next=most, reply=reply)),
+                       utf8_len(texts.WECOM_TOC_LAST.format(page=most, total=most)))
+    pages = split_toc(entries, max_bytes - utf8_len(texts.WECOM_TOC_HEADING) - 2 - footer_bytes)
+    total = len(pages)
+    if not 1 <= page <= total:
+        if total == 1:
+            return texts.WECOM_TOC_ONE_PAGE.format(reply=reply)
+        return texts.WECOM_TOC_NO_PAGE.format(total=total, reply=reply)
+    lines = [texts.WECOM_TOC_HEADING, *pages[page - 1]]
+    if page < total:
+        lines += ["", texts.WECOM_TOC_NEXT.format(page=page, total=total, next=page + 1, reply=reply)]
+    elif total > 1:
+        lines += ["", texts.WECOM_TOC_LAST.format(page=page, total=total)]
     return trim_utf8("\n".join(lines), max_bytes)
