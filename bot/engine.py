@@ -172,7 +172,7 @@ class Engine:
         kind = extract.answer_type(q.text)
         passages = [self._index.passages[h.doc] for h in top]
         passage_weights = [min(1.0, h.score / top[0].score) ** PASSAGE_WEIGHT_POWER for h in top]
-        weights = extract.sentence_weights(weights, q.text)
+        weights = extract.sentence_weights(weights, q.text, extract.focus_words(q.text, q.words))
         candidates = extract.pick_sentences(
             [p.text for p in passages], weights, kind, normalize, passage_weights,
             [field_text(p) for p in passages], q.text,
@@ -190,9 +190,13 @@ class Engine:
             subject = before or after
             # Strictly: a near miss ("学科" for 学院) is another thing with its own date.
             ok = typed and (not subject or extract.mentions(norm, subject))
+        elif kind == "number" and extract.is_duration_question(q.text):
+            # "持续多久" may be answered by "历时…", but what lasted must be named: "最快3天即可放款"
+            # does not say how long 杭州到上海 takes.
+            rest = tuple(w for w in q.words if w not in glosses and w not in (before, after))
+            ok = typed and self._mentions_any(norm, rest)
         elif kind == "number":
-            # A duration is itself what is asked about: "持续多久" may be answered by "历时…".
-            ok = typed and (extract.is_duration_question(q.text) or self._mentions_any(norm, (before, after)))
+            ok = typed and self._mentions_any(norm, (before, after))
         elif kind == "reason":
             # A reason is often implicit: a causal word or the asked-about word itself will do.
             ok = typed or self._mentions_any(norm, (before, after))

@@ -124,6 +124,8 @@ TYPE_BONUS = 0.15
 # A shared phrase of PHRASE_MIN characters or more adds PHRASE_WEIGHT per character beyond.
 PHRASE_MIN = 4
 PHRASE_WEIGHT = 0.03
+# Weight of the words next to the interrogative, when choosing a sentence.
+FOCUS_WEIGHT = 1.5
 # A typed sentence may replace an untyped best one when it scores at least this share of it.
 TYPED_SHARE = 0.4
 # A best sentence shorter than this takes its neighbour along (a quote after "记载了…的故事。").
@@ -414,10 +416,16 @@ def attribution(question_norm: str) -> str:
     return m.group(0) if m else ""
 
 
-def sentence_weights(weights: dict[str, float], question_norm: str) -> dict[str, float]:
-    """Term weights for choosing a sentence: terms only in the attribution count as context."""
+def sentence_weights(weights: dict[str, float], question_norm: str,
+                     focus: Sequence[str] = ()) -> dict[str, float]:
+    """Term weights for choosing a sentence: terms only in the attribution count as context; the
+    words next to the interrogative (`focus_words`: "诗人" in 出自宋代哪位诗人) count more, since
+    the answer usually stands beside them."""
     lead = attribution(question_norm)
-    if not lead:
-        return weights
     rest = question_norm[len(lead) :]
-    return {t: w * (CONTEXT_WEIGHT if t in lead and t not in rest else 1.0) for t, w in weights.items()}
+    out = {}
+    for t, w in weights.items():
+        if lead and t in lead and t not in rest:
+            w *= CONTEXT_WEIGHT
+        out[t] = w * (FOCUS_WEIGHT if t in focus else 1.0)
+    return out

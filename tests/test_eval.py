@@ -176,7 +176,7 @@ FLOORS = {
     "own round 1": (lambda: OWN, Scores(0.95, 0.95, 0.95, 0.95, 0.95, 120)),
     "own round 2": (lambda: OWN_ROUND2, Scores(0.9, 0.95, 0.95, 0.9, 0.95, 120)),
     "own round 3": (lambda: OWN_ROUND3, Scores(0.85, 0.9, 0.9, 0.95, 0.7, 120)),
-    "own round 4": (lambda: jsonl_items(ROUND4), Scores(0.77, 0.9, 0.95, 0.88, 0.75, 120)),
+    "own round 4": (lambda: jsonl_items(ROUND4), Scores(0.8, 0.9, 0.95, 0.88, 0.85, 120)),
 }
 
 
@@ -200,6 +200,13 @@ def test_question_set_scores_at_least_its_floor(engine, name):
 def test_paraphrased_subject_still_answers(engine, question, gold):
     answer = engine.ask(question)
     assert answer.found and gold in answer.answer
+
+
+def test_a_duration_must_be_of_what_the_question_names(engine):
+    # "最快3天即可放款" is a duration, but not of the train ride asked about.
+    assert not engine.ask("从杭州坐高铁到上海最快要多久？").found
+    answer = engine.ask("玉城街道那次消防安全联合巡查一共搞了多长时间")
+    assert answer.found and "14天" in answer.answer
 
 
 def test_related_articles_are_close_to_the_question(engine):

@@ -4,11 +4,13 @@ from __future__ import annotations
 import pytest
 
 from retrieval.extract import (
+    FOCUS_WEIGHT,
     MAX_ANSWER_CHARS,
     answer_type,
     attribution,
     choose,
     focus_sides,
+    focus_words,
     has_answer_type,
     mentions,
     passage_cue,
@@ -186,3 +188,15 @@ def test_the_speaker_named_in_a_question_does_not_pick_the_sentence_by_a_shared_
     weights = sentence_weights({"秘书长": 1.0, "合规": 0.4}, question)
     best = choose(pick_sentences([passage], weights, None, normalize, question_norm=question), None)
     assert "合规资质" in best.sentence
+
+
+def test_the_words_beside_the_interrogative_pick_the_sentence_that_names_the_answer():
+    passage = "宋代诗人陈与义在一首诗中写道：“我身如孤云，随风堕湖边。从来有名士，不用无名钱。”"
+    question = normalize("从来有名士不用无名钱这两句诗出自宋代哪位诗人")
+    plain = {"名士": 0.25, "无名钱": 0.25, "宋代": 0.25, "诗人": 0.25}
+    focus = focus_words(question, list(plain))
+    assert focus == ["宋代", "诗人"]
+    weights = sentence_weights(plain, question, focus)
+    assert weights["诗人"] == pytest.approx(0.25 * FOCUS_WEIGHT) and weights["名士"] == 0.25
+    best = choose(pick_sentences([passage], weights, "name", normalize, question_norm=question), "name")
+    assert "陈与义" in best.sentence
