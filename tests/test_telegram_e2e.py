@@ -75,6 +75,10 @@ async def test_real_answer_with_sources_and_buttons(polling: Application, api: F
     sent = [c.params["text"] for c in await api.wait("sendMessage", 4)]
     assert any(expected.references[0].text[:30] in text for text in sent[2:])
     assert any(text.startswith(f"<b>{texts.TG_MORE_HEADING}</b>") for text in sent[2:])
+    # The used 更多 leaves the answer (pressed again it would repeat the list); the rest stay.
+    (edit,) = await api.wait("editMessageReplyMarkup", 1)
+    assert int(edit.params["message_id"]) == api.sent_message(first)["message_id"]
+    assert set(_buttons(edit)) == {"原文", "👍", "👎"}
 
 
 async def test_hostile_and_huge_questions_on_the_real_engine(polling: Application, api: FakeBotAPI) -> None:

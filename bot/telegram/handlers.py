@@ -10,7 +10,7 @@ import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
-from telegram import Chat, Message, MessageEntity, ReplyParameters, Update
+from telegram import Chat, InlineKeyboardMarkup, Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, filters
@@ -223,10 +223,27 @@ async def show_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     refs = _resources(context).engine.more(record["question"], skip=shown, count=SHOWN)
     if not refs:
         await _acknowledge(update, texts.TG_NO_MORE)
+        await _retire_button(update)
         return
     await _acknowledge(update)
     keyboard = callbacks.more_keyboard(button.key, shown + len(refs)) if len(refs) == SHOWN else None
     await _send_below(update, context, render.render_more(refs, shown + 1), reply_markup=keyboard)
+    await _retire_button(update)
+
+
+async def _retire_button(update: Update) -> None:
+    """Takes the pressed button off its message: a used 更多 pressed again would repeat the list it
+    already showed (the next one is on the new message). Best effort: an old message may refuse."""
+    query = update.callback_query
+    markup = getattr(query.message, "reply_markup", None)
+    if markup is None:
+        return
+    rows = [[b for b in row if b.callback_data != query.data] for row in markup.inline_keyboard]
+    rows = [row for row in rows if row]
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+    except TelegramError as exc:
+        logger.info("used button not removed: %s", exc)
 
 
 async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
