@@ -362,9 +362,14 @@ def _is_type_word(word: str) -> bool:
     return any(cue.fullmatch(word) for _, cue in _TYPE_CUES)
 
 
+# Spoken resultative complements and their written forms: "降到" is written "降至".
+_WRITTEN = str.maketrans({"到": "至"})
+
+
 def mentions(text_norm: str, word: str) -> bool:
-    """The word itself, or more than half of its character bigrams (a typo: "阀值" for 阈值)."""
-    if word in text_norm:
+    """The word itself or its written form, or more than half of its character bigrams (a typo:
+    "阀值" for 阈值)."""
+    if word in text_norm or word.translate(_WRITTEN) in text_norm:
         return True
     grams = [word[i : i + 2] for i in range(len(word) - 1)]
     return len(grams) > 1 and sum(g in text_norm for g in grams) * 2 > len(grams)

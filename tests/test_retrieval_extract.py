@@ -200,3 +200,8 @@ def test_the_words_beside_the_interrogative_pick_the_sentence_that_names_the_ans
     assert weights["诗人"] == pytest.approx(0.25 * FOCUS_WEIGHT) and weights["名士"] == 0.25
     best = choose(pick_sentences([passage], weights, "name", normalize, question_norm=question), "name")
     assert "陈与义" in best.sentence
+
+
+def test_a_spoken_complement_is_mentioned_by_its_written_form():
+    assert mentions("漏诊率从48.8%降至4.8%", "降到")
+    assert not mentions("漏诊率从48.8%升至50%", "降到")
