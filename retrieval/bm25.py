@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from rank_bm25 import BM25Okapi
@@ -98,6 +98,18 @@ class PostingsBM25(BM25Okapi):
             docs, tf = self._doc_ids[lo:hi], self._tfs[lo:hi].astype(np.float32)
             score[docs] += self.idf[q] * tf * (self.k1 + 1) / (tf + self._norm[docs])
         return score
+
+    @property
+    def vocabulary(self) -> Container[str]:
+        """Every term of the corpus (a plain dict's keys: fast membership tests)."""
+        return self._rows.keys()
+
+    def docs(self, term: str) -> np.ndarray:
+        """The passages holding a term (sorted ids), empty when none does."""
+        row = self._rows.get(term)
+        if row is None:
+            return self._doc_ids[:0]
+        return self._doc_ids[self._starts[row] : self._starts[row + 1]]
 
     def get_batch_scores(self, query: Iterable[str], doc_ids: Sequence[int]) -> list[float]:
         return self.get_scores(query)[list(doc_ids)].tolist()

@@ -17,10 +17,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from retrieval import homophones
 from retrieval.bm25 import PostingsBM25
 from retrieval.normalize import display_text, normalize
-from retrieval.stopwords import is_question_token
-from retrieval.tokenize import Tokenizer, bigrams, strip_question_phrases, unique
+from retrieval.stopwords import STOPWORDS, is_question_token
+from retrieval.tokenize import Tokenizer, bigrams, special_spans, strip_question_phrases, unique
 from retrieval.userdict import build_user_words
 
 INDEX_VERSION = "7"
@@ -82,10 +83,37 @@ class Index:
     structure: Structure | None = field(default=None, repr=False)
 
     def query(self, question: str) -> Query:
-        text = normalize(question)
+        text = self.spell(normalize(question))
         words = [w for w in unique(self.tokenizer.words(text)) if not is_question_token(w)]
         grams = unique(bigrams(strip_question_phrases(text)))
         return Query(text, words, grams)
+
+    def spell(self, text: str) -> str:
+        """The normalised question with its pinyin-input typos read as the documents' words."""
+        if len(text) > homophones.LONGEST_QUESTION:
+            return text
+        spans = [homophones.Span(lo, hi, self._known(word))
+                 for word, lo, hi in self.tokenizer.spans(text) if hi - lo > 1]
+        # Numbers with their units ("17万个") are tokens of their own, not typos.
+        spans += [homophones.Span(m.start(), m.end(), True) for m in special_spans(text)]
+        fixes = homophones.corrections(text, spans, self.word_body.vocabulary, self.bi_body.vocabulary,
+                                       self.attested, STOPWORDS.__contains__)
+        return homophones.apply(text, fixes)
+
+    def _known(self, word: str) -> bool:
+        return word in self.word_body.idf or word in STOPWORDS or is_question_token(word)
+
+    def attested(self, text: str) -> bool:
+        """Whether some passage contains this normalised CJK text (two or more characters)."""
+        if len(text) == 2:
+            return text in self.bi_body.idf
+        docs = None
+        for i in range(len(text) - 1):
+            found = self.bi_body.docs(text[i : i + 2])
+            docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+            if not len(docs):
+                return False
+        return docs is not None and any(text in normalize(self.passages[d].text) for d in docs)
 
     def channel_scores(self, q: Query) -> tuple[np.ndarray, np.ndarray]:
         """Word-channel and bigram-channel scores of every passage (body + weighted field)."""

@@ -86,11 +86,22 @@ class Tokenizer:
         self._cjk_words(text[pos:], out)
         return out
 
+    def spans(self, text: str) -> list[tuple[str, int, int]]:
+        """jieba's plain cut of each CJK run of the text, as (word, start, end) in the text."""
+        return [(word, run.start() + lo, run.start() + hi)
+                for run in _CJK.finditer(text)
+                for word, lo, hi in self._jieba.tokenize(run.group(), HMM=False)]
+
     def _cjk_words(self, text: str, out: list[str]) -> None:
         for run in _CJK.findall(text):
             for word in self._jieba.cut_for_search(run, HMM=False):
                 if len(word) > 1 and word not in STOPWORDS:
                     out.append(word)
+
+
+def special_spans(text: str) -> list[re.Match[str]]:
+    """Number and Latin spans, which `words` and `bigrams` keep whole ("17万个", "4.8%")."""
+    return list(_SPECIAL.finditer(text))
 
 
 def bigrams(text: str) -> list[str]:

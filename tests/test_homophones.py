@@ -1,0 +1,69 @@
+"""Pinyin-input typos: the readings table and the corrections, on hand-made and real vocabularies."""
+from __future__ import annotations
+
+import pytest
+
+from retrieval import homophones
+from retrieval.homophones import Fix, Span, apply, corrections
+from retrieval.normalize import normalize
+
+DOCUMENTS = "整体生产周期缩短了三分之二。派出所生态警长张忠心劝说游客。爆炸事故造成5人死亡。"
+VOCABULARY = {"整体", "生产", "周期", "缩短", "生态", "警长", "生态警长", "游客", "爆炸", "事故"}
+PAIRS = {DOCUMENTS[i : i + 2] for i in range(len(DOCUMENTS) - 1)}
+
+
+def fixes(text: str, fixed: tuple[str, ...] = ("整体", "生产", "周期", "生态", "游客", "爆炸")) -> list[Fix]:
+    spans = [Span(text.find(w), text.find(w) + len(w), True) for w in fixed if w in text]
+    return corrections(text, spans, VOCABULARY, PAIRS, lambda s: s in DOCUMENTS, lambda w: w in {"了", "的"})
+
+
+def test_the_table_gives_toneless_readings_heteronyms_included():
+    assert "缩" in homophones.homophones("锁") and "锁" in homophones.homophones("缩")
+    assert "警" in homophones.homophones("井") and "区" in homophones.homophones("去")
+    assert "锁" not in homophones.homophones("锁")
+    assert homophones.homophones("A") == ""
+
+
+def test_the_table_is_what_pypinyin_gives():
+    pytest.importorskip("pypinyin")
+    assert homophones.TABLE.read_text(encoding="utf-8").splitlines() == homophones.table_lines()
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("整体生产周期锁短了多少", "整体生产周期缩短了多少"),   # 锁 suo for 缩 suo
+    ("那位生态井长叫什么", "那位生态警长叫什么"),           # 井 jing for 警 jing
+    ("爆炸世故死了几个人", "爆炸事故死了几个人"),           # 世 shi for 事 shi
+])
+def test_a_homophone_typo_is_read_as_the_documents_word(typed, meant):
+    assert apply(typed, fixes(typed)) == meant
+
+
+def test_no_fix_without_an_unknown_pair_a_known_word_or_a_context_the_documents_use():
+    assert fixes("整体生产周期缩短了多少") == []            # nothing odd: the documents say it
+    assert fixes("整体生产周期锁短了多少", fixed=("整体", "生产", "周期", "锁短")) == []  # a known word
+    assert fixes("他把门锁短了") == []                     # 缩短 never follows 门 in the documents
+
+
+def test_a_fix_never_cuts_a_word_of_the_question():
+    text = "生产周期锁短"
+    spans = [Span(0, 2, True), Span(2, 4, True), Span(3, 5, False)]   # "期锁" cut as a word
+    assert corrections(text, spans, VOCABULARY, PAIRS, lambda s: s in DOCUMENTS, lambda w: False) == []
+
+
+def test_the_real_index_reads_typos_and_leaves_the_documents_own_words_alone(engine):
+    index = engine._index
+    assert index.spell("友道化学爆炸世故死了几个人") == "友道化学爆炸事故死了几个人"
+    assert "警长" in index.spell("安吉那个生态井长叫啥名字")
+    for passage in index.passages:
+        text = normalize(passage.text)
+        assert index.spell(text) == text
+
+
+def test_a_typo_question_gets_the_answer(engine):
+    answer = engine.ask("高密友道化学爆炸世故死了几个人")
+    assert answer.found and "5人" in answer.answer
+
+
+def test_a_pasted_page_is_left_as_it_is():
+    long = "整体生产周期锁短了多少" * 40
+    assert fixes(long) == []
