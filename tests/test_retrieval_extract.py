@@ -205,3 +205,8 @@ def test_the_words_beside_the_interrogative_pick_the_sentence_that_names_the_ans
 def test_a_spoken_complement_is_mentioned_by_its_written_form():
     assert mentions("漏诊率从48.8%降至4.8%", "降到")
     assert not mentions("漏诊率从48.8%升至50%", "降到")
+
+
+@pytest.mark.parametrize("sentence", ["整体生产周期缩短了三分之二。", "占比达百分之五。"])
+def test_a_fraction_in_words_is_a_number(sentence):
+    assert has_answer_type(normalize(sentence), "number")
