@@ -255,9 +255,16 @@ def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], st
     if kind in ("number", "date"):
         lo, hi = _anchor_with_typed(parts, norms, scores, kind, question_norm, room)
     else:
-        lo, hi = _best_run(parts, scores, room)
-    # …then context around it, the clause before first, up to SOFT_LIMIT characters.
+        lo, hi = _best_run(parts, [{t for t in weights if t in n} for n in norms], weights, room)
+    # …a list ("口哨、铜锣、…") is kept whole where it fits…
     length = sum(len(p) for p in parts[lo : hi + 1])
+    while hi + 1 < len(parts) and parts[hi].endswith("、") and length + len(parts[hi + 1]) <= room:
+        hi += 1
+        length += len(parts[hi])
+    while lo > 0 and parts[lo - 1].endswith("、") and length + len(parts[lo - 1]) <= room:
+        lo -= 1
+        length += len(parts[lo])
+    # …then context around it, the clause before first, up to SOFT_LIMIT characters.
     while length < SOFT_LIMIT:
         if lo > 0 and length + len(parts[lo - 1]) <= room:
             lo -= 1
@@ -276,17 +283,21 @@ def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], st
     return prefix + text + suffix
 
 
-def _best_run(parts: Sequence[str], scores: Sequence[float], room: int) -> tuple[int, int]:
-    """The shortest run of clauses fitting in `room` characters with the highest total score."""
+def _best_run(parts: Sequence[str], terms: Sequence[set[str]], weights: dict[str, float],
+              room: int) -> tuple[int, int]:
+    """The shortest run of clauses fitting in `room` characters that covers the most question
+    weight, each term counted once (a word repeated in every clause of a list is no reason to keep
+    the whole list)."""
     best_key, lo, hi = None, 0, 0
     for i in range(len(parts)):
-        total, length = 0.0, 0
+        covered: set[str] = set()
+        length = 0
         for j in range(i, len(parts)):
             length += len(parts[j])
             if length > room and j > i:
                 break
-            total += scores[j]
-            key = (round(total, 6), -(j - i), -i)
+            covered |= terms[j]
+            key = (round(sum(weights[t] for t in covered), 6), -(j - i), -i)
             if best_key is None or key > best_key:
                 best_key, lo, hi = key, i, j
     return lo, hi

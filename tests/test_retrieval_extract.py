@@ -210,3 +210,19 @@ def test_a_spoken_complement_is_mentioned_by_its_written_form():
 @pytest.mark.parametrize("sentence", ["整体生产周期缩短了三分之二。", "占比达百分之五。"])
 def test_a_fraction_in_words_is_a_number(sentence):
     assert has_answer_type(normalize(sentence), "number")
+
+
+def test_trim_counts_each_question_word_once_and_keeps_a_list_whole():
+    sentence = ("针对消防设备老旧，我们建设智慧消防预警处置系统，在重点场所布设电气火灾监控、消防水压监测、"
+                "智能烟感等物联感知设备1.2万个，为应急救援队配备无人机、消防巡查车、消防水罐车等，"
+                "为微型消防站更新了水带、灭火器等设备，添置了口哨、铜锣、喇叭、救生衣、头灯、雨具等六件套。")
+    out = trim(sentence, {"消防": 0.6, "微型消防站": 0.3, "六件套": 0.4}, normalize)
+    assert len(out) <= MAX_ANSWER_CHARS and out.endswith("六件套。")
+    assert "口哨、铜锣、喇叭、救生衣、头灯、雨具" in out       # the list whole, not from its middle
+
+
+def test_trim_does_not_stop_a_list_after_its_first_item():
+    sentence = ("今年3月28日，全球最大AI开源社区HuggingFace发布最新趋势榜单，排在前三的分别是深度求索公司的"
+                "DeepSeek-V3-0324、群核科技公司的SpatialLM，以及阿里巴巴集团的通义千问Qwen2.5-Omni-7B，全部来自杭州。")
+    out = trim(sentence, {"huggingface": 1.0, "3月28日": 0.5, "公司": 0.3}, normalize)
+    assert "SpatialLM" in out and len(out) <= MAX_ANSWER_CHARS
