@@ -239,13 +239,19 @@ def _stats_blocks(result: dict[str, Any]) -> Iterable[str]:
               help="CSV with a header row, or one JSON object per line.")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-",
               help="Write to this file instead of standard output.")
+@click.option("--excel-safe", is_flag=True,
+              help="CSV for spreadsheets: a cell starting with = + - @ (a formula there) gets a leading '.")
 def export(db: Path | None, since: datetime | None, platform: str | None, limit: int | None, fmt: str,
-           output: Any) -> None:
+           output: Any, excel_safe: bool) -> None:
     """Every logged question with all its columns, oldest first.
+
+    By default the questions are exactly as sent (the export round-trips); with --excel-safe a
+    question such as "=HYPERLINK(…)" cannot run as a formula when the file is opened in Excel or WPS.
 
     \b
     Example:
       zhewen logs export --format csv --since 2025-09-01 -o queries.csv
+      zhewen logs export --format csv --excel-safe -o queries-for-excel.csv
     """
     conn = _connect(db)
     try:
@@ -253,7 +259,8 @@ def export(db: Path | None, since: datetime | None, platform: str | None, limit:
         if fmt == "csv":
             writer = csv.writer(output)
             writer.writerow(QUERY_COLUMNS)
-            writer.writerows([row[c] for c in QUERY_COLUMNS] for row in rows)
+            cell = review.spreadsheet_safe if excel_safe else (lambda value: value)
+            writer.writerows([cell(row[c]) for c in QUERY_COLUMNS] for row in rows)
         else:
             for row in rows:
                 row["found"] = None if row["found"] is None else bool(row["found"])

@@ -128,6 +128,23 @@ def test_csv_export_round_trips_awkward_questions(tmp_path: Path) -> None:
     assert list(csv.reader(io.StringIO(stdout, newline=""))) == rows
 
 
+def test_excel_safe_export_keeps_formulas_from_running(tmp_path: Path) -> None:
+    db = tmp_path / "zhewen.sqlite3"
+    questions = ['=HYPERLINK("http://x","点我")', "+1+2", "-3", "@SUM(A1)", "浙江有多少款大模型？", "1-2"]
+
+    async def write() -> None:
+        async with QueryLog(db, salt="s") as log:
+            for q in questions:
+                log.record(None, question=q, platform="cli", chat_type="private", chat_id=None, user_id=None)
+
+    asyncio.run(write())
+    stdout = run("export", "--db", str(db), "--excel-safe").stdout_bytes.decode()
+    rows = list(csv.reader(io.StringIO(stdout, newline="")))
+    column = [r[QUERY_COLUMNS.index("question")] for r in rows[1:]]
+    assert column == ["'" + q for q in questions[:4]] + questions[4:]
+    assert rows[0] == list(QUERY_COLUMNS)
+
+
 def test_jsonl_export_with_filters(db: Path) -> None:
     result = run("export", "--db", str(db), "--format", "jsonl", "--platform", "wecom")
     rows = [json.loads(line) for line in result.output.splitlines()]

@@ -174,6 +174,17 @@ def stats(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: 
     }
 
 
+# Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, prefixed with ' to keep it text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def export_rows(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
                 limit: int | None = None) -> Iterator[dict[str, Any]]:
     """Every column of every matching question, oldest first, for CSV/JSONL export."""
