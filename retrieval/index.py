@@ -300,7 +300,8 @@ def _build(corpus: dict, params: Params, key: str, jieba_file: Path | None) -> I
     fields = [field_text(p, subtitles.get(p.article_id, "")) for p in passages]
     from retrieval.tokenize import base_dictionary_has
 
-    user_words = build_user_words(texts, set(fields), base_dictionary_has())
+    user_words = build_user_words(texts, set(fields),
+                                  base_dictionary_has(jieba_file.parent if jieba_file else None))
     tokenizer = Tokenizer(user_words, cache_file=jieba_file)
     unique_fields = list(dict.fromkeys(fields))
     field_no = {f: i for i, f in enumerate(unique_fields)}

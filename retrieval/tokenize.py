@@ -6,9 +6,11 @@ the text, so they stay whole; jieba then segments only the Chinese runs.
 """
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import re
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -49,6 +51,7 @@ class Tokenizer:
 
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
+        self._jieba.tmp_dir = writable_dir(cache_file.parent if cache_file is not None else None)
         if cache_file is not None and cache_file.is_file():
             try:
                 with cache_file.open("rb") as f:
@@ -60,7 +63,7 @@ class Tokenizer:
                 return
             except (OSError, ValueError, EOFError, TypeError):
                 pass
-        self._jieba.initialize()  # jieba's own base-dictionary cache, in its default temp location
+        initialize(self._jieba)
         for word in user_words:
             # An explicit frequency skips jieba's suggest_freq, which re-segments every word.
             self._jieba.add_word(word, freq=max(self._jieba.FREQ.get(word) or 0, 5000))
@@ -134,13 +137,40 @@ def unique(tokens: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(tokens))
 
 
-def base_dictionary_has():
-    """A membership test on jieba's base dictionary, for telling real terms from fragments."""
+def initialize(jieba_tokenizer) -> None:
+    """jieba's initialize, trusting its base-dictionary cache only when it has the right shape:
+    jieba loads any marshal data there, and a foreign file would break every question."""
+    jieba_tokenizer.initialize()
+    if isinstance(jieba_tokenizer.FREQ, dict) and isinstance(jieba_tokenizer.total, int | float):
+        return
+    with contextlib.suppress(OSError):
+        os.remove(os.path.join(jieba_tokenizer.tmp_dir or tempfile.gettempdir(), "jieba.cache"))
+    jieba_tokenizer.FREQ, jieba_tokenizer.total, jieba_tokenizer.initialized = {}, 0, False
+    jieba_tokenizer.initialize()
+
+
+def writable_dir(path: Path | None) -> str | None:
+    """`path` for jieba's own base-dictionary cache when we can write there (our private cache
+    directory, not a shared /tmp); None (jieba's default) otherwise, e.g. on a read-only install,
+    where jieba would log a traceback for every failed write."""
+    if path is None:
+        return None
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return str(path) if os.access(path, os.W_OK | os.X_OK) else None
+
+
+def base_dictionary_has(cache_dir: Path | None = None):
+    """A membership test on jieba's base dictionary, for telling real terms from fragments
+    (its cache in `cache_dir`, else jieba's default temp directory)."""
     import logging
 
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     base = jieba.Tokenizer()
-    base.initialize()
+    base.tmp_dir = writable_dir(cache_dir)
+    initialize(base)
     return lambda word: bool(base.FREQ.get(word))

@@ -353,6 +353,7 @@ def test_a_corrupt_index_cache_is_rebuilt_not_fatal(tmp_path: Path, kind: str) -
     Engine.from_corpus(corpus, cache_dir=tmp_path)
     caches = sorted(tmp_path.iterdir())
     assert {p.suffix for p in caches} == {".pickle", ".cache"}
+    assert (tmp_path / "jieba.cache").is_file()  # jieba's base cache too: ours, not a shared /tmp
     for path in caches:
         CORRUPTIONS[kind](path)
     answer = Engine.from_corpus(corpus, cache_dir=tmp_path).ask(QUESTION)
