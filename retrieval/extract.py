@@ -20,6 +20,7 @@ _CLAUSE_END = re.compile(r"(?<=[，,、：:；;。！？!?])")
 _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"何时|何日|何年|何月|哪月|哪日|几时|哪年|哪一年|哪天|哪一天|什么时候|啥时候"
                         r"|几月|几号|日期|哪个月|年份|年代")),
+    ("definition", re.compile(r"指的是什么|是指什么|指什么|什么意思|啥意思|的含义|的定义|什么叫|什么是")),
     ("reason", re.compile(r"为什么|为何|原因|凭什么|怎么会|缘何|难题|短板|痛点|卡在|靠什么")),
     ("number", re.compile(
         r"多少|第?几[" + MEASURE_WORDS + r"]"
@@ -44,7 +45,7 @@ _TYPE_PATTERNS = {"number": _NUMBER, "date": _DATE, "name": _NAME, "reason": _RE
 
 
 def answer_type(question: str) -> str | None:
-    """The kind of answer a question asks for: number, date, name, reason, or None."""
+    """The kind of answer a question asks for: date, definition, reason, number, name, or None."""
     for kind, cue in _TYPE_CUES:
         if cue.search(question):
             return kind
@@ -87,6 +88,10 @@ _STATED_DURATION = re.compile(r"(?:历时|为期|耗时|用时|历经|持续了?
 
 def states_duration(sentence_norm: str) -> bool:
     return bool(_STATED_DURATION.search(sentence_norm))
+
+
+# How a text defines a term: "人工智能关联数据是指用于训练…的各种信息集合".
+_DEFINES = re.compile(r"是指|指的是|即是|定义为|所谓|意思是|是一种|又称|简称")
 
 
 def is_duration_question(question_norm: str) -> bool:
@@ -197,6 +202,8 @@ def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> b
     if kind in ("number", "date"):
         return has_answer_type(sentence_norm, kind, question_norm)
     # A cause word the question itself uses ("原因" in 查明事故原因) echoes it rather than answers.
+    if kind == "definition":
+        return bool(_DEFINES.search(sentence_norm))
     return kind == "reason" and any(m.group() not in question_norm for m in _CAUSE.finditer(sentence_norm))
 
 
@@ -206,7 +213,7 @@ def choose(candidates: Sequence[Scored], kind: str | None) -> Scored | None:
     if not candidates:
         return None
     best = candidates[0]
-    if kind in ("number", "date") and not best.typed:
+    if kind in ("number", "date", "definition") and not best.typed:
         typed = next((c for c in candidates if c.typed), None)
         if typed is not None and typed.score >= TYPED_SHARE * best.score:
             return typed
@@ -424,7 +431,8 @@ def resembles(text_norm: str, word: str, char_weight: Callable[[str], float],
 
 
 # "东莞零售行业协会秘书长认为，…": who said it locates the passage, not the sentence that answers.
-_ATTRIBUTION = re.compile(r"^(?:据|根据)?(.{2,40}?)(?:认为|表示|指出|介绍|估计|透露|提到|称|说)[，,:：]")
+_ATTRIBUTION = re.compile(
+    r"^(?:据|根据)?(.{2,40}?)(?:认为|觉得|表示|指出|强调|坦言|介绍|估计|透露|提到|称|说)[，,:：]")
 
 
 def attribution(question_norm: str) -> str:

@@ -23,6 +23,10 @@ ROUND4 = Path(__file__).parent / "data" / "own_round4.jsonl"
 # Round 5, the same way, by another colleague, after round 4 was in use. Measured untuned at
 # answer@1 0.914, passage@3 0.971, abstain 0.5; its two typo questions then led to retrieval/homophones.py.
 ROUND5 = Path(__file__).parent / "data" / "own_round5.jsonl"
+# Round 6, by a third colleague. Measured untuned at answer@1 0.686, passage@3 0.914, abstain 0.6
+# (the same as the engine at the start of the session scored); its misses then led to the
+# definition answer type, 觉得 as an attribution, and adverbs (最早, 是从) no longer taken for subjects.
+ROUND6 = Path(__file__).parent / "data" / "own_round6.jsonl"
 
 # (question, accepted answers (empty: the documents do not say), a fragment of the article title)
 OWN: list[tuple[str, list[str], str | None]] = [
@@ -181,6 +185,7 @@ FLOORS = {
     "own round 3": (lambda: OWN_ROUND3, Scores(0.85, 0.9, 0.9, 0.95, 0.7, 120)),
     "own round 4": (lambda: jsonl_items(ROUND4), Scores(0.8, 0.9, 0.95, 0.88, 0.85, 120)),
     "own round 5": (lambda: jsonl_items(ROUND5), Scores(0.94, 0.97, 0.95, 0.97, 0.45, 120)),
+    "own round 6": (lambda: jsonl_items(ROUND6), Scores(0.77, 0.88, 0.95, 0.9, 0.55, 120)),
 }
 
 
@@ -200,6 +205,7 @@ def test_question_set_scores_at_least_its_floor(engine, name):
     ("温岭上半年劳动纠纷案子收了多少件", "831件"),   # 案子 for 案件
     ("希望体育角第一批建了几个", "150个"),            # 第一批 for 首批
     ("之江实验室的种子班办到第几期了", "19期"),      # 第几期: a number question; 办到 for 举办
+    ("中国（温州）数据港最早是从什么时候运营的", "2022年5月"),  # 最早, 是从: no subject of a date
 ])
 def test_paraphrased_subject_still_answers(engine, question, gold):
     answer = engine.ask(question)

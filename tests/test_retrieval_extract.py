@@ -226,3 +226,21 @@ def test_trim_does_not_stop_a_list_after_its_first_item():
                 "DeepSeek-V3-0324、群核科技公司的SpatialLM，以及阿里巴巴集团的通义千问Qwen2.5-Omni-7B，全部来自杭州。")
     out = trim(sentence, {"huggingface": 1.0, "3月28日": 0.5, "公司": 0.3}, normalize)
     assert "SpatialLM" in out and len(out) <= MAX_ANSWER_CHARS
+
+
+@pytest.mark.parametrize("question", ["“人工智能关联数据”指的是什么", "什么是算力券", "三券一贷是啥意思"])
+def test_a_definition_question(question):
+    assert answer_type(normalize(question)) == "definition"
+
+
+def test_a_definition_question_gets_the_sentence_that_defines():
+    passage = ("人工智能关联数据是指用于训练、测试和优化人工智能模型的各种信息集合。"
+               "目前，人工智能关联数据和创新成果可探索以数据知识产权制度实现保护。")
+    question = normalize("在数据知识产权保护的语境下，“人工智能关联数据”指的是什么？")
+    weights = {"人工智能": 0.2, "关联": 0.3, "数据知识产权": 0.3, "保护": 0.2}
+    candidates = pick_sentences([passage], weights, "definition", normalize, question_norm=question)
+    assert choose(candidates, "definition").sentence.startswith("人工智能关联数据是指")
+
+
+def test_a_colloquial_attribution_is_an_attribution():
+    assert attribution(normalize("峰源乡的负责人觉得，管家为什么要培训？")) == "峰源乡的负责人觉得,"
