@@ -28,6 +28,9 @@ _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("name", re.compile(r"谁|哪家|哪位|哪个|哪些|哪座|哪种|哪一|什么|叫啥|名字|名称|哪里|何地|何种")),
 )
 
+# An explicit request for a name, which no earlier interrogative overrides.
+_NAME_REQUEST = re.compile(r"叫什么|叫啥|名字|名称|什么名")
+
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|家|项|款|名|位|套|倍|成|年|天|小时)"
                      r"|[一二三四五六七八九十百千]分之[一二三四五六七八九十]")  # 三分之二, 百分之五
 _DATE = re.compile(r"\d{2,4}年|\d{1,2}月|\d{1,2}日|年底|年初|年末|上半年|下半年|今年|去年|明年")
@@ -45,9 +48,16 @@ _TYPE_PATTERNS = {"number": _NUMBER, "date": _DATE, "name": _NAME, "reason": _RE
 
 
 def answer_type(question: str) -> str | None:
-    """The kind of answer a question asks for: date, definition, reason, number, name, or None."""
+    """The kind of answer a question asks for: date, definition, reason, number, name, or None.
+
+    The first cue in `_TYPE_CUES` order wins, except that an explicit request for a name in a later
+    clause does ("跟几家伙伴一起发起的那个倡议，名字叫什么": 几家 only describes the initiative)."""
     for kind, cue in _TYPE_CUES:
-        if cue.search(question):
+        m = cue.search(question)
+        if m:
+            later = _CLAUSE_BREAK.search(question, m.end())
+            if kind != "name" and later and _NAME_REQUEST.search(question, later.end()):
+                return "name"
             return kind
     return None
 

@@ -244,3 +244,13 @@ def test_a_definition_question_gets_the_sentence_that_defines():
 
 def test_a_colloquial_attribution_is_an_attribution():
     assert attribution(normalize("峰源乡的负责人觉得，管家为什么要培训？")) == "峰源乡的负责人觉得,"
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("跟几家伙伴一起发起的那个倡议，名字叫什么", "name"),    # 几家 describes; the name is asked
+    ("有多少家企业参与了那个联盟，它叫啥", "name"),
+    ("事故的直接原因是什么", "reason"),
+    ("全省有几家叫这个名字的企业", "number"),                # the name request comes first
+])
+def test_an_explicit_name_request_after_a_number_word_asks_for_a_name(question, kind):
+    assert answer_type(normalize(question)) == kind
