@@ -104,6 +104,21 @@ def states_duration(sentence_norm: str) -> bool:
 _DEFINES = re.compile(r"是指|指的是|即是|定义为|所谓|意思是|是一种|又称|简称")
 
 
+# The measure word a number question asks in ("多少亩", "几名", "几个人"), and the ones that count
+# the same thing: people are counted in 名, 位 and 人 alike. 个 alone counts anything: not used.
+_ASKED_UNIT = re.compile(r"(?:多少|几)个?([" + MEASURE_WORDS.replace("个", "") + r"])")
+_SAME_UNIT = {"人": "人名位", "名": "名位人", "位": "位名人"}
+
+
+def counted_as(question_norm: str) -> re.Pattern[str] | None:
+    """A pattern for a number in the unit the question asks about, or None."""
+    m = _ASKED_UNIT.search(question_norm)
+    if not m:
+        return None
+    units = _SAME_UNIT.get(m.group(1), m.group(1))
+    return re.compile(r"(?:\d|[一二三四五六七八九十百千万两])(?:余|多)?[" + units + "]")
+
+
 def is_duration_question(question_norm: str) -> bool:
     """持续多久, 多长时间: the duration is what is asked about, whatever verb the text uses."""
     return bool(_DURATION_QUESTION.search(question_norm))
@@ -189,13 +204,17 @@ def pick_sentences(
     out: list[Scored] = []
     # "X认为，…": a phrase shared with who said it locates the passage, not the answering sentence.
     asked = question_norm[len(attribution(question_norm)) :]
-    for rank, text in enumerate(passages):
+    sentences = [[(s, normalize(s)) for s in split_sentences(text)] for text in passages]
+    # "补种了多少亩": a number of 亩 answers it, where any candidate has one; another number does not.
+    counted = counted_as(question_norm) if kind == "number" else None
+    if counted is not None and not any(counted.search(n) for group in sentences for _, n in group):
+        counted = None
+    for rank, group in enumerate(sentences):
         pw = passage_weights[rank] if rank < len(passage_weights) else 1.0
         context = contexts[rank] if rank < len(contexts) else ""
         local = {t: w * (CONTEXT_WEIGHT if t in context else 1.0) for t, w in weights.items()}
-        for pos, sentence in enumerate(split_sentences(text)):
-            norm = normalize(sentence)
-            typed = is_typed(norm, kind, question_norm)
+        for pos, (sentence, norm) in enumerate(group):
+            typed = is_typed(norm, kind, question_norm) and (counted is None or bool(counted.search(norm)))
             score = score_sentence(norm, local, typed, asked)
             if kind == "number" and states_duration(norm) and is_duration_question(question_norm):
                 score += TYPE_BONUS

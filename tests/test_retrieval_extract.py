@@ -254,3 +254,16 @@ def test_a_colloquial_attribution_is_an_attribution():
 ])
 def test_an_explicit_name_request_after_a_number_word_asks_for_a_name(question, kind):
     assert answer_type(normalize(question)) == kind
+
+
+def test_a_number_in_the_unit_asked_about_is_the_answer_where_there_is_one():
+    passage = ("莲都区建立养老管家培训制度，每年开展两期培训，每人每年须达20个学时。"
+               "截至目前，莲都区已培育养老管家207名。")
+    question = normalize("莲都区养老管家现在有几个人了")
+    weights = {"莲都区": 0.4, "养老管家": 0.6}
+    best = choose(pick_sentences([passage], weights, "number", normalize, question_norm=question), "number")
+    assert "207名" in best.sentence
+    # No candidate counts in 亩: any number will do, as before.
+    (only,) = pick_sentences(["共建成5个基地。"], {"基地": 1.0}, "number", normalize,
+                             question_norm=normalize("补种了多少亩"))
+    assert only.typed
