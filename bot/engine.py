@@ -205,6 +205,9 @@ class Engine:
             # Latin roles ("CEO") are left out: the documents usually write them in Chinese.
             role, _ = extract.focus_sides(q.text, [w for w in q.words if not w.isascii()])
             ok = not role or self._mentions(norm, role)
+        elif "哪家" in q.text:
+            # 哪家 asks for an organisation: an answer naming none ("充电点位968个") is not one.
+            ok = extract.names_an_organisation(norm)
         else:
             ok = True
         answer = extract.trim(text, weights, normalize, kind, question_norm=q.text)

@@ -62,6 +62,15 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+# What organisations are called: an answer to 哪家 names one of these.
+_ORGANISATION = re.compile(
+    r"公司|集团|企业|银行|机构|平台|协会|研究院|实验室|大学|学院|医院|法院|中心|局|厅|部|委")
+
+
+def names_an_organisation(sentence_norm: str) -> bool:
+    return bool(_ORGANISATION.search(sentence_norm))
+
+
 def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "") -> bool:
     """Whether a sentence can answer a question of this kind: a number for 多少, a date for 何时,
     other than the numbers the question itself gives ("80周年" in "80周年大会检阅了多少个方队").

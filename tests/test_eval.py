@@ -219,6 +219,12 @@ def test_a_duration_must_be_of_what_the_question_names(engine):
     assert answer.found and "14天" in answer.answer
 
 
+def test_which_organisation_needs_an_organisation_in_the_answer(engine):
+    assert not engine.ask("江山城区的电动自行车充电桩是哪家企业建的").found
+    answer = engine.ask("义乌商城集团接入了哪家的大模型")
+    assert answer.found and "通义" in answer.answer
+
+
 def test_related_articles_are_close_to_the_question(engine):
     """Only articles whose passage covers the question about as well as the cited one are listed."""
     answer = engine.ask("中控技术一共部署过多少套控制系统")
