@@ -210,7 +210,7 @@ class Engine:
             ok = extract.names_an_organisation(norm)
         else:
             ok = True
-        answer = extract.trim(text, weights, normalize, kind, question_norm=q.text)
+        answer = extract.trim(text, weights, normalize, kind, question_norm=q.text, focus=(before, after))
         return answer, top[best.passage_rank].doc, ok
 
     def _mentions_any(self, text_norm: str, words: tuple[str, ...]) -> bool:

@@ -283,7 +283,7 @@ def clauses(sentence: str) -> list[str]:
 
 
 def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], str], kind: str | None = None,
-         limit: int = MAX_ANSWER_CHARS, question_norm: str = "") -> str:
+         limit: int = MAX_ANSWER_CHARS, question_norm: str = "", focus: Sequence[str] = ()) -> str:
     """At most `limit` characters, cut at clause boundaries around the best-matching clause, with "…".
 
     For a number or a date: the best clause and the nearest clause holding one (the earlier side
@@ -298,7 +298,7 @@ def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], st
     scores = [score_sentence(n, weights, False) for n in norms]
     room = limit - 2  # for the two ellipses
     if kind in ("number", "date"):
-        lo, hi = _anchor_with_typed(parts, norms, scores, kind, question_norm, room)
+        lo, hi = _anchor_with_typed(parts, norms, scores, kind, question_norm, room, focus)
     else:
         lo, hi = _best_run(parts, [{t for t in weights if t in n} for n in norms], weights, room)
     # …a list ("口哨、铜锣、…") is kept whole where it fits…
@@ -349,13 +349,15 @@ def _best_run(parts: Sequence[str], terms: Sequence[set[str]], weights: dict[str
 
 
 def _anchor_with_typed(parts: Sequence[str], norms: Sequence[str], scores: Sequence[float], kind: str,
-                       question_norm: str, room: int) -> tuple[int, int]:
-    """The best clause, stretched to the nearest clause with a number or date when it has none."""
+                       question_norm: str, room: int, focus: Sequence[str] = ()) -> tuple[int, int]:
+    """The best clause, stretched to the nearest clause with a number or date when it has none;
+    a clause with one beside what is asked about (`focus`: "降至" for 降到多少) comes first."""
     best = max(range(len(parts)), key=lambda i: (scores[i], -i))
     typed = [i for i, n in enumerate(norms) if has_answer_type(n, kind, question_norm)]
     if not typed or best in typed:
         return best, best
-    for t in sorted(typed, key=lambda i: (abs(i - best), i > best)):
+    on_focus = {i for i in typed if any(w and mentions(norms[i], w) for w in focus)}
+    for t in sorted(typed, key=lambda i: (i not in on_focus, abs(i - best), i > best)):
         lo, hi = min(best, t), max(best, t)
         if sum(len(p) for p in parts[lo : hi + 1]) <= room:
             return lo, hi

@@ -267,3 +267,13 @@ def test_a_number_in_the_unit_asked_about_is_the_answer_where_there_is_one():
     (only,) = pick_sentences(["共建成5个基地。"], {"基地": 1.0}, "number", normalize,
                              question_norm=normalize("补种了多少亩"))
     assert only.typed
+
+
+def test_trim_keeps_the_number_beside_what_is_asked():
+    sentence = ("8月27日，浙江大学医学院附属第一医院、湖畔实验室（阿里巴巴达摩院）"
+                "发布用于胸痛急诊场景的AI模型iAorta，可用常规平扫CT在几秒内识别急性主动脉综合征，将确诊时间缩短至2小时内，漏诊率从48.8%降至4.8%，"
+                "已从1万多名胸痛患者中精准发现21例，帮助他们及时得到救治。")
+    weights = {"湖畔": 0.3, "胸痛": 0.3, "急诊": 0.2, "模型": 0.2}
+    question = normalize("胸痛急诊AI模型让漏掉的比例从近五成降到了多少")
+    assert "4.8%" in trim(sentence, weights, normalize, "number", question_norm=question, focus=("降到",))
+    assert "4.8%" not in trim(sentence, weights, normalize, "number", question_norm=question)
