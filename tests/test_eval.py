@@ -183,7 +183,7 @@ FLOORS = {
     "own round 1": (lambda: OWN, Scores(0.95, 0.95, 0.95, 0.95, 0.95, 120)),
     "own round 2": (lambda: OWN_ROUND2, Scores(0.9, 0.95, 0.95, 0.9, 0.95, 120)),
     "own round 3": (lambda: OWN_ROUND3, Scores(0.95, 0.95, 0.95, 0.95, 0.7, 120)),
-    "own round 4": (lambda: jsonl_items(ROUND4), Scores(0.8, 0.9, 0.95, 0.88, 0.85, 120)),
+    "own round 4": (lambda: jsonl_items(ROUND4), Scores(0.83, 0.9, 0.95, 0.9, 0.85, 120)),
     "own round 5": (lambda: jsonl_items(ROUND5), Scores(0.94, 0.97, 0.95, 0.97, 0.45, 120)),
     "own round 6": (lambda: jsonl_items(ROUND6), Scores(0.8, 0.9, 0.95, 0.9, 0.55, 120)),
 }
