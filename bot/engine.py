@@ -162,8 +162,7 @@ class Engine:
 
     def _extract(self, q: Query, hits: list[Hit], weights: dict[str, float]) -> tuple[str, int, bool]:
         """The best sentence (or two) among the top passages, trimmed, the passage it comes from,
-        and whether it answers: it has the kind of answer asked for (a number for 多少…) and
-        mentions what is counted or dated (the words next to the interrogative)."""
+        and whether it answers (`_answers`)."""
         from retrieval import extract
         from retrieval.index import field_text
 
@@ -180,38 +179,45 @@ class Engine:
         best = extract.choose(candidates, kind)
         text = extract.with_neighbour(best, candidates)
         norm = normalize(text)
-        # What is counted, dated, explained or whose holder is asked for must be in the answer.
-        # Other names are not checked: the words next to 哪个/什么 are often paraphrased.
         glosses = _glosses(q, self._index)
         before, after = extract.focus_sides(q.text, [w for w in q.words if w not in glosses])
+        ok = self._answers(q, norm, kind, (before, after), glosses)
+        answer = extract.trim(text, weights, normalize, kind, question_norm=q.text, focus=(before, after))
+        return answer, top[best.passage_rank].doc, ok
+
+    def _answers(self, q: Query, norm: str, kind: str | None, focus: tuple[str, str],
+                 glosses: set[str]) -> bool:
+        """Whether the chosen text answers: what is counted, dated, explained or whose holder is
+        asked for must be in it. Other names are not checked: the words next to 哪个/什么 are
+        often paraphrased."""
+        from retrieval import extract
+
+        before, after = focus
         typed = extract.has_answer_type(norm, kind, q.text)
         if kind == "date":
             # The subject of a date question ("学院" in 学院是哪一年设立的) rather than its verb.
             subject = before or after
             # Strictly: a near miss ("学科" for 学院) is another thing with its own date.
-            ok = typed and (not subject or extract.mentions(norm, subject))
-        elif kind == "number" and extract.is_duration_question(q.text):
+            return typed and (not subject or extract.mentions(norm, subject))
+        if kind == "number" and extract.is_duration_question(q.text):
             # "持续多久" may be answered by "历时…", but what lasted must be named: "最快3天即可放款"
             # does not say how long 杭州到上海 takes.
-            rest = tuple(w for w in q.words if w not in glosses and w not in (before, after))
-            ok = typed and self._mentions_any(norm, rest)
-        elif kind == "number":
-            ok = typed and self._mentions_any(norm, (before, after))
-        elif kind == "reason":
+            rest = tuple(w for w in q.words if w not in glosses and w not in focus)
+            return typed and self._mentions_any(norm, rest)
+        if kind == "number":
+            return typed and self._mentions_any(norm, focus)
+        if kind == "reason":
             # A reason is often implicit: a causal word or the asked-about word itself will do.
-            ok = typed or self._mentions_any(norm, (before, after))
-        elif "谁" in q.text:
+            return typed or self._mentions_any(norm, focus)
+        if "谁" in q.text:
             # "首任局长由谁担任": the role asked about must be in the answer, the person beside it.
             # Latin roles ("CEO") are left out: the documents usually write them in Chinese.
             role, _ = extract.focus_sides(q.text, [w for w in q.words if not w.isascii()])
-            ok = not role or self._mentions(norm, role)
-        elif "哪家" in q.text:
+            return not role or self._mentions(norm, role)
+        if "哪家" in q.text:
             # 哪家 asks for an organisation: an answer naming none ("充电点位968个") is not one.
-            ok = extract.names_an_organisation(norm)
-        else:
-            ok = True
-        answer = extract.trim(text, weights, normalize, kind, question_norm=q.text, focus=(before, after))
-        return answer, top[best.passage_rank].doc, ok
+            return extract.names_an_organisation(norm)
+        return True
 
     def _mentions_any(self, text_norm: str, words: tuple[str, ...]) -> bool:
         """True when no word is given, or the text mentions (or resembles) one of them."""
