@@ -53,6 +53,7 @@ class Answer:
     latency_ms: float
     normalized: str = ""                 # normalised question, for grouping in the query log
     related: tuple[Reference, ...] = field(default=())  # further references, for "更多"
+    understood: tuple[tuple[str, str], ...] = field(default=())  # typos read otherwise: (typed, read)
 
     def to_json(self) -> dict:
         """The JSON answer object of the design doc."""
@@ -142,8 +143,10 @@ class Engine:
         if not found:
             answer = ""
         closeness = {r.passage_id: self._closeness(r.passage_id, weights) for r in references}
-        reply = format_reply(found, answer, _shown(references, closeness, found, on_topic))
-        return Answer(question, found, answer, tuple(references), reply, _ms(started), q.text, tuple(related))
+        shown = _shown(references, closeness, found, on_topic)
+        reply = format_reply(found, answer, shown, understood=q.fixes)
+        return Answer(question, found, answer, tuple(references), reply, _ms(started), q.text, tuple(related),
+                      q.fixes)
 
     def more(self, question: str, skip: int = 3, count: int = 3) -> list[Reference]:
         """The next references after the first `skip`, for "更多"."""

@@ -23,8 +23,10 @@ def format_citation(ref: Reference) -> str:
     return f"{where}，{title}" if title else where
 
 
-def format_reply(found: bool, answer: str, references: Sequence[Reference], prompt: bool = False) -> str:
-    """The reply a chat user reads: short enough for a phone screen without scrolling."""
+def format_reply(found: bool, answer: str, references: Sequence[Reference], prompt: bool = False,
+                 understood: Sequence[tuple[str, str]] = ()) -> str:
+    """The reply a chat user reads: short enough for a phone screen without scrolling; it says
+    which typed words were read as others (`understood`), so a wrong guess is seen."""
     if prompt:
         return texts.ASK_PROMPT
     if not found:
@@ -33,13 +35,21 @@ def format_reply(found: bool, answer: str, references: Sequence[Reference], prom
         if closest:
             lines.append(texts.NOT_FOUND_CLOSEST)
             lines.extend(f"· {_article_line(r)}" for r in closest)
-        return "\n".join(lines)
-    lines = [answer, "", texts.SOURCE_LABEL + format_citation(references[0])]
-    related = [r for r in _distinct_articles(references[1:]) if r.article != references[0].article]
-    if related:
-        lines.append(texts.RELATED_LABEL)
-        lines.extend(f"· {_article_line(r)}" for r in related[:MAX_RELATED])
+    else:
+        lines = [answer, "", texts.SOURCE_LABEL + format_citation(references[0])]
+        related = [r for r in _distinct_articles(references[1:]) if r.article != references[0].article]
+        if related:
+            lines.append(texts.RELATED_LABEL)
+            lines.extend(f"· {_article_line(r)}" for r in related[:MAX_RELATED])
+    if understood:
+        lines.append(understood_note(understood))
     return "\n".join(lines)
+
+
+def understood_note(understood: Sequence[tuple[str, str]]) -> str:
+    """（已把“锁短”按“缩短”理解）"""
+    return texts.UNDERSTOOD.format(pairs="，".join(texts.UNDERSTOOD_PAIR.format(typed=t, read=r)
+                                                  for t, r in understood))
 
 
 def _article_line(ref: Reference) -> str:

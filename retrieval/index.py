@@ -66,6 +66,7 @@ class Query:
     text: str
     words: list[str]
     bigrams: list[str]
+    fixes: tuple[tuple[str, str], ...] = ()  # (as typed, as read): pinyin-input typos corrected
 
 
 @dataclass
@@ -83,22 +84,27 @@ class Index:
     structure: Structure | None = field(default=None, repr=False)
 
     def query(self, question: str) -> Query:
-        text = self.spell(normalize(question))
+        typed = normalize(question)
+        fixes = self.typos(typed)
+        text = homophones.apply(typed, fixes)
         words = [w for w in unique(self.tokenizer.words(text)) if not is_question_token(w)]
         grams = unique(bigrams(strip_question_phrases(text)))
-        return Query(text, words, grams)
+        return Query(text, words, grams, tuple((typed[f.start : f.end], f.word) for f in fixes))
 
     def spell(self, text: str) -> str:
         """The normalised question with its pinyin-input typos read as the documents' words."""
+        return homophones.apply(text, self.typos(text))
+
+    def typos(self, text: str) -> list[homophones.Fix]:
+        """The pinyin-input typos of a normalised question (see retrieval.homophones)."""
         if len(text) > homophones.LONGEST_QUESTION:
-            return text
+            return []
         spans = [homophones.Span(lo, hi, self._known(word))
                  for word, lo, hi in self.tokenizer.spans(text) if hi - lo > 1]
         # Numbers with their units ("17万个") are tokens of their own, not typos.
         spans += [homophones.Span(m.start(), m.end(), True) for m in special_spans(text)]
-        fixes = homophones.corrections(text, spans, self.word_body.vocabulary, self.bi_body.vocabulary,
-                                       self.attested, STOPWORDS.__contains__)
-        return homophones.apply(text, fixes)
+        return homophones.corrections(text, spans, self.word_body.vocabulary, self.bi_body.vocabulary,
+                                      self.attested, STOPWORDS.__contains__)
 
     def _known(self, word: str) -> bool:
         return word in self.word_body.idf or word in STOPWORDS or is_question_token(word)

@@ -59,9 +59,12 @@ def test_the_real_index_reads_typos_and_leaves_the_documents_own_words_alone(eng
         assert index.spell(text) == text
 
 
-def test_a_typo_question_gets_the_answer(engine):
+def test_a_typo_question_gets_the_answer_and_says_how_it_was_read(engine):
     answer = engine.ask("高密友道化学爆炸世故死了几个人")
     assert answer.found and "5人" in answer.answer
+    assert answer.understood == (("世故", "事故"),)
+    assert answer.reply.endswith("（已把“世故”按“事故”理解）")
+    assert engine.ask("高密友道化学爆炸事故死了几个人").understood == ()
 
 
 def test_a_pasted_page_is_left_as_it_is():

@@ -37,3 +37,11 @@ def test_not_found_reply_says_so_and_shows_no_citation():
 
 def test_junk_prompt():
     assert "请" in format_reply(False, "", [], prompt=True)
+
+
+def test_a_typo_read_otherwise_is_said_last_found_or_not():
+    found = format_reply(True, "周期缩短了三分之二。", [ref("甲")], understood=[("锁短", "缩短")])
+    assert found.splitlines()[-1] == "（已把“锁短”按“缩短”理解）"
+    missing = format_reply(False, "", [], understood=[("世故", "事故"), ("井长", "警长")])
+    assert missing.splitlines()[-1] == "（已把“世故”按“事故”，“井长”按“警长”理解）"
+    assert "理解" not in format_reply(True, "答案。", [ref("甲")])

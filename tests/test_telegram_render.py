@@ -52,6 +52,14 @@ def test_answer_first_then_sources_block() -> None:
                     "2. 《今日浙江 2025年第17期》第8页，第二篇 › 强创新</blockquote>")
 
 
+def test_a_typo_read_otherwise_is_said_after_the_sources() -> None:
+    answer = Answer(question="q", found=True, answer="周期缩短了三分之二。", references=(_ref("…"),),
+                    reply="", latency_ms=1.0, understood=(("锁短", "缩短"),))
+    html = render.render_answer(answer)
+    assert html.endswith("</blockquote>\n<i>（已把“锁短”按“缩短”理解）</i>")
+    _valid(html)
+
+
 def test_document_and_user_text_are_escaped() -> None:
     html = render.render_answer(_answer('<b>"x" & y</b>', refs=(_ref("t", article="<i>标题</i>"),)))
     assert "&lt;b&gt;" in html and "&lt;i&gt;标题&lt;/i&gt;" in html and "《今日浙江" in html

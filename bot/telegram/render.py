@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from bot import texts
 from bot.engine import Answer, Reference, TocEntry
-from bot.reply import format_citation
+from bot.reply import format_citation, understood_note
 
 MAX_UTF16 = 4096
 ELLIPSIS = "…"
@@ -101,6 +101,8 @@ def render_answer(answer: Answer, cite: Cite = format_citation) -> str:
     parts: list[Part] = [(answer.answer, "")]
     if sources:
         parts += [("\n\n", ""), (texts.TG_SOURCES, "b"), ("\n", ""), (sources, "blockquote")]
+    if answer.understood:
+        parts += [("\n", ""), (understood_note(answer.understood), "i")]
     return fit(parts, elastic=0)
 
 
