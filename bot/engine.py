@@ -129,7 +129,7 @@ class Engine:
         if not _has_content(q, self._index):
             return Answer(question, False, "", (), format_reply(False, "", (), prompt=True),
                           _ms(started), q.text)
-        from retrieval.extract import answer_type, passage_cue
+        from retrieval.answer_types import answer_type, passage_cue
 
         hits = self._index.search(q, k=40, cue=passage_cue(answer_type(q.text), q.text))
         weights = _term_weights(q, self._index)
@@ -166,15 +166,15 @@ class Engine:
     def _extract(self, q: Query, hits: list[Hit], weights: dict[str, float]) -> tuple[str, int, bool]:
         """The best sentence (or two) among the top passages, trimmed, the passage it comes from,
         and whether it answers (`_answers`)."""
-        from retrieval import extract
+        from retrieval import answer_types, extract, focus
         from retrieval.index import field_text
 
         normalize = self._normalize
         top = hits[:CANDIDATE_PASSAGES]
-        kind = extract.answer_type(q.text)
+        kind = answer_types.answer_type(q.text)
         passages = [self._index.passages[h.doc] for h in top]
         passage_weights = [min(1.0, h.score / top[0].score) ** PASSAGE_WEIGHT_POWER for h in top]
-        weights = extract.sentence_weights(weights, q.text, extract.focus_words(q.text, q.words))
+        weights = extract.sentence_weights(weights, q.text, focus.focus_words(q.text, q.words))
         candidates = extract.pick_sentences(
             [p.text for p in passages], weights, kind, normalize, passage_weights,
             [field_text(p) for p in passages], q.text,
@@ -183,48 +183,48 @@ class Engine:
         text = extract.with_neighbour(best, candidates)
         norm = normalize(text)
         glosses = _glosses(q, self._index)
-        before, after = extract.focus_sides(q.text, [w for w in q.words if w not in glosses])
+        before, after = focus.focus_sides(q.text, [w for w in q.words if w not in glosses])
         ok = self._answers(q, norm, kind, (before, after), glosses)
         answer = extract.trim(text, weights, normalize, kind, question_norm=q.text, focus=(before, after))
         return answer, top[best.passage_rank].doc, ok
 
-    def _answers(self, q: Query, norm: str, kind: str | None, focus: tuple[str, str],
+    def _answers(self, q: Query, norm: str, kind: str | None, sides: tuple[str, str],
                  glosses: set[str]) -> bool:
         """Whether the chosen text answers: what is counted, dated, explained or whose holder is
         asked for must be in it. Other names are not checked: the words next to 哪个/什么 are
         often paraphrased."""
-        from retrieval import extract
+        from retrieval import answer_types, focus
 
-        before, after = focus
-        typed = extract.has_answer_type(norm, kind, q.text)
+        before, after = sides
+        typed = answer_types.has_answer_type(norm, kind, q.text)
         if kind == "date":
             # The subject of a date question ("学院" in 学院是哪一年设立的) rather than its verb.
             subject = before or after
             # Strictly: a near miss ("学科" for 学院) is another thing with its own date.
-            return typed and (not subject or extract.mentions(norm, subject))
-        if kind == "number" and extract.is_duration_question(q.text):
+            return typed and (not subject or focus.mentions(norm, subject))
+        if kind == "number" and answer_types.is_duration_question(q.text):
             # "持续多久" may be answered by "历时…", but what lasted must be named: "最快3天即可放款"
             # does not say how long 杭州到上海 takes.
-            rest = tuple(w for w in q.words if w not in glosses and w not in focus)
+            rest = tuple(w for w in q.words if w not in glosses and w not in sides)
             return typed and self._mentions_any(norm, rest)
         if kind == "number":
-            return typed and self._mentions_any(norm, focus)
+            return typed and self._mentions_any(norm, sides)
         if kind == "reason":
             # A reason is often implicit: a causal word or the asked-about word itself will do.
-            return typed or self._mentions_any(norm, focus)
+            return typed or self._mentions_any(norm, sides)
         if "谁" in q.text:
             # "首任局长由谁担任": the role asked about must be in the answer, the person beside it.
             # Latin roles ("CEO") are left out: the documents usually write them in Chinese.
-            role, _ = extract.focus_sides(q.text, [w for w in q.words if not w.isascii()])
+            role, _ = focus.focus_sides(q.text, [w for w in q.words if not w.isascii()])
             return not role or self._mentions(norm, role)
         if "哪家" in q.text:
             # 哪家 asks for an organisation: an answer naming none ("充电点位968个") is not one.
-            return extract.names_an_organisation(norm)
+            return answer_types.names_an_organisation(norm)
         return True
 
     def _mentions_any(self, text_norm: str, words: tuple[str, ...]) -> bool:
         """True when no word is given, or the text mentions (or resembles) one of them."""
-        from retrieval.extract import is_time_word
+        from retrieval.focus import is_time_word
 
         present = [w for w in words if w]
         # "今年…来了多少游客": what is counted (游客), not when, must be there; Latin words
@@ -233,7 +233,7 @@ class Engine:
         return not present or any(self._mentions(text_norm, w) for w in present)
 
     def _mentions(self, text_norm: str, word: str) -> bool:
-        from retrieval.extract import resembles
+        from retrieval.focus import resembles
 
         return resembles(text_norm, word, self._char_weight, self._index.tokenizer.words(text_norm))
 

@@ -1,26 +1,20 @@
-"""Answer extraction on hand-picked passages: sentences, answer types, focus, trimming."""
+"""Answer extraction on hand-picked passages: answer types, focus, sentences, trimming."""
 from __future__ import annotations
 
 import pytest
 
+from retrieval.answer_types import answer_type, has_answer_type, passage_cue
 from retrieval.extract import (
     FOCUS_WEIGHT,
     MAX_ANSWER_CHARS,
-    answer_type,
-    attribution,
     choose,
-    focus_sides,
-    focus_words,
-    has_answer_type,
-    mentions,
-    passage_cue,
     pick_sentences,
-    resembles,
     sentence_weights,
     split_sentences,
     trim,
     with_neighbour,
 )
+from retrieval.focus import attribution, focus_sides, focus_words, mentions, resembles
 from retrieval.normalize import normalize
 
 
