@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from content.clean import is_han
 from retrieval.answer_types import (
     counted_as,
     has_answer_type,
@@ -72,13 +73,9 @@ def longest_shared_run(question_norm: str, sentence_norm: str) -> int:
     best = run = 0
     for i in range(len(question_norm) - 1):
         pair = question_norm[i : i + 2]
-        run = run + 1 if pair in grams and is_cjk_pair(pair) else 0
+        run = run + 1 if pair in grams and is_han(pair[0]) and is_han(pair[1]) else 0
         best = max(best, run)
     return best + 1 if best else 0
-
-
-def is_cjk_pair(pair: str) -> bool:
-    return all("\u3400" <= ch <= "\u9fff" for ch in pair)
 
 
 def pick_sentences(

@@ -91,10 +91,6 @@ class Index:
         grams = unique(bigrams(strip_question_phrases(text)))
         return Query(text, words, grams, tuple((typed[f.start : f.end], f.word) for f in fixes))
 
-    def spell(self, text: str) -> str:
-        """The normalised question with its pinyin-input typos read as the documents' words."""
-        return homophones.apply(text, self.typos(text))
-
     def typos(self, text: str) -> list[homophones.Fix]:
         """The pinyin-input typos of a normalised question (see retrieval.homophones)."""
         if len(text) > homophones.LONGEST_QUESTION:

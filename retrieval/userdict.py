@@ -10,12 +10,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from content.clean import HAN
 from retrieval.stopwords import STOPWORDS
 
 _QUOTED = re.compile(r"[“\"「『‘]([^”\"」』’]{2,12})[”\"」』’]")
 _TITLED = re.compile(r"《([^》]{2,30})》")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
-_PIECES = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff]+")
+_CJK_RUN = re.compile(f"[{HAN}]+")
+_PIECES = re.compile(f"[^{HAN}]+")
 # Characters that rarely begin or end a term; n-grams bounded by them are phrase fragments.
 _EDGE = set(
     "的了着过和与及或而并也都还又就才再在于从对向把被给将让由以为因但这那其之等是有个些一该此每各所已会能可要应"

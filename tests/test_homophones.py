@@ -52,11 +52,10 @@ def test_a_fix_never_cuts_a_word_of_the_question():
 
 def test_the_real_index_reads_typos_and_leaves_the_documents_own_words_alone(engine):
     index = engine._index
-    assert index.spell("友道化学爆炸世故死了几个人") == "友道化学爆炸事故死了几个人"
-    assert "警长" in index.spell("安吉那个生态井长叫啥名字")
+    assert index.query("友道化学爆炸世故死了几个人").text == "友道化学爆炸事故死了几个人"
+    assert "警长" in index.query("安吉那个生态井长叫啥名字").text
     for passage in index.passages:
-        text = normalize(passage.text)
-        assert index.spell(text) == text
+        assert index.typos(normalize(passage.text)) == []
 
 
 def test_a_typo_question_gets_the_answer_and_says_how_it_was_read(engine):

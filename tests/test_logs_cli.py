@@ -106,16 +106,20 @@ def test_empty_result_says_so(db: Path) -> None:
     assert (result.exit_code, result.output) == (0, "No questions match.\n")
 
 
-def test_csv_export_round_trips_awkward_questions(tmp_path: Path) -> None:
-    db = tmp_path / "zhewen.sqlite3"
-    questions = ['逗号,引号"和\n换行', "'单引号', \"双\"\r\n", "普通问题", "tab\there"]
-
+def log_questions(db: Path, questions: list[str]) -> None:
+    """Questions logged as the terminal logs them, in order."""
     async def write() -> None:
         async with QueryLog(db, salt="s") as log:
             for q in questions:
                 log.record(None, question=q, platform="cli", chat_type="private", chat_id=None, user_id=None)
 
     asyncio.run(write())
+
+
+def test_csv_export_round_trips_awkward_questions(tmp_path: Path) -> None:
+    db = tmp_path / "zhewen.sqlite3"
+    questions = ['逗号,引号"和\n换行', "'单引号', \"双\"\r\n", "普通问题", "tab\there"]
+    log_questions(db, questions)
     out = tmp_path / "out.csv"
     result = run("export", "--db", str(db), "--format", "csv", "-o", str(out))
     assert result.exit_code == 0
@@ -131,13 +135,7 @@ def test_csv_export_round_trips_awkward_questions(tmp_path: Path) -> None:
 def test_excel_safe_export_keeps_formulas_from_running(tmp_path: Path) -> None:
     db = tmp_path / "zhewen.sqlite3"
     questions = ['=HYPERLINK("http://x","点我")', "+1+2", "-3", "@SUM(A1)", "浙江有多少款大模型？", "1-2"]
-
-    async def write() -> None:
-        async with QueryLog(db, salt="s") as log:
-            for q in questions:
-                log.record(None, question=q, platform="cli", chat_type="private", chat_id=None, user_id=None)
-
-    asyncio.run(write())
+    log_questions(db, questions)
     stdout = run("export", "--db", str(db), "--excel-safe").stdout_bytes.decode()
     rows = list(csv.reader(io.StringIO(stdout, newline="")))
     column = [r[QUERY_COLUMNS.index("question")] for r in rows[1:]]
