@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # A mention is "@" and a name up to whitespace (WeCom puts a space, often U+2005, after it) or a comma/colon.
-_LEADING_MENTIONS = re.compile(r"^(?:\s*@[^\s,，:：]+[\s,，:：]*)+")
+_LEADING_MENTIONS = re.compile(r"^(?:\s*@[^\s,，:：]*[\s,，:：]*)+")
 # "/ask", as on Telegram (DESIGN: a group question is "/ask …" or a mention); "/ask@name" too.
 _ASK = re.compile(r"^/ask(?![A-Za-z0-9_])(?:@\S+)?\s*", re.IGNORECASE)
 
