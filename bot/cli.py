@@ -13,6 +13,7 @@ import click
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "ask": ("bot.cli_ask:ask", "回答一个问题 / answer one question (or a batch)"),
     "chat": ("bot.cli_ask:chat", "终端对话 / terminal chat, exits at end of input"),
+    "eval": ("bot.cli_eval:evaluate", "评测问答质量 / score answer quality on a question set"),
     "content": ("bot.cli_content:content", "构建与查看语料 / build and inspect the corpus"),
     "logs": ("bot.cli_logs:logs", "查看提问日志 / review the query log"),
     "telegram": ("bot.telegram.run:telegram", "运行 Telegram 机器人（长轮询） / run the Telegram bot"),
