@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot import texts
-from bot.engine import Reference
+from retrieval.answer import Reference
 
 MAX_RELATED = 2
 
@@ -24,13 +24,14 @@ def format_citation(ref: Reference) -> str:
 
 
 def format_reply(found: bool, answer: str, references: Sequence[Reference], prompt: bool = False,
-                 understood: Sequence[tuple[str, str]] = ()) -> str:
+                 understood: Sequence[tuple[str, str]] = (), missing: str = "") -> str:
     """The reply a chat user reads: short enough for a phone screen without scrolling; it says
-    which typed words were read as others (`understood`), so a wrong guess is seen."""
+    which typed words were read as others (`understood`), so a wrong guess is seen, and which name
+    the documents say nothing about (`missing`), so a decline is not a shrug."""
     if prompt:
         return texts.ASK_PROMPT
     if not found:
-        lines = [texts.NOT_FOUND]
+        lines = [texts.NOT_FOUND_ABOUT.format(name=missing) if missing else texts.NOT_FOUND]
         closest = _distinct_articles(references)[:MAX_RELATED]
         if closest:
             lines.append(texts.NOT_FOUND_CLOSEST)

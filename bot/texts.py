@@ -73,6 +73,8 @@ TG_COMMANDS = {
 ASK_PROMPT = "请直接输入您的问题，例如：浙江有多少款大模型通过备案？"
 NOT_FOUND = "抱歉，在现有文档中没有找到这个问题的答案。发送 /toc 可查看文章目录。"
 NOT_FOUND_CLOSEST = "可能相关的文章："
+# A decline naming what the documents say nothing about (a city, company or product they never cover).
+NOT_FOUND_ABOUT = "抱歉，文档中没有找到关于“{name}”的这项内容。发送 /toc 可查看文章目录。"
 # A pinyin-input typo read as the documents' word, said after the answer so a wrong guess is seen.
 UNDERSTOOD = "（已把{pairs}理解）"
 UNDERSTOOD_PAIR = "“{typed}”按“{read}”"

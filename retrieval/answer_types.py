@@ -63,6 +63,12 @@ def names_an_organisation(sentence_norm: str) -> bool:
     return bool(_ORGANISATION.search(sentence_norm))
 
 
+# An amount of money: "5000万元", "14.12万美元", "3800亿元", "三千元".
+_MONEY = re.compile(r"(?:\d+(?:[.,]\d+)*|[一二三四五六七八九十百千两]+)(?:余|多)?[十百千万亿]*(?:元|美元|欧元|港元|日元|块)")
+# A span of days: "5月23日至25日", "9月26—28日", "26日到28日".
+_DATE_RANGE = re.compile(r"\d{1,2}(?:月\d{1,2})?日?(?:至|到|—|–|-|～|~)(?:\d{1,2}月)?\d{1,2}日")
+
+
 def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "") -> bool:
     """Whether a sentence can answer a question of this kind: a number for 多少, a date for 何时,
     other than the numbers the question itself gives ("80周年" in "80周年大会检阅了多少个方队").
@@ -71,6 +77,10 @@ def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "
         return bool(_REASON.search(sentence_norm) or _CAUSE.search(sentence_norm))
     if kind == "number" and is_duration_question(question_norm):
         return bool(_DURATION.search(sentence_norm))
+    if kind == "money":
+        return bool(_MONEY.search(sentence_norm))
+    if kind == "daterange":
+        return bool(_DATE_RANGE.search(sentence_norm) or _DATE.search(sentence_norm))
     if kind not in ("number", "date"):
         return True
     for given in _GIVEN_NUMBER.findall(question_norm):
@@ -131,7 +141,7 @@ def passage_cue(kind: str | None, question_norm: str) -> Callable[[str], bool] |
         return lambda text: bool(_DURATION.search(text))
     if kind == "reason":
         return lambda text: bool(_CAUSE.search(text))
-    if kind in ("number", "date"):
+    if kind in ("number", "date", "money", "daterange"):
         return lambda text: has_answer_type(text, kind, question_norm)
     return None
 
@@ -140,7 +150,9 @@ def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> b
     """Whether a sentence plainly holds the kind of answer asked for: a number or date, or a cause
     stated as one ("由于…", "受…之困"); the looser reason words of `has_answer_type` ("通过",
     "问题") mark too many sentences to prefer them."""
-    if kind in ("number", "date"):
+    if kind == "daterange":
+        return bool(_DATE_RANGE.search(sentence_norm))
+    if kind in ("number", "date", "money"):
         return has_answer_type(sentence_norm, kind, question_norm)
     # A cause word the question itself uses ("原因" in 查明事故原因) echoes it rather than answers.
     if kind == "definition":

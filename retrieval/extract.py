@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 from content.clean import is_han
 from retrieval.answer_types import (
-    counted_as,
     has_answer_type,
-    is_duration_question,
     is_typed,
     states_duration,
 )
-from retrieval.focus import attribution, mentions
+from retrieval.focus import mentions
 
 MAX_ANSWER_CHARS = 120
+# Kinds whose answer is a value a sentence plainly holds or not (a number, an amount, a date).
+TYPED_KINDS = ("number", "money", "date", "daterange")
 SOFT_LIMIT = 60
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])(?![”’」』\"')）])|(?<=[。！？!?；;][”’」』\"')）])|\n+")
@@ -81,7 +81,7 @@ def longest_shared_run(question_norm: str, sentence_norm: str) -> int:
 def pick_sentences(
     passages: Sequence[str], weights: dict[str, float], kind: str | None,
     normalize: Callable[[str], str], passage_weights: Sequence[float] = (), contexts: Sequence[str] = (),
-    question_norm: str = "",
+    question_norm: str = "", lead: str = "", unit: re.Pattern[str] | None = None, duration: bool = False,
 ) -> list[Scored]:
     """Candidate sentences of the given passages, best first.
 
@@ -90,10 +90,10 @@ def pick_sentences(
     """
     out: list[Scored] = []
     # "X认为，…": a phrase shared with who said it locates the passage, not the answering sentence.
-    asked = question_norm[len(attribution(question_norm)) :]
+    asked = question_norm[len(lead) :]
     sentences = [[(s, normalize(s)) for s in split_sentences(text)] for text in passages]
     # "补种了多少亩": a number of 亩 answers it, where any candidate has one; another number does not.
-    counted = counted_as(question_norm) if kind == "number" else None
+    counted = unit if kind == "number" else None
     if counted is not None and not any(counted.search(n) for group in sentences for _, n in group):
         counted = None
     for rank, group in enumerate(sentences):
@@ -103,7 +103,7 @@ def pick_sentences(
         for pos, (sentence, norm) in enumerate(group):
             typed = is_typed(norm, kind, question_norm) and (counted is None or bool(counted.search(norm)))
             score = score_sentence(norm, local, typed, asked)
-            if kind == "number" and states_duration(norm) and is_duration_question(question_norm):
+            if duration and states_duration(norm):
                 score += TYPE_BONUS
             score *= pw
             out.append(Scored(sentence, score, rank, pos, typed))
@@ -117,7 +117,7 @@ def choose(candidates: Sequence[Scored], kind: str | None) -> Scored | None:
     if not candidates:
         return None
     best = candidates[0]
-    if kind in ("number", "date", "definition") and not best.typed:
+    if kind in TYPED_KINDS + ("definition",) and not best.typed:
         typed = next((c for c in candidates if c.typed), None)
         if typed is not None and typed.score >= TYPED_SHARE * best.score:
             return typed
@@ -163,7 +163,7 @@ def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], st
     norms = [normalize(p) for p in parts]
     scores = [score_sentence(n, weights, False) for n in norms]
     room = limit - 2  # for the two ellipses
-    if kind in ("number", "date"):
+    if kind in TYPED_KINDS:
         lo, hi = _anchor_with_typed(parts, norms, scores, kind, question_norm, room, focus)
     else:
         lo, hi = _best_run(parts, [{t for t in weights if t in n} for n in norms], weights, room)
@@ -242,12 +242,11 @@ def _word_char(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch in ".%")
 
 
-def sentence_weights(weights: dict[str, float], question_norm: str,
+def sentence_weights(weights: dict[str, float], question_norm: str, lead: str = "",
                      focus: Sequence[str] = ()) -> dict[str, float]:
     """Term weights for choosing a sentence: terms only in the attribution count as context; the
     words next to the interrogative (`focus_words`: "诗人" in 出自宋代哪位诗人) count more, since
     the answer usually stands beside them."""
-    lead = attribution(question_norm)
     rest = question_norm[len(lead) :]
     out = {}
     for t, w in weights.items():

@@ -6,11 +6,13 @@ with jieba's dictionary cache, so a process starts without re-tokenising the cor
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import pickle
 import stat
 import tempfile
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -19,12 +21,26 @@ import numpy as np
 
 from retrieval import homophones
 from retrieval.bm25 import PostingsBM25
+from retrieval.lexicon import Lexicon, build_lexicon, is_short_form
 from retrieval.normalize import display_text, normalize
 from retrieval.stopwords import STOPWORDS, is_question_token
-from retrieval.tokenize import Tokenizer, bigrams, special_spans, strip_question_phrases, unique
+from retrieval.tokenize import Tokenizer, bigrams, special_spans
 from retrieval.userdict import build_user_words
 
-INDEX_VERSION = "7"
+INDEX_VERSION = "8"
+
+
+def code_hash() -> str:
+    """A hash of the retrieval and content code: the cache key follows the code, so a changed or
+    broken build step is never served from an older cache."""
+    import content
+
+    digest = hashlib.sha256()
+    for package in (Path(__file__).parent, Path(content.__file__).parent):
+        for f in sorted(package.glob("*.py")):
+            digest.update(f.name.encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,7 @@ class Params:
     article_weight: float = 0.2   # the article's best passage (short passages lose their context)
     cue_weight: float = 0.5       # the passage holds the kind of answer asked for (a duration, a cause)
     cue_depth: int = 30           # how many of the best passages the cue reranks
+    expansion_weight: float = 0.5  # a synonym or full form of a question word, relative to the word
 
 
 class Passage(NamedTuple):
@@ -60,16 +77,6 @@ class Hit(NamedTuple):
 
 
 @dataclass
-class Query:
-    """A question as the index sees it: normalised text, content words, bigrams."""
-
-    text: str
-    words: list[str]
-    bigrams: list[str]
-    fixes: tuple[tuple[str, str], ...] = ()  # (as typed, as read): pinyin-input typos corrected
-
-
-@dataclass
 class Index:
     passages: list[Passage]
     params: Params
@@ -80,16 +87,46 @@ class Index:
     bi_body: PostingsBM25
     bi_field: PostingsBM25
     field_of: np.ndarray
+    lexicon: Lexicon = field(default_factory=Lexicon, repr=False)
+    # first character -> the documents' names of 3+ characters, for short forms (浙大 -> 浙江大学)
+    long_names: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     tokenizer: Tokenizer | None = field(default=None, repr=False)
     structure: Structure | None = field(default=None, repr=False)
+    char_df: dict[str, int] | None = field(default=None, repr=False)
+    article_texts: dict[str, str] = field(default_factory=dict, repr=False)
 
-    def query(self, question: str) -> Query:
-        typed = normalize(question)
-        fixes = self.typos(typed)
-        text = homophones.apply(typed, fixes)
-        words = [w for w in unique(self.tokenizer.words(text)) if not is_question_token(w)]
-        grams = unique(bigrams(strip_question_phrases(text)))
-        return Query(text, words, grams, tuple((typed[f.start : f.end], f.word) for f in fixes))
+    def article_text(self, doc: int) -> str:
+        """The normalised text of the passage's whole article, its title and headings included."""
+        article_id = self.passages[doc].article_id
+        if article_id not in self.article_texts:
+            if self.structure is None:
+                self.structure = Structure.of(self.passages)
+            a = int(self.structure.article_of[doc])
+            lo = int(self.structure.article_starts[a])
+            hi = int(self.structure.article_starts[a + 1]) if a + 1 < len(self.structure.article_starts) \
+                else len(self.passages)
+            ps = self.passages[lo:hi]
+            self.article_texts[article_id] = normalize(" ".join(
+                [ps[0].source, ps[0].article, *dict.fromkeys(p.section for p in ps), *(p.text for p in ps)]))
+        return self.article_texts[article_id]
+
+    def char_weight(self, ch: str) -> float:
+        """idf of one character over the passages: a shared "案" says more than a shared "子"."""
+        if self.char_df is None:
+            df: Counter[str] = Counter()
+            for p in self.passages:
+                df.update(set(p.text))
+            self.char_df = dict(df)
+        df_ch = self.char_df.get(ch, 0)
+        return math.log(1 + (len(self.passages) - df_ch + 0.5) / (df_ch + 0.5))
+
+    def full_forms(self, short: str) -> tuple[str, ...]:
+        """The documents' names this may be a short form of ("浙大" -> 浙江大学)."""
+        return tuple(n for n in self.long_names.get(short[:1], ()) if is_short_form(short, n))
+
+    def attested_latin(self, word: str) -> bool:
+        """Whether a Latin word occurs in the documents, possibly inside a longer token."""
+        return word in self.word_body.idf or word in self.bi_body.idf
 
     def typos(self, text: str) -> list[homophones.Fix]:
         """The pinyin-input typos of a normalised question (see retrieval.homophones)."""
@@ -117,19 +154,23 @@ class Index:
                 return False
         return docs is not None and any(text in normalize(self.passages[d].text) for d in docs)
 
-    def channel_scores(self, q: Query) -> tuple[np.ndarray, np.ndarray]:
+    def channel_scores(self, words: Sequence[str], grams: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Word-channel and bigram-channel scores of every passage (body + weighted field)."""
         wf = self.params.field_weight
-        words = self.word_body.get_scores(q.words) + wf * self.word_field.get_scores(q.words)[self.field_of]
-        grams = self.bi_body.get_scores(q.bigrams) + wf * self.bi_field.get_scores(q.bigrams)[self.field_of]
-        return words, grams
+        w = self.word_body.get_scores(words) + wf * self.word_field.get_scores(words)[self.field_of]
+        g = self.bi_body.get_scores(grams) + wf * self.bi_field.get_scores(grams)[self.field_of]
+        return w, g
 
-    def search(self, q: Query, k: int = 20, cue: Callable[[str], bool] | None = None) -> list[Hit]:
+    def search(self, words: Sequence[str], grams: Sequence[str], k: int = 20,
+               cue: Callable[[str], bool] | None = None, extra: Sequence[str] = ()) -> list[Hit]:
         """Top-k passages by normalised score fusion of the two channels, each passage helped by its
         article's best passage (hierarchical retrieval: passages are short and split from their
         context), then the best `cue_depth` reranked by whether they hold the kind of answer asked
-        for (`cue(passage_text)`). Adding the neighbours' scores was tried: no gain on any set."""
-        words, grams = self.channel_scores(q)
+        for (`cue(passage_text)`). `extra` words (synonyms, full forms) add to the word channel at
+        `expansion_weight`. Adding the neighbours' scores was tried: no gain on any set."""
+        words, grams = self.channel_scores(words, grams)
+        if extra and self.params.expansion_weight:
+            words = words + self.params.expansion_weight * self.channel_scores(extra, ())[0]
         top_w, top_b = float(words.max(initial=0.0)), float(grams.max(initial=0.0))
         fused = np.zeros_like(words)
         if top_w > 0:
@@ -234,7 +275,7 @@ def default_cache_dir() -> Path:
 
 
 def _cache_files(content_hash: str, params: Params, cache_dir: Path | None) -> tuple[str, Path, Path]:
-    key = hashlib.sha256(f"{content_hash}|{INDEX_VERSION}|{params}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{content_hash}|{INDEX_VERSION}|{code_hash()}|{params}".encode()).hexdigest()[:16]
     cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
     return key, cache_dir / f"index-{key}.pickle", cache_dir / f"jieba-{key}.cache"
 
@@ -307,12 +348,34 @@ def _build(corpus: dict, params: Params, key: str, jieba_file: Path | None) -> I
     tokenizer = Tokenizer(user_words, cache_file=jieba_file)
     unique_fields = list(dict.fromkeys(fields))
     field_no = {f: i for i, f in enumerate(unique_fields)}
+    word_body = PostingsBM25((tokenizer.words(t) for t in texts), k1=params.k1, b=params.b)
+    lexicon = build_lexicon(texts, word_body.vocabulary, _jieba_dictionary())
     return Index(
         passages=passages, params=params, content_hash=content_hash_of(corpus), user_words=user_words,
-        word_body=PostingsBM25((tokenizer.words(t) for t in texts), k1=params.k1, b=params.b),
+        word_body=word_body, lexicon=lexicon, long_names=_long_names(user_words, word_body.vocabulary, lexicon),
         word_field=PostingsBM25((tokenizer.words(f) for f in unique_fields), k1=params.k1, b=params.b),
         bi_body=PostingsBM25((bigrams(t) for t in texts), k1=params.k1, b=params.b),
         bi_field=PostingsBM25((bigrams(f) for f in unique_fields), k1=params.k1, b=params.b),
         field_of=np.array([field_no[f] for f in fields], dtype=np.int32),
         tokenizer=tokenizer,
     )
+
+
+def _long_names(user_words: list[str], vocabulary, lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
+    """The documents' names of 3 to 12 characters by first character: generated terms and words
+    jieba tags as proper nouns."""
+    from retrieval.lexicon import ENTITY_SUFFIX, PROPER_TAGS
+
+    names = {w for w in user_words if 3 <= len(w) <= 12}
+    names |= {w for w in vocabulary if 3 <= len(w) <= 12 and (lexicon.tag(w) in PROPER_TAGS
+                                                            or ENTITY_SUFFIX.search(w))}
+    out: dict[str, list[str]] = {}
+    for n in sorted(names):
+        out.setdefault(n[0], []).append(n)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _jieba_dictionary() -> Path:
+    import jieba
+
+    return Path(jieba.__file__).parent / "dict.txt"

