@@ -165,6 +165,22 @@ def states_a_date(text_norm: str) -> bool:
     return bool(_DATE.search(text_norm))
 
 
+# Nouns that say how something is measured, not what: any amount answers "资金是多少", any number
+# "上限是多少", so they are not the counted thing a sentence must name.
+MEASURE_NOUNS = frozenset("""
+资金 费用 金额 总额 钱 价格 售价 价钱 价位 数量 人数 总数 规模 总量 数目 数额 额度 时间 时长 比例 比重 占比
+份额 上限 下限 水平 成本 开支 花费
+""".split())
+
+# A reason stated in the text: a causal or purposive link ("因此", "从而", "由于", "寓意").
+_STATED_REASON = re.compile(_REASON.pattern + "|" + _CAUSE.pattern + r"|从而|进而|以此|为此|这是因为|之所以")
+
+
+def states_reason(sentence_norm: str, question_norm: str) -> bool:
+    """A causal or purposive word the question does not use itself ("查明事故原因" echoes 原因)."""
+    return any(m.group() not in question_norm for m in _STATED_REASON.finditer(sentence_norm))
+
+
 def is_type_word(word: str) -> bool:
     """A word that says how something is asked ("比例", "多少"), not what."""
     return any(cue.fullmatch(word) for _, cue in _TYPE_CUES)

@@ -90,7 +90,7 @@ def pick_sentences(
     """
     out: list[Scored] = []
     # "X认为，…": a phrase shared with who said it locates the passage, not the answering sentence.
-    asked = question_norm[len(lead) :]
+    asked = QUOTED.sub(" ", question_norm[len(lead) :])
     sentences = [[(s, normalize(s)) for s in split_sentences(text)] for text in passages]
     # "补种了多少亩": a number of 亩 answers it, where any candidate has one; another number does not.
     counted = unit if kind == "number" else None
@@ -242,15 +242,22 @@ def _word_char(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch in ".%")
 
 
+# A quotation in the question ("“从来有名士，不用无名钱”这首诗是谁写的"): the sentence repeating it
+# locates the passage; the answer is usually beside it.
+QUOTED = re.compile(r"[“「『\"]([^”」』\"]{4,})[”」』\"]")
+
+
 def sentence_weights(weights: dict[str, float], question_norm: str, lead: str = "",
                      focus: Sequence[str] = ()) -> dict[str, float]:
-    """Term weights for choosing a sentence: terms only in the attribution count as context; the
-    words next to the interrogative (`focus_words`: "诗人" in 出自宋代哪位诗人) count more, since
-    the answer usually stands beside them."""
-    rest = question_norm[len(lead) :]
+    """Term weights for choosing a sentence: terms only in the attribution or in a quotation of
+    four or more characters count as context; the words next to the interrogative
+    (`focus_words`: "诗人" in 出自宋代哪位诗人) count more, since the answer usually stands beside them."""
+    quoted = " ".join(QUOTED.findall(question_norm))
+    rest = QUOTED.sub(" ", question_norm[len(lead) :])
+    context = lead + " " + quoted
     out = {}
     for t, w in weights.items():
-        if lead and t in lead and t not in rest:
+        if t in context and t not in rest:
             w *= CONTEXT_WEIGHT
         out[t] = w * (FOCUS_WEIGHT if t in focus else 1.0)
     return out

@@ -54,7 +54,7 @@ class Params:
     article_weight: float = 0.2   # the article's best passage (short passages lose their context)
     cue_weight: float = 0.5       # the passage holds the kind of answer asked for (a duration, a cause)
     cue_depth: int = 30           # how many of the best passages the cue reranks
-    expansion_weight: float = 0.5  # a synonym or full form of a question word, relative to the word
+    expansion_weight: float = 0.25  # a synonym or full form of a question word, relative to the word
 
 
 class Passage(NamedTuple):

@@ -30,6 +30,7 @@ _YES_NO = re.compile(r"是不是|有没有|能不能|会不会|算不算|是否|
 _MONEY = re.compile(r"多少钱|多少资金|多少经费|多少费用|售价|价格|价钱|金额|多少元|多少万元|多少亿元|投入多少|投资多少"
                     r"|花了多少|卖多少|贵不贵|资金规模|总额|费用|成本")
 _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号")
+_PERSON = re.compile(r"谁|何人")
 _LIST = re.compile(r"哪些|哪几|有什么|有啥|都有")
 
 
@@ -46,7 +47,8 @@ class Question:
     subjects: tuple[str, ...]                 # names the question is about (places, organisations…)
     unknown_subjects: tuple[str, ...]         # of those, the ones no document mentions at all
     attribute: tuple[str, ...]                # what is asked of the subject, beside the interrogative
-    kind: str | None                          # date, daterange, definition, reason, number, money, name, yesno
+    kind: str | None                          # date, daterange, definition, reason, number, money, person,
+    #                                           name, yesno (None: no interrogative)
     duration: bool                            # a number question asking how long
     unit: re.Pattern[str] | None              # a number in the asked unit ("多少亩"), or None
     is_list: bool
@@ -69,14 +71,15 @@ def analyse(typed_text: str, index: Index) -> Question:
     tokens = tuple((w, lexicon.tag(w)) for w, _, _ in tokenizer.spans(text))
     words = tuple(w for w in unique(tokenizer.words(text)) if not is_question_token(w))
     grams = tuple(unique(bigrams(strip_question_phrases(text))))
-    glosses = frozenset(m.group(1).strip() for m in _GLOSS.finditer(text)) & {
-        w for w in words if w not in index.word_body.idf}
-    glosses |= _latin_unknowns(text, words, index) if any(is_han(ch) for ch in text) else frozenset()
+    glosses = _latin_unknowns(text, words, index) if any(is_han(ch) for ch in text) else frozenset()
     weights = _term_weights(words, grams, glosses, index)
     subjects = _subjects(raw, text, tokens, words, index)
     unknown_subjects = tuple(s for s in subjects if all(is_han(c) for c in s) and not _attested_anywhere(s, index))
     kind = _kind(text)
-    sides = focus_sides(text, [w for w in words if w not in glosses])
+    # Sides from all words: an English word beside the interrogative ("revenue是多少") is what is
+    # asked, not a gloss; only a bracketed gloss ("（ModelScope）") is left out.
+    bracketed = frozenset(m.group(1).strip() for m in _GLOSS.finditer(text))
+    sides = focus_sides(text, [w for w in words if w not in bracketed])
     attribute = tuple(w for w in dict.fromkeys(sides) if w and w not in subjects and not is_time_word(w)
                       and lexicon.tag(w) not in ("v", "vd", "vi") and not _inside_any(w, subjects))
     expansions = {w: n for w in words if (n := lexicon.neighbours(w))}
@@ -109,6 +112,8 @@ def _kind(text: str) -> str | None:
         return "money"
     if kind is None and _YES_NO.search(text):
         return "yesno"
+    if kind == "name" and _PERSON.search(text):
+        return "person"
     return kind
 
 

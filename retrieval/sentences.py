@@ -12,6 +12,8 @@ from retrieval.search import Passages
 
 CANDIDATE_PASSAGES = 5    # sentences are chosen among these
 PASSAGE_WEIGHT_POWER = 0.25
+# A synonym or full form of a question word weighs this share of the word in choosing a sentence.
+SYNONYM_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,6 @@ def expanded_weights(q: Question) -> dict[str, float]:
     out = dict(q.weights)
     for word, others in q.expansions.items():
         for other in others:
-            out.setdefault(other, 0.5 * q.weights.get(word, 0.0))
+            out.setdefault(other, SYNONYM_SHARE * q.weights.get(word, 0.0))
     return out
 

@@ -78,7 +78,7 @@ def run_real() -> dict:
 
     engine = Engine.load()
     p50, p99 = time_questions(engine)
-    return {"passages": len(engine._index.passages), "p50_ms": p50, "p99_ms": p99,
+    return {"passages": len(engine.pipeline.index.passages), "p50_ms": p50, "p99_ms": p99,
             "peak_rss_mb": peak_rss_mb()}
 
 
@@ -94,7 +94,7 @@ def run_synthetic(factor: int, cache: Path, serve: bool) -> dict:
     started = time.perf_counter()
     # As Engine.load does: the corpus is read through a loader, so it is let go before the index loads.
     engine = Engine.from_loader(lambda: json.loads(saved.read_text(encoding="utf-8")), cache_dir=cache)
-    result = {"passages": len(engine._index.passages), "seconds": time.perf_counter() - started}
+    result = {"passages": len(engine.pipeline.index.passages), "seconds": time.perf_counter() - started}
     if serve:
         result["p50_ms"], result["p99_ms"] = time_questions(engine, rounds=5)
     return {**result, "peak_rss_mb": peak_rss_mb()}

@@ -36,7 +36,8 @@ def test_ask_json_is_one_answer_object():
     lines = out.stdout.decode().splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
-    assert set(data) == {"question", "found", "answer", "references", "reply", "latency_ms"}
+    assert set(data) == {"question", "found", "answer", "references", "reply", "latency_ms",
+                         "confidence"}
 
 
 def test_batch_reads_bytes_and_answers_every_line_in_order():

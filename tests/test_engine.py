@@ -111,7 +111,8 @@ def test_who_question_needs_the_role_in_the_answer(engine):
 
 def test_json_object_matches_the_design(engine):
     data = engine.ask("全省有多少款大模型通过备案？").to_json()
-    assert set(data) == {"question", "found", "answer", "references", "reply", "latency_ms"}
+    assert set(data) == {"question", "found", "answer", "references", "reply", "latency_ms",
+                         "confidence"}
     assert set(data["references"][0]) == {"rank", "source", "article", "section", "page", "passage_id",
                                           "score", "text"}
     assert data["latency_ms"] >= 0

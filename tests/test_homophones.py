@@ -6,6 +6,7 @@ import pytest
 from retrieval import homophones
 from retrieval.homophones import Fix, Span, apply, corrections
 from retrieval.normalize import normalize
+from retrieval.question import analyse
 
 DOCUMENTS = "整体生产周期缩短了三分之二。派出所生态警长张忠心劝说游客。爆炸事故造成5人死亡。"
 VOCABULARY = {"整体", "生产", "周期", "缩短", "生态", "警长", "生态警长", "游客", "爆炸", "事故"}
@@ -51,9 +52,9 @@ def test_a_fix_never_cuts_a_word_of_the_question():
 
 
 def test_the_real_index_reads_typos_and_leaves_the_documents_own_words_alone(engine):
-    index = engine._index
-    assert index.query("友道化学爆炸世故死了几个人").text == "友道化学爆炸事故死了几个人"
-    assert "警长" in index.query("安吉那个生态井长叫啥名字").text
+    index = engine.pipeline.index
+    assert analyse("友道化学爆炸世故死了几个人", index).text == "友道化学爆炸事故死了几个人"
+    assert "警长" in analyse("安吉那个生态井长叫啥名字", index).text
     for passage in index.passages:
         assert index.typos(normalize(passage.text)) == []
 

@@ -95,7 +95,7 @@ def test_found_answers_reach_every_channel_well_formed(engine: Engine, question:
 
 def test_every_passage_and_the_toc_fit_every_channel(engine: Engine) -> None:
     """原文 and /toc carry document text verbatim: each passage must survive each channel's format."""
-    for ref in (engine.passage(p.id) for p in engine._index.passages):
+    for ref in (engine.passage(p.id) for p in engine.pipeline.index.passages):
         telegram_html(tg_render.render_passage(ref))
         content = wecom_text.render_passage(ref)
         assert wecom_passive_reply(content) == content

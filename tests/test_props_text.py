@@ -59,7 +59,7 @@ def test_normalize_never_raises_and_leaves_no_invisible_or_control_characters(te
 def test_tokens_are_pieces_of_the_normalised_text(engine: Engine, text: str) -> None:
     """Words and bigrams come from the text itself, never contain spaces, and skip stopwords."""
     norm = normalize(text)
-    tokenizer = engine._index.tokenizer
+    tokenizer = engine.pipeline.index.tokenizer
     for word in tokenizer.words(norm):
         assert word and " " not in word and word in norm and word not in STOPWORDS
     for gram in bigrams(norm):
@@ -125,4 +125,4 @@ def test_more_and_passage_never_raise(engine: Engine, question: str, skip: int, 
     refs = engine.more(question, skip=skip, count=count)
     assert len(refs) <= max(count, 0)
     assert [r.rank for r in refs] == list(range(skip + 1, skip + 1 + len(refs)))
-    assert engine.passage(question) is None or question in {p.id for p in engine._index.passages}
+    assert engine.passage(question) is None or question in {p.id for p in engine.pipeline.index.passages}

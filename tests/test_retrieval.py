@@ -8,8 +8,9 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from retrieval.bm25 import PostingsBM25, lucene_idf
-from retrieval.index import Params, build_index
+from retrieval.index import Index, Params, build_index
 from retrieval.normalize import display_text, normalize
+from retrieval.question import analyse
 from retrieval.stopwords import STOPWORDS
 from retrieval.tokenize import Tokenizer, bigrams, strip_question_phrases, unique
 from retrieval.userdict import build_user_words, frequent_ngrams, heading_terms, quoted_terms
@@ -118,12 +119,12 @@ def test_index_ranks_the_matching_passage_first_and_uses_the_heading_field(tmp_p
         ("文化", "", ["西湖边举办了音乐节。"]),
     )
     index = build_index(corpus, Params(), cache_dir=tmp_path)
-    assert index.passages[index.search(index.query("算力券发了多少"))[0].doc].id == "a0p0"
+    assert index.passages[_search(index, "算力券发了多少")[0].doc].id == "a0p0"
     # "宇树" appears only in the article title: the boosted field finds it.
-    assert index.passages[index.search(index.query("宇树的驱动方式"))[0].doc].id == "a1p0"
+    assert index.passages[_search(index, "宇树的驱动方式")[0].doc].id == "a1p0"
     # The bigram channel rescues a word jieba cuts differently ("音乐节" vs "音乐 节").
-    assert index.passages[index.search(index.query("乐节"))[0].doc].id == "a2p0"
-    assert index.search(index.query("完全无关的火星探测")) == []
+    assert index.passages[_search(index, "乐节")[0].doc].id == "a2p0"
+    assert _search(index, "完全无关的火星探测") == []
 
 
 def test_an_article_lends_its_best_passage_score_and_the_cue_reranks(tmp_path):
@@ -132,14 +133,14 @@ def test_an_article_lends_its_best_passage_score_and_the_cue_reranks(tmp_path):
         ("另一场活动", "", ["活动持续举办纪念展览。", "广场上游人如织。"]),
     )
     index = build_index(corpus, Params(), cache_dir=tmp_path)
-    q = index.query("纪念大会持续多久")
+    q = analyse("纪念大会持续多久", index)
     bare = build_index(corpus, Params(article_weight=0.0, cue_weight=0.0), cache_dir=tmp_path)
-    plain = {index.passages[h.doc].id: h.score for h in bare.search(q)}
-    helped = {index.passages[h.doc].id: h.score for h in index.search(q)}
+    plain = {index.passages[h.doc].id: h.score for h in bare.search(q.words, q.bigrams)}
+    helped = {index.passages[h.doc].id: h.score for h in index.search(q.words, q.bigrams)}
     # A passage whose own words barely match gains from the best passage of its article.
     assert helped["a0p1"] - plain["a0p1"] >= Params().article_weight * plain["a0p0"] - 1e-6
     # A duration question: the passage stating a duration ("历时…") is lifted to the top.
-    cued = index.search(q, cue=lambda text: "历时" in text)
+    cued = index.search(q.words, q.bigrams, cue=lambda text: "历时" in text)
     assert index.passages[cued[0].doc].id == "a0p1"
 
 
@@ -153,9 +154,9 @@ def test_index_cache_is_reused_for_the_same_content_hash(tmp_path):
     # The cache round-trips: same passages, same idf table, same scores.
     assert again.passages == first.passages and again.passages[0].text == "浙江发放算力券。"
     assert dict(again.word_body.idf) == dict(first.word_body.idf)
-    q = first.query("算力券")
-    assert again.search(q) == first.search(q)
-    assert again.search(again.query("算力券"))[0].doc == 0
+    q = analyse("算力券", first)
+    assert again.search(q.words, q.bigrams) == first.search(q.words, q.bigrams)
+    assert _search(again, "算力券")[0].doc == 0
 
 
 def test_caches_of_older_corpora_are_pruned_but_recent_ones_spared(tmp_path):
@@ -177,4 +178,9 @@ def test_an_unwritable_cache_directory_only_costs_a_rebuild(tmp_path):
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("x")
     index = build_index(_corpus(("标题", "", ["浙江发放算力券。"])), Params(), cache_dir=blocked)
-    assert index.search(index.query("算力券"))[0].doc == 0
+    assert _search(index, "算力券")[0].doc == 0
+
+
+def _search(index: Index, question: str):
+    q = analyse(question, index)
+    return index.search(q.words, q.bigrams)

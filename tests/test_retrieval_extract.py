@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answer_types import answer_type, has_answer_type, passage_cue
+from retrieval.answer_types import (
+    answer_type,
+    counted_as,
+    has_answer_type,
+    is_duration_question,
+    passage_cue,
+)
 from retrieval.extract import (
     FOCUS_WEIGHT,
     MAX_ANSWER_CHARS,
@@ -62,9 +68,18 @@ def test_mentions_accepts_the_word_or_most_of_its_bigrams():
 def test_attribution_terms_count_less_when_choosing_a_sentence():
     question = "东莞零售行业协会秘书长认为,外贸厂主要卡在什么短板上?"
     assert attribution(question) == "东莞零售行业协会秘书长认为,"
-    weights = sentence_weights({"秘书长": 1.0, "外贸": 1.0}, question)
+    weights = sentence_weights({"秘书长": 1.0, "外贸": 1.0}, question, attribution(question))
     assert weights["秘书长"] < weights["外贸"] == 1.0
     assert sentence_weights({"x": 1.0}, "没有引语的问题") == {"x": 1.0}
+
+
+def test_a_quotation_in_the_question_locates_the_passage_not_the_sentence():
+    question = normalize("“从来有名士，不用无名钱”这首诗是哪位诗人写的")
+    weights = sentence_weights({"名士": 1.0, "诗人": 1.0}, question)
+    assert weights["名士"] < weights["诗人"]
+    passage = "宋代诗人陈与义在一首诗中写道：“我身如孤云，随风堕湖边。从来有名士，不用无名钱。”这首诗颇有警示之意。"
+    best = choose(pick_sentences([passage], weights, "name", normalize, question_norm=question), "name")
+    assert "陈与义" in best.sentence
 
 
 def test_pick_prefers_overlap_then_the_answer_type_and_joins_a_short_neighbour():
@@ -151,7 +166,8 @@ def test_a_stated_duration_beats_a_span_mentioned_in_passing():
     passage = "教练机梯队拉出14道彩烟，寓意着14年可歌可泣的抗战历程。大会历时1小时26分钟，于10时26分结束。"
     weights = {"抗战": 1.0, "大会": 1.0}
     question = normalize("那场纪念大会从开场到落幕持续了多久")
-    best = choose(pick_sentences([passage], weights, "number", normalize, question_norm=question), "number")
+    best = choose(pick_sentences([passage], weights, "number", normalize, question_norm=question,
+                                 duration=is_duration_question(question)), "number")
     assert best.sentence.startswith("大会历时")
 
 
@@ -179,8 +195,9 @@ def test_the_speaker_named_in_a_question_does_not_pick_the_sentence_by_a_shared_
     passage = ("东莞市零售行业协会秘书长李茵表示，内销与出口存在着较大差异。"
                "部分代工外贸企业无符合国内要求的合规资质。")
     question = normalize("东莞零售行业协会秘书长认为，企业合规上缺什么")
-    weights = sentence_weights({"秘书长": 1.0, "合规": 0.4}, question)
-    best = choose(pick_sentences([passage], weights, None, normalize, question_norm=question), None)
+    lead = attribution(question)
+    weights = sentence_weights({"秘书长": 1.0, "合规": 0.4}, question, lead)
+    best = choose(pick_sentences([passage], weights, None, normalize, question_norm=question, lead=lead), None)
     assert "合规资质" in best.sentence
 
 
@@ -190,7 +207,7 @@ def test_the_words_beside_the_interrogative_pick_the_sentence_that_names_the_ans
     plain = {"名士": 0.25, "无名钱": 0.25, "宋代": 0.25, "诗人": 0.25}
     focus = focus_words(question, list(plain))
     assert focus == ["宋代", "诗人"]
-    weights = sentence_weights(plain, question, focus)
+    weights = sentence_weights(plain, question, focus=focus)
     assert weights["诗人"] == pytest.approx(0.25 * FOCUS_WEIGHT) and weights["名士"] == 0.25
     best = choose(pick_sentences([passage], weights, "name", normalize, question_norm=question), "name")
     assert "陈与义" in best.sentence
@@ -255,11 +272,12 @@ def test_a_number_in_the_unit_asked_about_is_the_answer_where_there_is_one():
                "截至目前，莲都区已培育养老管家207名。")
     question = normalize("莲都区养老管家现在有几个人了")
     weights = {"莲都区": 0.4, "养老管家": 0.6}
-    best = choose(pick_sentences([passage], weights, "number", normalize, question_norm=question), "number")
+    best = choose(pick_sentences([passage], weights, "number", normalize, question_norm=question,
+                                 unit=counted_as(question)), "number")
     assert "207名" in best.sentence
     # No candidate counts in 亩: any number will do, as before.
     (only,) = pick_sentences(["共建成5个基地。"], {"基地": 1.0}, "number", normalize,
-                             question_norm=normalize("补种了多少亩"))
+                             question_norm=normalize("补种了多少亩"), unit=counted_as("补种了多少亩"))
     assert only.typed
 
 

@@ -28,8 +28,7 @@ from retrieval import decide  # noqa: E402
 from retrieval.evaluate import Item, load_items, norm  # noqa: E402
 
 FEATURES = list(decide.WEIGHTS)
-HARD = {"unknown name", "off topic", "no passage", "name not in the passage", "no value of the asked type",
-        "attribute not in the sentence", "no organisation named"}
+SOFT = {"", "low confidence"}
 
 
 def rows(engine: Engine) -> list[dict]:
@@ -38,7 +37,7 @@ def rows(engine: Engine) -> list[dict]:
         for it in load_items(path):
             r = engine.pipeline.answer(it.question)
             correct = bool(it.answers) and any(norm(g) in norm(r.candidate) for g in it.answers)
-            out.append({"set": path.stem, "item": it, "gate": r.gate, "hard": r.gate in HARD or r.prompt,
+            out.append({"set": path.stem, "item": it, "gate": r.gate, "hard": r.gate not in SOFT or r.prompt,
                         "x": [r.features.get(f, 0.0) for f in FEATURES], "correct": correct,
                         "found": r.found, "candidate": r.candidate, "missing": r.missing})
     return out
@@ -67,6 +66,15 @@ def best_threshold(rs: list[dict], conf: np.ndarray) -> float:
         h, n, a, u = outcome(rs, conf, t)
         return h / max(n, 1) + a / max(u, 1)
     return max(np.linspace(0.05, 0.95, 91), key=lambda t: (value(t), -abs(t - 0.5)))
+
+
+def auc(scores: list[float], labels: list[bool]) -> float:
+    """Probability that a right answer scores above a wrong one."""
+    pos = [s for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
+    if not pos or not neg:
+        return float("nan")
+    return sum((p > q) + 0.5 * (p == q) for p in pos for q in neg) / (len(pos) * len(neg))
 
 
 def group_of(it: Item) -> str:
@@ -106,6 +114,9 @@ def main() -> None:
     h, n, a, u = outcome(rs, cv_conf, 0.5)
     print(f"cross-validated ({args.folds} folds by article): answer@1 {h / n:.3f}  abstain {a / u:.3f}"
           f"  thresholds {[round(t, 2) for t in thresholds]}")
+    answered = [i for i, r in enumerate(rs) if not r["hard"]]
+    print(f"ranking: AUC of the cross-validated confidence, right vs wrong among {len(answered)} answers the checks let"
+          f" through: {auc([cv_conf[i] for i in answered], [rs[i]['correct'] for i in answered]):.3f}")
     w, b = fit(x[soft], y[soft])
     conf = 1 / (1 + np.exp(-(x @ w + b)))
     t = best_threshold(rs, conf)
