@@ -39,10 +39,10 @@ def run_json(*args: str) -> object:
 def test_recent_json_objects(db: Path) -> None:
     items = run_json("recent", "--db", str(db), "--limit", "2")
     assert [list(i) for i in items] == [["ts", "platform", "chat_type", "question", "found", "answer",
-                                         "latency_ms"]] * 2
+                                         "confidence", "latency_ms"]] * 2
     assert items[1] == {"ts": utc_timestamp(NOW - timedelta(hours=1)), "platform": "telegram",
                         "chat_type": "private", "question": "浙江有多少款大模型通过备案？", "found": True,
-                        "answer": "答案。", "latency_ms": 2.0}
+                        "answer": "答案。", "confidence": 0.0, "latency_ms": 2.0}
 
 
 def test_unanswered_json_answers_the_weekly_question(db: Path) -> None:

@@ -64,8 +64,11 @@ def test_recent_is_newest_first_with_design_keys(db: Path) -> None:
     items = review.recent(db, limit=3)
     assert [i["question"] for i in items] == ["引擎出错", "浙江有多少款大模型通过备案？",
                                               "浙江有多少款大模型通过備案?"]
-    assert set(items[0]) == {"ts", "platform", "chat_type", "question", "found", "answer", "latency_ms"}
+    assert set(items[0]) == {"ts", "platform", "chat_type", "question", "found", "answer", "confidence",
+                             "latency_ms"}
     assert items[0]["found"] is None and items[1]["found"] is True
+    # The engine's confidence is stored with each answered question, none for an engine error.
+    assert items[0]["confidence"] is None and 0 <= items[1]["confidence"] <= 1
 
 
 @pytest.mark.parametrize(("since", "platform", "expected"), [

@@ -100,9 +100,9 @@ def _rate(hits: int | None, total: int) -> float:
 
 def recent(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
            limit: int | None = 20) -> list[dict[str, Any]]:
-    """Latest questions first: ts, platform, chat_type, question, found, answer, latency_ms."""
+    """Latest questions first: ts, platform, chat_type, question, found, answer, confidence, latency_ms."""
     where, params = _where(since, platform)
-    sql = (f"SELECT ts, platform, chat_type, question, found, answer, latency_ms FROM queries{where} "
+    sql = (f"SELECT ts, platform, chat_type, question, found, answer, confidence, latency_ms FROM queries{where} "
            "ORDER BY ts DESC, id DESC LIMIT ?")
     with _connection(conn_or_path) as conn:
         result = [dict(r) for r in conn.execute(sql, [*params, -1 if limit is None else limit])]

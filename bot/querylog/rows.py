@@ -10,7 +10,7 @@ from bot.engine import Answer
 
 QUERY_COLUMNS: tuple[str, ...] = (
     "id", "ts", "platform", "chat_type", "chat_id", "user_id", "question", "normalized", "found",
-    "answer", "refs", "top_score", "latency_ms", "reply_chars", "error",
+    "answer", "refs", "top_score", "latency_ms", "reply_chars", "error", "confidence",
 )
 FEEDBACK_COLUMNS: tuple[str, ...] = ("query_id", "user_id", "value", "ts")
 
@@ -54,6 +54,7 @@ def query_row(query_id: int, answer: Answer | None, *, ts: str, question: str, p
         "latency_ms": round(float(answer.latency_ms), 3) if answer else None,
         "reply_chars": int(reply_chars),
         "error": None if error is None else storable_text(str(error)),
+        "confidence": round(float(answer.confidence), 3) if answer else None,
     }
 
 

@@ -54,6 +54,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0003_counters", (
         "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
     )),
+    # The engine's confidence in [0, 1] that the answer answers ([answers-2]); NULL on older rows,
+    # which had only a retrieval score.
+    Migration("0004_confidence", (
+        "ALTER TABLE queries ADD COLUMN confidence REAL",
+        "CREATE INDEX IF NOT EXISTS queries_confidence ON queries (confidence)",
+    )),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
