@@ -105,7 +105,8 @@ def score(items: Sequence[Item], answers: Iterable[dict]) -> Report:
         hit1, hit3, found = hit1 + one, hit3 + three, found + bool(a.get("found"))
         if it.article:
             cited += 1
-            where = " ".join(str(refs[0].get(k) or "") for k in ("source", "article", "section")) if refs else ""
+            first = refs[0] if refs else {}
+            where = " ".join(str(first.get(k) or "") for k in ("source", "article", "section"))
             cite += bare(it.article) in bare(where)
         if not one:
             why = "declined" if not a.get("found") else "wrong sentence"

@@ -81,7 +81,8 @@ def longest_shared_run(question_norm: str, sentence_norm: str) -> int:
 def pick_sentences(
     passages: Sequence[str], weights: dict[str, float], kind: str | None,
     normalize: Callable[[str], str], passage_weights: Sequence[float] = (), contexts: Sequence[str] = (),
-    question_norm: str = "", lead: str = "", unit: re.Pattern[str] | None = None, duration: bool = False,
+    question_norm: str = "", asked: str | None = None, unit: re.Pattern[str] | None = None,
+    duration: bool = False,
 ) -> list[Scored]:
     """Candidate sentences of the given passages, best first.
 
@@ -90,7 +91,7 @@ def pick_sentences(
     """
     out: list[Scored] = []
     # "X认为，…": a phrase shared with who said it locates the passage, not the answering sentence.
-    asked = QUOTED.sub(" ", question_norm[len(lead) :])
+    asked = question_norm if asked is None else asked
     sentences = [[(s, normalize(s)) for s in split_sentences(text)] for text in passages]
     # "补种了多少亩": a number of 亩 answers it, where any candidate has one; another number does not.
     counted = unit if kind == "number" else None
@@ -247,17 +248,22 @@ def _word_char(ch: str) -> bool:
 QUOTED = re.compile(r"[“「『\"]([^”」』\"]{4,})[”」』\"]")
 
 
-def sentence_weights(weights: dict[str, float], question_norm: str, lead: str = "",
+def split_context(question_norm: str, lead: str = "") -> tuple[str, str]:
+    """(what is asked, its context): the question without its attribution ("X认为，") and its
+    quotations of four or more characters, and those two, which locate the passage rather than
+    the sentence."""
+    asked = QUOTED.sub(" ", question_norm[len(lead) :])
+    return asked, " ".join([lead, *QUOTED.findall(question_norm)]).strip()
+
+
+def sentence_weights(weights: dict[str, float], asked: str, context: str = "",
                      focus: Sequence[str] = ()) -> dict[str, float]:
-    """Term weights for choosing a sentence: terms only in the attribution or in a quotation of
-    four or more characters count as context; the words next to the interrogative
-    (`focus_words`: "诗人" in 出自宋代哪位诗人) count more, since the answer usually stands beside them."""
-    quoted = " ".join(QUOTED.findall(question_norm))
-    rest = QUOTED.sub(" ", question_norm[len(lead) :])
-    context = lead + " " + quoted
+    """Term weights for choosing a sentence: terms only in the context (`split_context`) count
+    less; the words next to the interrogative (`focus_words`: "诗人" in 出自宋代哪位诗人) count
+    more, since the answer usually stands beside them."""
     out = {}
     for t, w in weights.items():
-        if t in context and t not in rest:
+        if context and t in context and t not in asked:
             w *= CONTEXT_WEIGHT
         out[t] = w * (FOCUS_WEIGHT if t in focus else 1.0)
     return out

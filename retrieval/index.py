@@ -352,7 +352,8 @@ def _build(corpus: dict, params: Params, key: str, jieba_file: Path | None) -> I
     lexicon = build_lexicon(texts, word_body.vocabulary, _jieba_dictionary())
     return Index(
         passages=passages, params=params, content_hash=content_hash_of(corpus), user_words=user_words,
-        word_body=word_body, lexicon=lexicon, long_names=_long_names(user_words, word_body.vocabulary, lexicon),
+        word_body=word_body, lexicon=lexicon,
+        long_names=_long_names(user_words, word_body.vocabulary, lexicon),
         word_field=PostingsBM25((tokenizer.words(f) for f in unique_fields), k1=params.k1, b=params.b),
         bi_body=PostingsBM25((bigrams(t) for t in texts), k1=params.k1, b=params.b),
         bi_field=PostingsBM25((bigrams(f) for f in unique_fields), k1=params.k1, b=params.b),

@@ -72,7 +72,8 @@ class Pipeline:
             out.append(reference(p, len(out) + 1, h.score))
         return out
 
-    def _shown(self, references: list[Reference], q: Question, found: bool, on_topic: bool) -> list[Reference]:
+    def _shown(self, references: list[Reference], q: Question, found: bool,
+               on_topic: bool) -> list[Reference]:
         """The references a reply lists: the cited one, then only articles whose passage covers the
         question nearly as well as the best (a weak match is noise, not a lead); none at all for an
         off-topic question (天气, 笑话), whose reply points to the table of contents instead."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from content.clean import is_han
 from retrieval import answer_types, homophones
+from retrieval.extract import split_context
 from retrieval.focus import attribution, focus_sides, is_time_word
 from retrieval.lexicon import ENTITY_SUFFIX, PROPER_TAGS
 from retrieval.normalize import normalize
@@ -27,7 +28,8 @@ _LATIN_NAME = re.compile(r"[A-Za-z]*(?:[A-Z]|\d)[A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+
 _GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\s*[（(]\s*([a-z][a-z0-9 .\-]*)\s*[）)]")
 # A yes/no question: 是不是, 有没有, 能不能, 算不算, 是否, or a closing 吗 with no other interrogative.
 _YES_NO = re.compile(r"是不是|有没有|能不能|会不会|算不算|是否|可否|能否|行不行|对不对|.吗[？?！!。]?$")
-_MONEY = re.compile(r"多少钱|多少资金|多少经费|多少费用|售价|价格|价钱|金额|多少元|多少万元|多少亿元|投入多少|投资多少"
+_MONEY = re.compile(r"多少钱|多少资金|多少经费|多少费用|售价|价格|价钱|金额|多少元|多少万元|多少亿元"
+                    r"|投入多少|投资多少"
                     r"|花了多少|卖多少|贵不贵|资金规模|总额|费用|成本")
 _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号")
 _PERSON = re.compile(r"谁|何人")
@@ -54,7 +56,8 @@ class Question:
     is_list: bool
     expansions: dict[str, tuple[str, ...]]    # question word -> the documents' synonyms and full forms
     unknown_share: float                      # idf share of content words no document uses
-    lead: str                                 # "X认为，" opening the question, or ""
+    asked: str                                # the text without its attribution and quotations
+    context: str                              # those two: they locate the passage, not the sentence
     keywords_only: bool                       # no interrogative at all ("计量 方案 资金规模")
     sides: tuple[str, str] = field(default=("", ""))  # the words before and after the interrogative
 
@@ -74,8 +77,10 @@ def analyse(typed_text: str, index: Index) -> Question:
     glosses = _latin_unknowns(text, words, index) if any(is_han(ch) for ch in text) else frozenset()
     weights = _term_weights(words, grams, glosses, index)
     subjects = _subjects(raw, text, tokens, words, index)
-    unknown_subjects = tuple(s for s in subjects if all(is_han(c) for c in s) and not _attested_anywhere(s, index))
+    unknown_subjects = tuple(s for s in subjects
+                             if all(is_han(c) for c in s) and not _attested_anywhere(s, index))
     kind = _kind(text)
+    asked, context = split_context(text, attribution(text))
     # Sides from all words: an English word beside the interrogative ("revenue是多少") is what is
     # asked, not a gloss; only a bracketed gloss ("（ModelScope）") is left out.
     bracketed = frozenset(m.group(1).strip() for m in _GLOSS.finditer(text))
@@ -95,7 +100,7 @@ def analyse(typed_text: str, index: Index) -> Question:
         duration=kind == "number" and answer_types.is_duration_question(text),
         unit=answer_types.counted_as(text) if kind in ("number", None) else None,
         is_list=bool(_LIST.search(text)), expansions=expansions,
-        unknown_share=_unknown_share(words, glosses, expansions, index), lead=attribution(text),
+        unknown_share=_unknown_share(words, glosses, expansions, index), asked=asked, context=context,
         keywords_only=kind is None and " " in text.strip() and not _YES_NO.search(text), sides=sides,
         has_content=_has_content(text, words, grams, index),
     )

@@ -31,10 +31,10 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
         return None
     passages = [index.passages[h.doc] for h in top]
     passage_weights = [min(1.0, h.score / top[0].score) ** PASSAGE_WEIGHT_POWER for h in top]
-    weights = extract.sentence_weights(expanded_weights(q), q.text, q.lead, q.sides)
+    weights = extract.sentence_weights(expanded_weights(q), q.asked, q.context, q.sides)
     candidates = extract.pick_sentences(
         [p.text for p in passages], weights, q.kind, normalize, passage_weights,
-        [field_text(p) for p in passages], q.text, q.lead, q.unit, q.duration,
+        [field_text(p) for p in passages], q.text, q.asked, q.unit, q.duration,
     )
     best = extract.choose(candidates, q.kind)
     if best is None:

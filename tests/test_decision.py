@@ -54,7 +54,8 @@ def test_thesaurus_neighbours_lead_only_to_the_documents_words():
 
 
 def test_short_forms_are_mined_from_the_documents():
-    aliases = mined_aliases(["中国（浙江）自由贸易试验区（以下简称“自贸区”）成立", "魔搭社区（ModelScope）上线"])
+    aliases = mined_aliases(["中国（浙江）自由贸易试验区（以下简称“自贸区”）成立",
+                             "魔搭社区（ModelScope）上线"])
     assert "自由贸易试验区" in aliases["自贸区"] and "魔搭社区" in aliases["modelscope"]
     assert "人工智能" in aliases["ai"]  # the standard Latin short forms
 

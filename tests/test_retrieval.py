@@ -184,3 +184,17 @@ def test_an_unwritable_cache_directory_only_costs_a_rebuild(tmp_path):
 def _search(index: Index, question: str):
     q = analyse(question, index)
     return index.search(q.words, q.bigrams)
+
+
+def test_the_index_cache_follows_the_retrieval_code(tmp_path, monkeypatch):
+    """A changed build step never serves an index built by the old one."""
+    import retrieval.index as index_module
+
+    corpus = _corpus(("标题", "", ["浙江发放算力券。"]))
+    build_index(corpus, Params(), cache_dir=tmp_path)
+    before = {p.name for p in tmp_path.glob("index-*.pickle")}
+    assert len(before) == 1 and index_module.code_hash() == index_module.code_hash()
+    monkeypatch.setattr(index_module, "code_hash", lambda: "changed-code")
+    build_index(corpus, Params(), cache_dir=tmp_path)
+    after = {p.name for p in tmp_path.glob("index-*.pickle")}
+    assert len(after) == 2 and before < after

@@ -16,6 +16,7 @@ from retrieval.extract import (
     choose,
     pick_sentences,
     sentence_weights,
+    split_context,
     split_sentences,
     trim,
     with_neighbour,
@@ -68,17 +69,19 @@ def test_mentions_accepts_the_word_or_most_of_its_bigrams():
 def test_attribution_terms_count_less_when_choosing_a_sentence():
     question = "东莞零售行业协会秘书长认为,外贸厂主要卡在什么短板上?"
     assert attribution(question) == "东莞零售行业协会秘书长认为,"
-    weights = sentence_weights({"秘书长": 1.0, "外贸": 1.0}, question, attribution(question))
+    weights = sentence_weights({"秘书长": 1.0, "外贸": 1.0}, *split_context(question, attribution(question)))
     assert weights["秘书长"] < weights["外贸"] == 1.0
     assert sentence_weights({"x": 1.0}, "没有引语的问题") == {"x": 1.0}
 
 
 def test_a_quotation_in_the_question_locates_the_passage_not_the_sentence():
     question = normalize("“从来有名士，不用无名钱”这首诗是哪位诗人写的")
-    weights = sentence_weights({"名士": 1.0, "诗人": 1.0}, question)
+    weights = sentence_weights({"名士": 1.0, "诗人": 1.0}, *split_context(question))
     assert weights["名士"] < weights["诗人"]
-    passage = "宋代诗人陈与义在一首诗中写道：“我身如孤云，随风堕湖边。从来有名士，不用无名钱。”这首诗颇有警示之意。"
-    best = choose(pick_sentences([passage], weights, "name", normalize, question_norm=question), "name")
+    passage = ("宋代诗人陈与义在一首诗中写道：“我身如孤云，随风堕湖边。从来有名士，不用无名钱。”"
+               "这首诗颇有警示之意。")
+    best = choose(pick_sentences([passage], weights, "name", normalize, question_norm=question,
+                                 asked=split_context(question)[0]), "name")
     assert "陈与义" in best.sentence
 
 
@@ -195,9 +198,10 @@ def test_the_speaker_named_in_a_question_does_not_pick_the_sentence_by_a_shared_
     passage = ("东莞市零售行业协会秘书长李茵表示，内销与出口存在着较大差异。"
                "部分代工外贸企业无符合国内要求的合规资质。")
     question = normalize("东莞零售行业协会秘书长认为，企业合规上缺什么")
-    lead = attribution(question)
-    weights = sentence_weights({"秘书长": 1.0, "合规": 0.4}, question, lead)
-    best = choose(pick_sentences([passage], weights, None, normalize, question_norm=question, lead=lead), None)
+    asked, context = split_context(question, attribution(question))
+    weights = sentence_weights({"秘书长": 1.0, "合规": 0.4}, asked, context)
+    best = choose(pick_sentences([passage], weights, None, normalize, question_norm=question,
+                                 asked=asked), None)
     assert "合规资质" in best.sentence
 
 

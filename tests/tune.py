@@ -57,7 +57,8 @@ def outcome(rs: list[dict], conf: np.ndarray, threshold: float) -> tuple[int, in
     """(right answers, answerable, declined unanswerable, unanswerable)."""
     hit = sum(1 for r, c in zip(rs, conf, strict=True) if r["item"].answers and not r["hard"]
               and c >= threshold and r["correct"])
-    abst = sum(1 for r, c in zip(rs, conf, strict=True) if not r["item"].answers and (r["hard"] or c < threshold))
+    abst = sum(1 for r, c in zip(rs, conf, strict=True)
+               if not r["item"].answers and (r["hard"] or c < threshold))
     return hit, sum(bool(r["item"].answers) for r in rs), abst, sum(not r["item"].answers for r in rs)
 
 
@@ -77,6 +78,12 @@ def auc(scores: list[float], labels: list[bool]) -> float:
     return sum((p > q) + 0.5 * (p == q) for p in pos for q in neg) / (len(pos) * len(neg))
 
 
+def confidence(x: list[float]) -> float:
+    """The confidence decide.py gives these features with its current constants."""
+    z = decide.BIAS + sum(decide.WEIGHTS[f] * v for f, v in zip(FEATURES, x, strict=True))
+    return 1 / (1 + math.exp(-z))
+
+
 def group_of(it: Item) -> str:
     return (it.article or "").strip() or f"none:{it.id}"
 
@@ -91,12 +98,12 @@ def main() -> None:
     x = np.array([r["x"] for r in rs])
     y = np.array([float(r["correct"]) for r in rs])
     soft = np.array([not r["hard"] for r in rs])
-    cur = np.array([1 / (1 + math.exp(-(decide.BIAS + sum(decide.WEIGHTS[f] * v for f, v in zip(FEATURES, r["x"],
-                   strict=True))))) for r in rs])
+    cur = np.array([confidence(r["x"]) for r in rs])
     h, n, a, u = outcome(rs, cur, decide.THRESHOLD)
     print(f"pooled, current constants: answer@1 {h / n:.3f} ({h}/{n})  abstain {a / u:.3f} ({a}/{u})")
     print("gates:", dict(Counter(r["gate"] or "answered" for r in rs)))
-    print("answerable declined by a hard gate:", dict(Counter(r["gate"] for r in rs if r["item"].answers and r["hard"])))
+    print("answerable declined by a check:",
+          dict(Counter(r["gate"] for r in rs if r["item"].answers and r["hard"])))
     # Cross-validation grouped by article.
     groups = sorted({group_of(r["item"]) for r in rs})
     random.Random(7).shuffle(groups)
@@ -113,10 +120,11 @@ def main() -> None:
         cv_conf[test] = conf[test] - t + 0.5  # each fold's own threshold, shifted to 0.5
     h, n, a, u = outcome(rs, cv_conf, 0.5)
     print(f"cross-validated ({args.folds} folds by article): answer@1 {h / n:.3f}  abstain {a / u:.3f}"
-          f"  thresholds {[round(t, 2) for t in thresholds]}")
+          f"  thresholds {[round(float(t), 2) for t in thresholds]}")
     answered = [i for i, r in enumerate(rs) if not r["hard"]]
-    print(f"ranking: AUC of the cross-validated confidence, right vs wrong among {len(answered)} answers the checks let"
-          f" through: {auc([cv_conf[i] for i in answered], [rs[i]['correct'] for i in answered]):.3f}")
+    ranking = auc([cv_conf[i] for i in answered], [rs[i]["correct"] for i in answered])
+    print(f"ranking: AUC of the cross-validated confidence, right vs wrong, among the {len(answered)} "
+          f"answers the checks let through: {ranking:.3f}")
     w, b = fit(x[soft], y[soft])
     conf = 1 / (1 + np.exp(-(x @ w + b)))
     t = best_threshold(rs, conf)
@@ -130,7 +138,8 @@ def main() -> None:
             wrong = (it.answers and not (r["found"] and r["correct"])) or (not it.answers and r["found"])
             if wrong:
                 print(f"{it.id:8} {r['gate'] or 'answered':28} {it.question}\n"
-                      f"         gold={list(it.answers)} missing={r['missing']} x={[round(v, 2) for v in r['x']]}\n"
+                      f"         gold={list(it.answers)} missing={r['missing']}"
+                      f" x={[round(v, 2) for v in r['x']]}\n"
                       f"         → {r['candidate'][:90]}")
 
 

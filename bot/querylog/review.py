@@ -102,7 +102,8 @@ def recent(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform:
            limit: int | None = 20) -> list[dict[str, Any]]:
     """Latest questions first: ts, platform, chat_type, question, found, answer, confidence, latency_ms."""
     where, params = _where(since, platform)
-    sql = (f"SELECT ts, platform, chat_type, question, found, answer, confidence, latency_ms FROM queries{where} "
+    sql = (f"SELECT ts, platform, chat_type, question, found, answer, confidence, latency_ms "
+           f"FROM queries{where} "
            "ORDER BY ts DESC, id DESC LIMIT ?")
     with _connection(conn_or_path) as conn:
         result = [dict(r) for r in conn.execute(sql, [*params, -1 if limit is None else limit])]
