@@ -169,7 +169,7 @@ def states_a_date(text_norm: str) -> bool:
 # Nouns that say how something is measured, not what: any amount answers "资金是多少", any number
 # "上限是多少", so they are not the counted thing a sentence must name.
 MEASURE_NOUNS = frozenset("""
-资金 费用 金额 总额 钱 价格 售价 价钱 价位 数量 人数 总数 规模 总量 数目 数额 额度 时间 时长 比例 比重 占比
+资金 费用 金额 总额 钱 数量 人数 总数 规模 总量 数目 数额 额度 时间 时长 比例 比重 占比
 份额 上限 下限 水平 成本 开支 花费
 """.split())
 

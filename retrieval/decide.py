@@ -34,12 +34,12 @@ MIN_COVERAGE = 0.2
 MAX_UNKNOWN = 0.45
 
 # Logistic weights of the confidence features, the bias and the threshold, fitted by
-# `python tests/tune.py` over all question sets (cross-validated by article: answer@1 0.900,
-# abstain 0.875, AUC 0.77 between right and wrong answers that pass the checks).
+# `python tests/tune.py` over all question sets (cross-validated by article: answer@1 0.896,
+# abstain 0.922, AUC 0.78 between right and wrong answers that pass the checks).
 WEIGHTS: dict[str, float] = {
-    "coverage": 0.73, "sentence": 2.01, "attribute": 1.04, "unknown": -0.1, "keywords": -0.62,
+    "coverage": 0.85, "sentence": 2.07, "attribute": 0.93, "unknown": -0.29, "keywords": -0.73,
 }
-BIAS = 0.08
+BIAS = 0.19
 THRESHOLD = 0.5
 
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")
@@ -117,9 +117,12 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, index: Index) 
         return "" if not role or _soft(answer_norm, role, q, index) else "role not in the sentence"
     if _ORGANISATION_ASKED.search(q.text) and not answer_types.names_an_organisation(answer_norm):
         return "no organisation named"
-    if q.kind == "reason" and sides and not (answer_types.states_reason(answer_norm, q.text)
-                                             or any(_soft(answer_norm, w, q, index) for w in sides)):
-        return "no cause stated"
+    if q.kind == "reason":
+        # "原因是什么" asks for a stated cause; "为什么…" may be answered by what the text says of
+        # the event itself ("只有持续学习，才能…").
+        implicit = sides and "原因" not in q.text and any(_soft(answer_norm, w, q, index) for w in sides)
+        if not (answer_types.states_reason(answer_norm, q.text) or implicit or not sides):
+            return "no cause stated"
     return ""
 
 

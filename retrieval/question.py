@@ -130,7 +130,7 @@ def _subjects(raw: str, text: str, tokens: tuple[tuple[str, str], ...], words: t
     for word, tag in tokens:
         if len(word) < 2 or word in STOPWORDS:
             continue
-        if tag in PROPER_TAGS or (len(word) >= 3 and tag != "n" and len(ENTITY_SUFFIX.sub("", word)) >= 2
+        if tag in PROPER_TAGS or tag == "nr" or (len(word) >= 3 and tag != "n" and len(ENTITY_SUFFIX.sub("", word)) >= 2
                                   and ENTITY_SUFFIX.search(word)):
             out.append(word)
     typed_latin = {m.group().lower() for m in _LATIN_NAME.finditer(unicode_nfkc(raw)) if len(m.group()) >= 2}
