@@ -23,7 +23,7 @@ from content.clean import is_han
 from retrieval import answer_types
 from retrieval.focus import is_time_word, mentions, resembles
 from retrieval.index import Index
-from retrieval.lexicon import ENTITY_SUFFIX
+from retrieval.lexicon import ENTITY_SUFFIX, is_short_form
 from retrieval.question import Question
 from retrieval.search import Passages
 from retrieval.sentences import Choice
@@ -34,14 +34,16 @@ MIN_COVERAGE = 0.2
 MAX_UNKNOWN = 0.45
 
 # Logistic weights of the confidence features, the bias and the threshold, fitted by
-# `python tests/tune.py` over all question sets (cross-validated by article: answer@1 0.896,
-# abstain 0.922, AUC 0.78 between right and wrong answers that pass the checks).
+# `python tests/tune.py` over all question sets, rounds 1-8 and dev (cross-validated by article:
+# answer@1 0.909, abstain 0.936, AUC 0.75 between right and wrong answers that pass the checks).
 WEIGHTS: dict[str, float] = {
-    "coverage": 0.85, "sentence": 2.07, "attribute": 0.93, "unknown": -0.29, "keywords": -0.73,
+    "coverage": 1.26, "sentence": 2.03, "attribute": 0.43, "unknown": -0.29, "keywords": -0.83,
 }
-BIAS = 0.19
+BIAS = 0.48
 THRESHOLD = 0.5
 
+# A year as written ("2024年"): a question about one year is not answered by another year's figure.
+_YEAR = re.compile(r"((?:19|20)\d\d)年")
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")
 
 
@@ -64,6 +66,9 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
         return Decision(False, 0.0, on_topic, gate="no passage")
     answer_norm = normalize(choice.text)
     passage_norm = normalize(index.passages[choice.doc].text)
+    # The whole article: a name is introduced once for all its passages (湖州 in an article on
+    # Huzhou's courts). Requiring it in the passage or twice in the article lost more right
+    # answers than it saved wrong ones on every set.
     absent = next((s for s in q.subjects if not names(index.article_text(choice.doc), s, index)), "")
     attribute = attribute_match(q, answer_norm, passage_norm, index)
     typed = answer_types.has_answer_type(answer_norm, q.kind, q.text) if q.kind in TYPED else True
@@ -94,6 +99,9 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, index: Index) 
     character), except the event of a date: 学科 设立 is not 学院 设立."""
     before, after = q.sides
     sides = [w for w in (before, after) if w and not is_time_word(w)]
+    asked_years = set(_YEAR.findall(q.text))
+    if asked_years and not asked_years & set(_YEAR.findall(passage_norm)) and _YEAR.search(answer_norm):
+        return "another year"
     if q.kind in ("date", "daterange"):
         event = next((w for w in (before, after) if w and w not in q.subjects), "")
         if event and not (mentions(answer_norm, event) or _expanded(answer_norm, event, q)):
@@ -109,7 +117,9 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, index: Index) 
         sides = [_measured(q, w) if w in answer_types.MEASURE_NOUNS else w for w in sides]
         if any(w == "" for w in sides):
             return ""
-        named = [w for w in sides if not w.isascii()] or sides
+        # Predicates are not required ("超过多少" is answered by "超1.2万亿元").
+        named = [w for w in sides if index.lexicon.tag(w) not in ("v", "vd", "vi")]
+        named = [w for w in named if not w.isascii()] or named
         return "" if not named or any(_soft(answer_norm, w, q, index) for w in named) else \
             "counted thing not in the sentence"
     if q.kind == "person":
@@ -117,6 +127,11 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, index: Index) 
         return "" if not role or _soft(answer_norm, role, q, index) else "role not in the sentence"
     if _ORGANISATION_ASKED.search(q.text) and not answer_types.names_an_organisation(answer_norm):
         return "no organisation named"
+    if q.keywords_only:
+        asked = [w for w in q.attribute if w not in answer_types.MEASURE_NOUNS
+                 and w not in answer_types.ASPECT_NOUNS and not w.isascii()]
+        if asked and not any(_soft(passage_norm, w, q, index) for w in asked):
+            return "keyword not in the passage"
     if q.kind == "reason":
         # "原因是什么" asks for a stated cause; "为什么…" may be answered by what the text says of
         # the event itself ("只有持续学习，才能…").
@@ -188,4 +203,9 @@ def attribute_match(q: Question, answer_norm: str, passage_norm: str, index: Ind
 def _soft(text_norm: str, word: str, q: Question, index: Index) -> bool:
     if mentions(text_norm, word) or _expanded(text_norm, word, q):
         return True
-    return resembles(text_norm, word, index.char_weight, index.tokenizer.words(text_norm))
+    words = index.tokenizer.words(text_norm)
+    if resembles(text_norm, word, index.char_weight, words):
+        return True
+    # A short form on either side: 营收 in the text for the question's 营业收入, or the reverse.
+    return len(word) >= 2 and all(is_han(ch) for ch in word) and any(
+        is_short_form(w, word) or is_short_form(word, w) for w in words if len(w) >= 2)

@@ -54,6 +54,8 @@ class Lexicon:
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # What the documents put in quotes or 《》: named programmes, products, events ("谢洋节", "三券一贷").
+    names: frozenset[str] = frozenset()
 
     def neighbours(self, word: str) -> tuple[str, ...]:
         """The documents' words for this word: its short-form expansions, then thesaurus synonyms."""
@@ -65,8 +67,12 @@ class Lexicon:
 
 def build_lexicon(texts: Iterable[str], vocabulary: Container[str], dict_file: Path | None) -> Lexicon:
     """The lexicon of a corpus (normalised passage texts) and its word vocabulary."""
+    from retrieval.userdict import quoted_terms
+
+    texts = list(texts)
+    named = frozenset(t for text in texts for t in quoted_terms(text) if 3 <= len(t) <= 8)
     return Lexicon(synonyms=thesaurus_neighbours(vocabulary), aliases=mined_aliases(texts),
-                   tags=base_tags(dict_file, vocabulary) if dict_file else {})
+                   tags=base_tags(dict_file, vocabulary) if dict_file else {}, names=named)
 
 
 def thesaurus_neighbours(vocabulary: Container[str]) -> dict[str, tuple[str, ...]]:

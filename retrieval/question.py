@@ -28,11 +28,12 @@ _LATIN_NAME = re.compile(r"[A-Za-z]*(?:[A-Z]|\d)[A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+
 _GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\s*[（(]\s*([a-z][a-z0-9 .\-]*)\s*[）)]")
 # A yes/no question: 是不是, 有没有, 能不能, 算不算, 是否, or a closing 吗 with no other interrogative.
 _YES_NO = re.compile(r"是不是|有没有|能不能|会不会|算不算|是否|可否|能否|行不行|对不对|.吗[？?！!。]?$")
-_MONEY = re.compile(r"多少钱|多少资金|多少经费|多少费用|售价|价格|价钱|金额|多少元|多少万元|多少亿元"
-                    r"|投入多少|投资多少"
-                    r"|花了多少|卖多少|贵不贵|资金规模|总额|费用|成本")
+_MONEY = re.compile(r"多少钱|售价|价格|价钱|金额|投入多少|投资多少|花了多少|卖多少|贵不贵|资金规模|总额"
+                    r"|费用|成本"
+                    r"|多少[^，。？?]{0,4}?(?:资金|经费|费用|钱|元|奖金|补贴|补助|工资|薪酬)")
 _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号")
 _PERSON = re.compile(r"谁|何人")
+_WHICH_ONES = re.compile(r"哪几")
 _LIST = re.compile(r"哪些|哪几|有什么|有啥|都有")
 
 
@@ -73,10 +74,16 @@ def analyse(typed_text: str, index: Index) -> Question:
     tokenizer, lexicon = index.tokenizer, index.lexicon
     tokens = tuple((w, lexicon.tag(w)) for w, _, _ in tokenizer.spans(text))
     words = tuple(w for w in unique(tokenizer.words(text)) if not is_question_token(w))
+    # jieba cuts a word it does not know into characters ("谢/洋/节"): a run of such characters
+    # that the documents contain as written is a word of theirs.
+    runs = _unsplit_runs(tokens, index)
+    words += tuple(r for r in runs if r not in words)
     grams = tuple(unique(bigrams(strip_question_phrases(text))))
     glosses = _latin_unknowns(text, words, index) if any(is_han(ch) for ch in text) else frozenset()
     weights = _term_weights(words, grams, glosses, index)
-    subjects = _subjects(raw, text, tokens, words, index)
+    # A run of three or more is a name jieba does not know ("谢洋节"); two are more often a verb.
+    names = _subjects(raw, text, tokens, words, index) + tuple(r for r in runs if len(r) >= 3)
+    subjects = tuple(dict.fromkeys(names))
     unknown_subjects = tuple(s for s in subjects
                              if all(is_han(c) for c in s) and not _attested_anywhere(s, index))
     kind = _kind(text)
@@ -109,10 +116,10 @@ def analyse(typed_text: str, index: Index) -> Question:
 def _kind(text: str) -> str | None:
     """The answer type: the first cue of answer_types, refined into money, a date range, yes/no."""
     kind = answer_types.answer_type(text)
-    if kind == "date" and _DATE_RANGE.search(text):
+    if _DATE_RANGE.search(text) and kind in (None, "name", "number", "date"):
         return "daterange"
-    if _DATE_RANGE.search(text) and kind in (None, "name", "number"):
-        return "daterange"
+    if kind == "number" and _WHICH_ONES.search(text):
+        return "name"  # 哪几项 asks which ones, not how many
     if kind in ("number", None) and _MONEY.search(text):
         return "money"
     if kind is None and _YES_NO.search(text):
@@ -130,8 +137,11 @@ def _subjects(raw: str, text: str, tokens: tuple[tuple[str, str], ...], words: t
     for word, tag in tokens:
         if len(word) < 2 or word in STOPWORDS:
             continue
-        if tag in PROPER_TAGS or tag == "nr" or (len(word) >= 3 and tag != "n" and len(ENTITY_SUFFIX.sub("", word)) >= 2
-                                  and ENTITY_SUFFIX.search(word)):
+        named = tag in PROPER_TAGS or tag == "nr" or word in index.lexicon.names
+        # "温州市人工智能局" by its suffix, but not a common noun ("子公司", "地级市").
+        suffixed = len(word) >= 3 and tag != "n" and ENTITY_SUFFIX.search(word) \
+            and len(ENTITY_SUFFIX.sub("", word)) >= 2
+        if named or suffixed:
             out.append(word)
     typed_latin = {m.group().lower() for m in _LATIN_NAME.finditer(unicode_nfkc(raw)) if len(m.group()) >= 2}
     lexicon = index.lexicon
@@ -142,6 +152,20 @@ def _subjects(raw: str, text: str, tokens: tuple[tuple[str, str], ...], words: t
                 and token not in lexicon.aliases and index.attested_latin(token):
             out.append(token)
     return tuple(dict.fromkeys(out))
+
+
+def _unsplit_runs(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[str, ...]:
+    """Runs of 2 to 6 single characters (not stopwords) that some passage contains."""
+    out: list[str] = []
+    run = ""
+    for word, _ in (*tokens, ("", "")):
+        if len(word) == 1 and is_han(word) and word not in STOPWORDS:
+            run += word
+            continue
+        if 2 <= len(run) <= 6 and index.attested(run):
+            out.append(run)
+        run = ""
+    return tuple(out)
 
 
 def unicode_nfkc(text: str) -> str:
