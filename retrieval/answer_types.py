@@ -147,6 +147,10 @@ def passage_cue(kind: str | None, question_norm: str) -> Callable[[str], bool] |
     return None
 
 
+# How a text states a verdict, for a yes/no question: "构成帮助侵权", "并非推倒重来", "不能盲目跟风".
+_VERDICT = re.compile(r"认定|构成|属于|不属于|并非|不是|并不|不能|不应|不宜|不得|无需|不必|应当|必须|确实|的确")
+
+
 def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> bool:
     """Whether a sentence plainly holds the kind of answer asked for: a number or date, or a cause
     stated as one ("由于…", "受…之困"); the looser reason words of `has_answer_type` ("通过",
@@ -158,6 +162,8 @@ def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> b
     # A cause word the question itself uses ("原因" in 查明事故原因) echoes it rather than answers.
     if kind == "definition":
         return bool(_DEFINES.search(sentence_norm))
+    if kind == "yesno":
+        return any(m.group() not in question_norm for m in _VERDICT.finditer(sentence_norm))
     return kind == "reason" and any(m.group() not in question_norm for m in _CAUSE.finditer(sentence_norm))
 
 
