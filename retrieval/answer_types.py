@@ -148,7 +148,8 @@ def passage_cue(kind: str | None, question_norm: str) -> Callable[[str], bool] |
 
 
 # How a text states a verdict, for a yes/no question: "构成帮助侵权", "并非推倒重来", "不能盲目跟风".
-_VERDICT = re.compile(r"认定|构成|属于|不属于|并非|不是|并不|不能|不应|不宜|不得|无需|不必|应当|必须|确实|的确")
+_VERDICT = re.compile(r"认定|构成|属于|不属于|并非|不是|并不|不能|不应|不宜|不得|无需|不必|应当|必须"
+                      r"|确实|的确")
 
 
 def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> bool:

@@ -15,6 +15,7 @@ from retrieval.search import Passages, covered, passage_text, search
 from retrieval.sentences import choose
 
 MAX_REFERENCES = 3
+CITED_ARTICLE_PASSAGES = 2
 MAX_RELATED = 6
 # An article is listed as related when its passage covers at least this share of what the best
 # reference covers of the question.
@@ -60,15 +61,18 @@ class Pipeline:
         return None if p is None else reference(p, 1, 0.0)
 
     def _references(self, hits: tuple[Hit, ...], first: int | None) -> list[Reference]:
-        """Passages deduplicated by article, the chosen one first: it is always among them."""
+        """The chosen passage first (it is always among them), then one passage per article; the
+        chosen passage's article may give CITED_ARTICLE_PASSAGES, its answer often running on."""
         order = [h for h in hits if h.doc == first] + [h for h in hits if h.doc != first]
-        seen: set[str] = set()
+        cited = self.index.passages[order[0].doc].article_id if order else ""
+        taken: dict[str, int] = {}
         out: list[Reference] = []
         for h in order:
             p = self.index.passages[h.doc]
-            if p.article_id in seen:
+            room = CITED_ARTICLE_PASSAGES if p.article_id == cited else 1
+            if taken.get(p.article_id, 0) >= room:
                 continue
-            seen.add(p.article_id)
+            taken[p.article_id] = taken.get(p.article_id, 0) + 1
             out.append(reference(p, len(out) + 1, h.score))
         return out
 

@@ -239,4 +239,6 @@ def _has_content(text: str, words, grams, index: Index) -> bool:
     if any(is_han(ch) for ch in text):
         return bool(words) or any(g in index.bi_body.idf and not all(c in STOPWORDS for c in g)
                                   for g in grams)
-    return sum(w in index.word_body.idf for w in words) * 2 >= len(words) > 0
+    # A bare number ("0", "2025") asks nothing.
+    latin = [w for w in words if any(c.isalpha() for c in w)]
+    return sum(w in index.word_body.idf for w in latin) * 2 >= len(latin) > 0

@@ -71,7 +71,11 @@ def _check(answer: Answer, question: str) -> None:
     assert answer.question == question
     assert answer.reply.strip()
     assert len(answer.references) <= 3
-    assert len({(r.source, r.article) for r in answer.references}) == len(answer.references)
+    # One passage per article, but the cited article may give a second one (its answer runs on).
+    places = [(r.source, r.article) for r in answer.references]
+    assert places[1:].count(places[0]) <= 1 if places else True
+    others = [p for p in places if p != places[0]]
+    assert len(set(others)) == len(others)
     if answer.found:
         assert answer.answer and answer.references
         assert answer.answer in answer.reply
