@@ -81,8 +81,10 @@ def analyse(typed_text: str, index: Index) -> Question:
     grams = tuple(unique(bigrams(strip_question_phrases(text))))
     glosses = _latin_unknowns(text, words, index) if any(is_han(ch) for ch in text) else frozenset()
     weights = _term_weights(words, grams, glosses, index)
-    # A run of three or more is a name jieba does not know ("谢洋节"); two are more often a verb.
-    names = _subjects(raw, text, tokens, words, index) + tuple(r for r in runs if len(r) >= 3)
+    # A run of three or more is a name jieba does not know ("谢洋节"); two are more often a verb,
+    # unless a place or organisation suffix follows ("坎门" + "街道").
+    names = _subjects(raw, text, tokens, words, index) + tuple(r for r in runs if len(r) >= 3) \
+        + _suffixed_runs(tokens, index)
     subjects = tuple(dict.fromkeys(names))
     unknown_subjects = tuple(s for s in subjects
                              if all(is_han(c) for c in s) and not _attested_anywhere(s, index))
@@ -164,6 +166,25 @@ def _unsplit_runs(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[st
             continue
         if 2 <= len(run) <= 6 and index.attested(run):
             out.append(run)
+        run = ""
+    return tuple(out)
+
+
+def _suffixed_runs(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[str, ...]:
+    """Runs of 2 to 4 single characters followed by a place or organisation suffix ("坎门街道"),
+    without leading characters the documents do not write before the rest ("办" of 办强村公司)."""
+    out: list[str] = []
+    run = ""
+    for word, _ in tokens:
+        if len(word) == 1 and is_han(word) and word not in STOPWORDS:
+            # a suffix ending the name before ("玉环" + "市") starts no new one
+            run += word if run or not ENTITY_SUFFIX.fullmatch(word) else ""
+            continue
+        if 2 <= len(run) <= 4 and ENTITY_SUFFIX.fullmatch(word):
+            name = run + word
+            while len(name) - len(word) > 1 and not index.attested(name) and index.attested(name[1:]):
+                name = name[1:]
+            out.append(name)
         run = ""
     return tuple(out)
 
