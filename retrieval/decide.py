@@ -100,8 +100,17 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, index: Index) 
     if asked_years and not asked_years & set(_YEAR.findall(passage_norm)) and _YEAR.search(answer_norm):
         return "another year"
     if q.kind in ("date", "daterange"):
-        event = next((w for w in (before, after) if w and w not in q.subjects), "")
+        # The thing dated, not its verb (predicates are not required) nor an English gloss.
+        event = next((w for w in sides if w not in q.subjects and not w.isascii()
+                      and index.lexicon.tag(w) not in ("v", "vd", "vi")
+                      and w not in answer_types.MEASURE_NOUNS), "")
         if event and not (mentions(answer_norm, event) or _expanded(answer_norm, event, q)):
+            return "dated event not in the sentence"
+        # A verb ("成立") need not be the text's ("创建"), but then the sentence must be about the
+        # subject: another company's date is no answer.
+        verbs = [w for w in sides if index.lexicon.tag(w) in ("v", "vd", "vi")]
+        if verbs and not any(_soft(answer_norm, w, q, index) for w in verbs) \
+                and not any(names(answer_norm, s, index) for s in q.subjects):
             return "dated event not in the sentence"
         return ""
     if q.duration:
@@ -120,9 +129,10 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, index: Index) 
         return "" if not named or any(_soft(answer_norm, w, q, index) for w in named) else \
             "counted thing not in the sentence"
     if q.kind == "person":
-        role = before if before and not before.isascii() else ""
+        # An English role is matched by its Chinese full form ("CEO": 首席执行官), else skipped.
+        role = before if before and (not before.isascii() or before in index.lexicon.aliases) else ""
         # The role itself, not a character of it ("法院" for 院长), nor its deputy ("副院长").
-        held = answer_norm.replace("副" + role, "") if role else answer_norm
+        held = answer_norm.replace("副" + role, "") if role and "副" + role not in q.text else answer_norm
         return "" if not role or mentions(held, role) or _expanded(held, role, q) else \
             "role not in the sentence"
     if _ORGANISATION_ASKED.search(q.text) and not answer_types.names_an_organisation(answer_norm):
@@ -132,12 +142,10 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, index: Index) 
                  and w not in answer_types.ASPECT_NOUNS and not w.isascii()]
         if asked and not any(_soft(passage_norm, w, q, index) for w in asked):
             return "keyword not in the passage"
-    if q.kind == "reason":
-        # "原因是什么" asks for a stated cause; "为什么…" may be answered by what the text says of
-        # the event itself ("只有持续学习，才能…").
-        implicit = sides and "原因" not in q.text and any(_soft(answer_norm, w, q, index) for w in sides)
-        if not (answer_types.states_reason(answer_norm, q.text) or implicit or not sides):
-            return "no cause stated"
+    # "原因是什么" asks for a stated cause; "为什么", "凭什么", "痛点" may be answered by what the
+    # text says of the thing itself ("只有持续学习，才能…").
+    if q.kind == "reason" and "原因" in q.text and not answer_types.states_reason(answer_norm, q.text):
+        return "no cause stated"
     return ""
 
 

@@ -28,9 +28,11 @@ _LATIN_NAME = re.compile(r"[A-Za-z]*(?:[A-Z]|\d)[A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+
 _GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\s*[（(]\s*([a-z][a-z0-9 .\-]*)\s*[）)]")
 # A yes/no question: 是不是, 有没有, 能不能, 算不算, 是否, or a closing 吗 with no other interrogative.
 _YES_NO = re.compile(r"是不是|有没有|能不能|会不会|算不算|是否|可否|能否|行不行|对不对|.吗[？?！!。]?$")
-_MONEY = re.compile(r"多少钱|售价|价格|价钱|金额|投入多少|投资多少|花了多少|卖多少|贵不贵|资金规模|总额"
-                    r"|费用|成本"
-                    r"|多少[^，。？?]{0,4}?(?:资金|经费|费用|钱|元|奖金|补贴|补助|工资|薪酬)")
+# An amount asked for: 多少钱, 多少资金, or a money noun with 多少 ("售价是多少"); "成本大幅降低"
+# names money without asking an amount.
+_MONEY = re.compile(r"多少钱|贵不贵|资金规模|投资规模|投资额"
+                    r"|多少[^，。？?]{0,4}?(?:资金|经费|费用|钱|元|奖金|补贴|补助|工资|薪酬)"
+                    r"|(?:售价|价格|价钱|金额|总额|费用|成本|投资|资金|投入|总投资)(?:是|为|有|达|要|一共|共)?(?:多少|几)")
 _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号")
 _PERSON = re.compile(r"谁|何人")
 _WHICH_ONES = re.compile(r"哪几")

@@ -23,6 +23,7 @@ FUNCTION_WORDS: frozenset[str] = frozenset("""
 里 上 下 中 内 外 前 后 时 年 月 日 号 方面 相关 有关 通过 进行 开展 实现 作为 其他 其它 来 去 说 做
 那边 这边 那场 这场 那位 这位 那条 这条 新 出 开 帮 搞 靠 啥样 一直 目前 现在 现任 当前 如今 今年
 最早 最先 最初 最晚 是从 是在
+东西 事情 事儿 玩意
 """.split())
 
 # Greetings and chat filler: a message of only these is not a question.
