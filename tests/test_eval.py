@@ -31,6 +31,7 @@ FLOORS: dict[str, tuple[float, float, float, float, float, int]] = {
     "own_round8": (0.87, 0.95, 0.92, 0.95, 0.9, 120),
     "own_round9": (0.85, 0.95, 0.95, 0.95, 0.95, 120),
     "own_round10": (0.85, 0.95, 0.95, 0.95, 0.8, 120),
+    "own_round11": (0.85, 0.95, 0.95, 0.95, 0.7, 120),
 }
 
 
