@@ -145,7 +145,8 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, index: Index) 
             return "keyword not in the passage"
     # "原因是什么" asks for a stated cause; "为什么", "凭什么", "痛点" may be answered by what the
     # text says of the thing itself ("只有持续学习，才能…").
-    if q.kind == "reason" and "原因" in q.text and not answer_types.states_reason(answer_norm, q.text):
+    if q.kind == "reason" and "原因" in q.text and sides \
+            and not answer_types.states_reason(answer_norm, q.text):
         return "no cause stated"
     return ""
 
@@ -206,8 +207,15 @@ def _soft(text_norm: str, word: str, q: Question, index: Index) -> bool:
     if mentions(text_norm, word) or _expanded(text_norm, word, q):
         return True
     words = index.tokenizer.words(text_norm)
-    if resembles(text_norm, word, index.char_weight, words):
+    # One shared character says enough of a short word (补种 for 补植), not of a compound
+    # (科研服务 is not 科研人员).
+    if len(word) <= 3 and resembles(text_norm, word, index.char_weight, words):
         return True
     # A short form on either side: 营收 in the text for the question's 营业收入, or the reverse.
+    # Not a mere head ("科研" is not 科研人员): an abbreviation takes from every part.
     return len(word) >= 2 and all(is_han(ch) for ch in word) and any(
-        is_short_form(w, word) or is_short_form(word, w) for w in words if len(w) >= 2)
+        _abbreviates(w, word) or _abbreviates(word, w) for w in words if len(w) >= 2)
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    return is_short_form(short, long) and not long.startswith(short)

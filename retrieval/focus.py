@@ -29,10 +29,14 @@ def focus_sides(question_norm: str, words: Sequence[str]) -> tuple[str, str]:
     Words naming the kind of answer ("比例", "规模") say how, not what, something is counted: skipped."""
     m = _INTERROGATIVE.search(question_norm)
     if not m:
-        # Keywords ("计量测试方案 财政投入 资金规模"): the last group says what is asked about.
-        last = question_norm.split()[-1] if " " in question_norm.strip() else ""
-        found = [w for w in words if w in last and not is_type_word(w)]
-        return "", max(found, key=len, default="")
+        # Keywords ("计量测试方案 财政投入 资金规模"): the last group says what is asked about,
+        # or the one before when the last only says how ("温岭市 GDP 总量").
+        groups = question_norm.split() if " " in question_norm.strip() else []
+        for group in reversed(groups[-2:]):
+            found = [w for w in words if w in group and not is_type_word(w)]
+            if found:
+                return "", max(found, key=len)
+        return "", ""
     lo = max((b.end() for b in CLAUSE_BREAK.finditer(question_norm, 0, m.start())), default=0)
     nxt = CLAUSE_BREAK.search(question_norm, m.end())
     hi = nxt.start() if nxt else len(question_norm)

@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 # A Latin name as typed: a capital or a digit ("TPT2", "DeepSeek-V3", "SGX"); plain lower-case
 # English ("revenue", "training cost") names an attribute instead.
 _LATIN_NAME = re.compile(r"[A-Za-z]*(?:[A-Z]|\d)[A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*")
-# A Latin word in brackets right after Chinese is a gloss ("魔搭社区（ModelScope）").
-_GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\s*[（(]\s*([a-z][a-z0-9 .\-]*)\s*[）)]")
+# A translation in brackets: "魔搭社区（ModelScope）", "parameters（参数量）". Normalised text has
+# ASCII brackets.
+_LATIN_GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\s*\(\s*[a-z][a-z0-9 .\-]*\)")
+_CHINESE_GLOSS = re.compile(r"[a-z][a-z0-9.\-]{0,30}(?: [a-z][a-z0-9.\-]{0,30}){0,3} ?"
+                            r"\(([\u4e00-\u9fff]{2,12})\)")
 # A yes/no question: 是不是, 有没有, 能不能, 算不算, 是否, or a closing 吗 with no other interrogative.
 _YES_NO = re.compile(r"是不是|有没有|能不能|会不会|算不算|是否|可否|能否|行不行|对不对|.吗[？?！!。]?$")
 # An amount asked for: 多少钱, 多少资金, or a money noun with 多少 ("售价是多少"); "成本大幅降低"
@@ -72,7 +75,7 @@ def analyse(typed_text: str, index: Index) -> Question:
     raw = typed_text if isinstance(typed_text, str) else str(typed_text)
     typed = normalize(raw)
     fixes = index.typos(typed)
-    text = homophones.apply(typed, fixes)
+    text = without_translations(homophones.apply(typed, fixes))
     tokenizer, lexicon = index.tokenizer, index.lexicon
     tokens = tuple((w, lexicon.tag(w)) for w, _, _ in tokenizer.spans(text))
     words = tuple(w for w in unique(tokenizer.words(text)) if not is_question_token(w))
@@ -92,10 +95,7 @@ def analyse(typed_text: str, index: Index) -> Question:
                              if all(is_han(c) for c in s) and not _attested_anywhere(s, index))
     kind = _kind(text)
     asked, context = split_context(text, attribution(text))
-    # Sides from all words: an English word beside the interrogative ("revenue是多少") is what is
-    # asked, not a gloss; only a bracketed gloss ("（ModelScope）") is left out.
-    bracketed = frozenset(m.group(1).strip() for m in _GLOSS.finditer(text))
-    sides = focus_sides(text, [w for w in words if w not in bracketed])
+    sides = focus_sides(text, words)
     attribute = tuple(w for w in dict.fromkeys(sides) if w and w not in subjects and not is_time_word(w)
                       and lexicon.tag(w) not in ("v", "vd", "vi") and not _inside_any(w, subjects))
     expansions = {w: n for w in words if (n := lexicon.neighbours(w))}
@@ -115,6 +115,13 @@ def analyse(typed_text: str, index: Index) -> Question:
         keywords_only=kind is None and " " in text.strip() and not _YES_NO.search(text), sides=sides,
         has_content=_has_content(text, words, grams, index),
     )
+
+
+def without_translations(text: str) -> str:
+    """The question with each bracketed translation resolved to its Chinese side."""
+    if "(" not in text:
+        return text
+    return _CHINESE_GLOSS.sub(r"\1", _LATIN_GLOSS.sub("", text))
 
 
 def _kind(text: str) -> str | None:
