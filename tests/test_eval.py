@@ -32,6 +32,7 @@ FLOORS: dict[str, tuple[float, float, float, float, float, int]] = {
     "own_round9": (0.85, 0.95, 0.95, 0.95, 0.95, 120),
     "own_round10": (0.85, 0.95, 0.95, 0.95, 0.8, 120),
     "own_round11": (0.85, 0.95, 0.95, 0.95, 0.7, 120),
+    "own_round12": (0.83, 0.95, 0.95, 0.95, 0.8, 120),
 }
 
 
