@@ -9,7 +9,7 @@ confidence in [0, 1] from the same features.
    for 哪天, a number for 多少), and for these the asked attribute too, softly: a synonym, a short
    form or a shared rare character will do; verbs are never required.
 3. Confidence: a logistic function of coverage, sentence overlap, attribute match and unknown
-   words; below THRESHOLD it declines. Weights and threshold come from `python -m tests.tune`
+   words; below THRESHOLD it declines. Weights and threshold come from `python tests/tune.py`
    (cross-validated over all question sets, grouped by article).
 """
 from __future__ import annotations
