@@ -52,33 +52,52 @@ class Answer:
         }
 
 
-class Engine:
-    """Loaded once per process; `ask` is pure CPU work taking milliseconds."""
+@dataclass(frozen=True)
+class Loaded:
+    """One corpus, loaded: swapped as a whole, so a question never sees half of two corpora."""
 
-    def __init__(self, pipeline: Pipeline, corpus: dict) -> None:
-        self.pipeline = pipeline
-        self._toc = _toc_of(corpus)
+    pipeline: Pipeline
+    toc: tuple[TocEntry, ...]
+    content_hash: str
+    passages: int
+
+
+class Engine:
+    """Loaded once per process; `ask` is pure CPU work taking milliseconds. `reload` builds a new
+    corpus beside the one serving and swaps them in one assignment: questions in flight finish on
+    the old one, and a corpus that fails to load leaves the old one serving."""
+
+    def __init__(self, pipeline: Pipeline, corpus: dict, load: Callable[[], dict] | None = None,
+                 corpus_path: Path | None = None, cache_dir: Path | None = None) -> None:
+        self._current = Loaded(pipeline, _toc_of(corpus), str(corpus.get("content_hash") or ""),
+                               len(pipeline.index.passages))
+        self._load, self._cache_dir = load, cache_dir
+        self.corpus_path = corpus_path  # the built corpus file a running bot watches, when known
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self._current.pipeline
+
+    @property
+    def loaded(self) -> Loaded:
+        return self._current
 
     @classmethod
     def load(cls, corpus_path: Path | None = None) -> Engine:
         """Load the built corpus (building it when missing or stale) and index it."""
-        from content.store import load_built
+        from content.store import DEFAULT_BUILD, load_built
 
-        return cls.from_loader(lambda: load_built(corpus_path))
+        path = Path(corpus_path or DEFAULT_BUILD)
+        return cls.from_loader(lambda: load_built(corpus_path), corpus_path=path)
 
     @classmethod
-    def from_loader(cls, load: Callable[[], dict], cache_dir: Path | None = None) -> Engine:
+    def from_loader(cls, load: Callable[[], dict], cache_dir: Path | None = None,
+                    corpus_path: Path | None = None) -> Engine:
         """Load the corpus, keep only its table of contents and hash, and let it go before the cached
         index is read (the corpus is needed again only when there is no cache): the two never share
         the memory peak."""
-        from retrieval.index import build_index, content_hash_of, load_cached_index
-
-        corpus = load()
-        outline, digest = _outline(corpus), content_hash_of(corpus)
-        del corpus
-        index = load_cached_index(digest, cache_dir=cache_dir)
-        index = index if index is not None else build_index(load(), cache_dir=cache_dir)
-        return cls(Pipeline(index), outline)
+        pipeline, outline = _load(load, cache_dir)
+        return cls(pipeline, outline, load, corpus_path, cache_dir)
 
     @classmethod
     def from_corpus(cls, corpus: dict, cache_dir: Path | None = None) -> Engine:
@@ -86,6 +105,15 @@ class Engine:
         from retrieval.index import build_index
 
         return cls(Pipeline(build_index(corpus, cache_dir=cache_dir)), corpus)
+
+    def reload(self) -> Loaded:
+        """Load the corpus again and swap it in; raises (keeping the old one) when it cannot."""
+        if self._load is None:
+            raise RuntimeError("this engine was built from a corpus in memory: nothing to reload")
+        pipeline, outline = _load(self._load, self._cache_dir)
+        self._current = Loaded(pipeline, _toc_of(outline), str(outline.get("content_hash") or ""),
+                               len(pipeline.index.passages))
+        return self._current
 
     def ask(self, question: str) -> Answer:
         result = self.pipeline.answer(question if isinstance(question, str) else str(question))
@@ -103,7 +131,7 @@ class Engine:
 
     def toc(self) -> list[TocEntry]:
         """Articles in reading order, grouped by source."""
-        return list(self._toc)
+        return list(self._current.toc)
 
 
 def answer_of(result: Result) -> Answer:
@@ -115,10 +143,22 @@ def answer_of(result: Result) -> Answer:
                   result.understood, result.confidence)
 
 
+def _load(load: Callable[[], dict], cache_dir: Path | None) -> tuple[Pipeline, dict]:
+    from retrieval.index import build_index, content_hash_of, load_cached_index
+
+    corpus = load()
+    outline, digest = _outline(corpus), content_hash_of(corpus)
+    del corpus
+    index = load_cached_index(digest, cache_dir=cache_dir)
+    index = index if index is not None else build_index(load(), cache_dir=cache_dir)
+    return Pipeline(index), outline
+
+
 def _outline(corpus: dict) -> dict:
-    """The corpus without its passages: all the table of contents needs."""
+    """The corpus without its passages: all the table of contents needs (and its hash)."""
     articles = [{k: v for k, v in a.items() if k != "sections"} for a in corpus.get("articles", [])]
-    return {"sources": corpus.get("sources", []), "articles": articles}
+    return {"sources": corpus.get("sources", []), "articles": articles,
+            "content_hash": corpus.get("content_hash") or ""}
 
 
 def _toc_of(corpus: dict) -> tuple[TocEntry, ...]:

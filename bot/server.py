@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.reload import reloading
 from bot.resources import Resources, open_resources
 from bot.settings import ConfigError, Settings, load_settings
 from bot.wecom.aibot import routes as aibot_routes
@@ -136,8 +137,12 @@ class TelegramWebhook:
         return Response(status_code=200)
 
 
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+def healthz(resources: Resources):
+    async def handle(request: Request) -> Response:
+        loaded = resources.engine.loaded
+        return JSONResponse({"status": "ok",
+                             "corpus": {"content_hash": loaded.content_hash, "passages": loaded.passages}})
+    return handle
 
 
 def create_app(resources: Resources, *, wecom: AppEndpoint | None = None) -> Starlette:
@@ -154,7 +159,7 @@ def create_app(resources: Resources, *, wecom: AppEndpoint | None = None) -> Sta
         await wecom.drain()
 
     routes = [
-        Route("/healthz", healthz, methods=["GET"]),
+        Route("/healthz", healthz(resources), methods=["GET"]),
         Route("/wecom/callback", wecom.handle, methods=["GET", "POST"]),
         Route("/telegram/webhook", telegram.handle, methods=["POST"]),
         *aibot_routes(resources),
@@ -166,7 +171,7 @@ def create_app(resources: Resources, *, wecom: AppEndpoint | None = None) -> Sta
 
 async def run(settings: Settings, host: str, port: int) -> None:
     """Serve until SIGTERM/SIGINT; returns after the log is flushed."""
-    async with open_resources(settings) as resources:
+    async with open_resources(settings) as resources, reloading(resources.engine):
         app = create_app(resources)
         await app.state.telegram.connect()
         config = uvicorn.Config(app, host=host, port=port, lifespan="on", log_config=None,

@@ -12,6 +12,7 @@ import click
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
+from bot.reload import reloading
 from bot.resources import open_resources
 from bot.settings import ConfigError, Settings, load_settings
 from content.store import ContentError
@@ -55,7 +56,7 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with open_resources(settings) as resources:
+        async with open_resources(settings) as resources, reloading(resources.engine):
             application = build_application(resources, polling=True)
             async with application:  # initialize(): getMe, so a rejected token fails here
                 await application.post_init(application)
