@@ -248,9 +248,14 @@ async def test_a_stream_refresh_gets_the_finished_answer_again(client: httpx.Asy
                                                               resources: Resources) -> None:
     message = mention(QUESTION)
     answered = await ask(client, message)
-    assert await ask(client, wecom.stream_refresh(message["msgid"])) == answered
+    assert await ask(client, wecom.stream_refresh(message["msgid"], userid="lisi")) == answered
     unknown = await ask(client, wecom.stream_refresh("no-such-stream"))
     assert stream_content(unknown, "no-such-stream") == texts.AIBOT_STREAM_EXPIRED
+    # A refresh naming its own msgid has no reply to wait for: answered at once, never hung.
+    itself = wecom.stream_refresh("self-refresh", userid="lisi")
+    itself["msgid"] = "self-refresh"
+    reply = await asyncio.wait_for(ask(client, itself), timeout=5)
+    assert stream_content(reply, "self-refresh") == texts.AIBOT_STREAM_EXPIRED
     assert len(await rows(resources)) == 1
 
 

@@ -279,7 +279,10 @@ def test_dedupe_keys() -> None:
     assert event == key(fake.event_xml("enter_agent", user="lisi", create_time=1_900_000_000))
     assert event != key(fake.event_xml("enter_agent", user="lisi", create_time=1_900_000_001))
     assert event != key(fake.event_xml("enter_agent", user="wangwu", create_time=1_900_000_000))
-    assert key(fake.text_xml("问", msg_id=5)) == key(fake.text_xml("问", msg_id=5, user="x")) == ("msg", 5)
+    # A MsgId is unique per sender only: the same id from two people is two messages.
+    same_sender = key(fake.text_xml("另一问", msg_id=5))
+    assert key(fake.text_xml("问", msg_id=5)) == same_sender == ("msg", "zhangsan", 5)
+    assert key(fake.text_xml("问", msg_id=5)) != key(fake.text_xml("问", msg_id=5, user="x"))
     assert key(fake.text_xml("问", msg_id=5)) != key(fake.text_xml("问", msg_id=6))
 
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import texts
@@ -68,6 +68,7 @@ class AibotEndpoint(SignedEndpoint):
             if settings.wecom_aibot_token and settings.wecom_aibot_aes_key else None
         )
         self._clock = clock
+        self._guard()
         self._replies: Dedupe[dict[str, Any] | None] = Dedupe()
         self._threads = FollowUps()
 
@@ -84,9 +85,9 @@ class AibotEndpoint(SignedEndpoint):
         try:
             callback = parse_callback(self._crypto.decrypt_json(encrypt))
         except (Undecryptable, MalformedCallback) as exc:
-            log.warning("aibot callback refused: %s", exc)
-            return PlainTextResponse("undecryptable or malformed callback", status_code=400)
-        reply = await self._replies.once(callback.msgid, lambda: self._safe_reply(callback))
+            return self._refuse(f"malformed callback ({exc})", "undecryptable or malformed callback", 400)
+        key = (callback.user_id, callback.msgid)  # a msgid is unique per sender only
+        reply = await self._replies.once(key, lambda: self._safe_reply(callback))
         if reply is None:
             return Response(status_code=200)
         return JSONResponse(self._crypto.encrypt_json(reply, nonce))
@@ -104,7 +105,7 @@ class AibotEndpoint(SignedEndpoint):
         if callback.msgtype == "event":
             return text_reply(texts.AIBOT_WELCOME) if callback.event == "enter_chat" else None
         if callback.msgtype == "stream":
-            return await self._refresh(callback.stream_id)
+            return await self._refresh(callback)
         if callback.msgtype != "text":
             return stream_reply(callback.msgid, texts.NOT_TEXT)
         return stream_reply(callback.msgid, await self._text(callback))
@@ -146,12 +147,17 @@ class AibotEndpoint(SignedEndpoint):
             return trim_utf8(f"{answer.reply}\n\n{texts.AIBOT_GROUP_FOLLOWUP_HINT}", MAX_REPLY_BYTES)
         return render_answer(answer, MAX_REPLY_BYTES)
 
-    async def _refresh(self, stream_id: str) -> dict[str, Any] | None:
-        """A stream refresh (100719): our stream ids are the msgids, so the cached reply is the answer."""
+    async def _refresh(self, callback: Callback) -> dict[str, Any] | None:
+        """A stream refresh (100719): our stream ids are the msgids, so the cached reply (of the same
+        user) is the answer. A refresh naming itself would wait for its own reply: it has none."""
+        stream_id = callback.stream_id
+
         async def expired() -> dict[str, Any]:
             return stream_reply(stream_id, texts.AIBOT_STREAM_EXPIRED)
 
-        return await self._replies.once(stream_id, expired)
+        if stream_id == callback.msgid:
+            return await expired()
+        return await self._replies.once((callback.user_id, stream_id), expired)
 
 
 def routes(resources: Resources) -> list[Route]:

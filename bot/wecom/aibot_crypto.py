@@ -33,7 +33,7 @@ class AibotCrypto(CallbackCrypto):
         """The callback's JSON object; call only after `check`."""
         try:
             payload = json.loads(self.decrypt(encrypt))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past the stack
             raise Undecryptable("plaintext is not JSON") from None
         if not isinstance(payload, dict):
             raise Undecryptable("plaintext is not a JSON object")

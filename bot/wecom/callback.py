@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from wechatpy.enterprise import WeChatClient, create_reply, parse_message
 
 from bot import texts
@@ -72,12 +72,13 @@ def parse_toc_request(text: str) -> int | None:
 
 
 def dedupe_key(message: Any) -> Hashable:
-    """Messages by MsgId; events (which have none) by sender, time and event."""
+    """Messages by sender and MsgId (a MsgId is unique per sender, not across senders); events
+    (which have none) by sender, time and event."""
     if message.type == "event":
         return ("event", message.source, message.time, message.event)
     if not message.id:
         return ("msg", message.source, message.time, message.type)
-    return ("msg", message.id)
+    return ("msg", message.source, message.id)
 
 
 class AppEndpoint(SignedEndpoint):
@@ -103,6 +104,7 @@ class AppEndpoint(SignedEndpoint):
         self._send = send
         self._deadline = answer_deadline
         self._clock = clock
+        self._guard()
         self._replies: Dedupe[str | None] = Dedupe()
         self._threads = FollowUps()
         self._admins = settings.admin_ids("wecom")
@@ -130,8 +132,8 @@ class AppEndpoint(SignedEndpoint):
             message = parse_message(self._crypto.decrypt(encrypt))
             key = dedupe_key(message)
         except Exception as exc:  # Undecryptable, or whatever expat and wechatpy raise on a broken message
-            log.warning("wecom callback refused: %s", type(exc).__name__)
-            return PlainTextResponse("undecryptable or malformed message", status_code=400)
+            return self._refuse(f"malformed message ({type(exc).__name__})",
+                                "undecryptable or malformed message", 400)
         content = await self._replies.once(key, lambda: self._safe_reply(message))
         if content is None:
             return Response(status_code=200)

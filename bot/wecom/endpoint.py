@@ -6,15 +6,21 @@ so each subclass supplies `_callback`; nothing reaches it without msg_signature,
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable
+from bot.wecom.guard import Rejections, ReplayGuard
 
 MAX_BODY = 64 * 1024  # bytes: WeCom's callbacks are a few KiB; anything larger is not WeCom
-MAX_CLOCK_SKEW = 3600  # seconds: a signed callback older or newer than this is a replay, not a retry
+# Seconds a signed timestamp may differ from our clock: WeCom retries within seconds, and every
+# accepted (timestamp, nonce, signature) is remembered this long (guard.ReplayGuard).
+MAX_CLOCK_SKEW = 300
+# What a URL-verification echostr decrypts to: WeCom's random token, never a message (XML, JSON).
+_ECHOSTR = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,17 @@ class SignedEndpoint:
 
     _crypto: CallbackCrypto | None
     _clock: Callable[[], float]
+    _replays: ReplayGuard
+    rejections: Rejections
+
+    def _guard(self) -> None:
+        """Set up the replay memory and the refusal counter (called by each route's __init__)."""
+        self._replays = ReplayGuard(MAX_CLOCK_SKEW)
+        self.rejections = Rejections()
+
+    def _refuse(self, reason: str, text: str, status: int) -> Response:
+        self.rejections.note(f"{self.channel}: {reason}")
+        return PlainTextResponse(text, status_code=status)
 
     async def handle(self, request: Request) -> Response:
         if self._crypto is None:
@@ -58,28 +75,35 @@ class SignedEndpoint:
         return await self._callback(request, msg_signature, timestamp, nonce)
 
     def _verify_url(self, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> Response:
+        """Decrypt WeCom's echostr, and nothing else: a GET is no oracle for captured messages
+        (their ciphertext signed as an echostr), old or replayed."""
         assert self._crypto is not None
+        refused = self._refuse_unauthentic(msg_signature, timestamp, nonce, echostr, "URL verification")
+        if refused is not None:
+            return refused
         try:
-            echo = self._crypto.verify_url(msg_signature, timestamp, nonce, echostr)
-        except ForgedSignature:
-            log.warning("%s URL verification with a bad signature refused", self.channel)
-            return PlainTextResponse("forbidden", status_code=403)
+            echo = self._crypto.decrypt(echostr)
         except Undecryptable:
-            return PlainTextResponse("bad echostr", status_code=400)
+            return self._refuse("undecryptable echostr", "bad echostr", 400)
+        if not _ECHOSTR.fullmatch(echo):
+            return self._refuse("echostr that is not one", "bad echostr", 400)
         return Response(echo.encode("utf-8"), media_type="text/plain")
 
-    def _refuse_unauthentic(self, msg_signature: str, timestamp: str, nonce: str,
-                            encrypt: str) -> Response | None:
-        """403 for a forged signature or a replayed timestamp; None when the callback is WeCom's."""
+    def _refuse_unauthentic(self, msg_signature: str, timestamp: str, nonce: str, encrypt: str,
+                            what: str = "callback") -> Response | None:
+        """403 for a forged signature, a stale timestamp or a replay; None when the request is WeCom's."""
         assert self._crypto is not None
         try:
             self._crypto.check(msg_signature, timestamp, nonce, encrypt)
         except ForgedSignature:
-            log.warning("%s callback with a bad signature refused", self.channel)
-            return PlainTextResponse("forbidden", status_code=403)
+            return self._refuse(f"{what} with a bad signature", "forbidden", 403)
         if not timestamp.isdigit() or abs(self._clock() - int(timestamp)) > MAX_CLOCK_SKEW:
-            log.warning("%s callback with a stale timestamp refused", self.channel)
-            return PlainTextResponse("stale timestamp", status_code=403)
+            return self._refuse(f"{what} with a stale timestamp", "stale timestamp", 403)
+        seen = self._replays.admit(timestamp, nonce, msg_signature)
+        if seen == "replay":
+            return self._refuse(f"replayed {what}", "replayed request", 403)
+        if seen == "full":
+            return self._refuse("replay memory full", "busy, try again later", 503)
         return None
 
     async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
