@@ -27,12 +27,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.http_limits import GRACEFUL_SHUTDOWN_SECONDS, MAX_CONNECTIONS, protocol_class
 from bot.reload import reloading
 from bot.resources import Resources, open_resources
 from bot.settings import ConfigError, Settings, load_settings
 from bot.wecom.aibot import routes as aibot_routes
 from bot.wecom.callback import AppEndpoint
-from bot.wecom.endpoint import TooLarge, read_body
+from bot.wecom.endpoint import TooLarge, TooSlow, read_body
 from content.store import ContentError
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 TELEGRAM_MAX_BODY = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook's secret_token allows
-GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def check_settings(settings: Settings) -> None:
@@ -130,6 +130,8 @@ class TelegramWebhook:
             update = Update.de_json(data, self.application.bot)
         except TooLarge:
             return PlainTextResponse("body too large", status_code=413)
+        except TooSlow:
+            return PlainTextResponse("request timeout", status_code=408)
         except Exception as exc:  # not JSON, or not an Update
             log.warning("telegram webhook body refused: %s", type(exc).__name__)
             return PlainTextResponse("expected a Telegram Update as JSON", status_code=400)
@@ -175,7 +177,8 @@ async def run(settings: Settings, host: str, port: int) -> None:
         app = create_app(resources)
         await app.state.telegram.connect()
         config = uvicorn.Config(app, host=host, port=port, lifespan="on", log_config=None,
-                                access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+                                access_log=False, http=protocol_class(), limit_concurrency=MAX_CONNECTIONS,
+                                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
         server = uvicorn.Server(config)
         # uvicorn stops gracefully on SIGTERM/SIGINT, then restores the handlers it found and re-raises
         # the signal; these no-op handlers are what it finds, so we still flush the log and exit 0.

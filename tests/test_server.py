@@ -181,11 +181,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_serve(tmp_path: Path, environ: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def run_serve(tmp_path: Path, environ: dict[str, str], *args: str,
+              preexec_fn: Any = None) -> subprocess.Popen[str]:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path),
            "ZHEWEN_DB": str(tmp_path / "log.sqlite3"), **environ}
     return subprocess.Popen([str(ZHEWEN), "serve", *args], cwd=tmp_path, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=preexec_fn)
 
 
 @pytest.mark.parametrize(("environ", "message"), [

@@ -5,6 +5,7 @@ so each subclass supplies `_callback`; nothing reaches it without msg_signature,
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from bot.http_limits import BODY_SECONDS
 from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable
 from bot.wecom.guard import Rejections, ReplayGuard
 
@@ -29,17 +31,26 @@ class TooLarge(Exception):
     """The request body is over the limit."""
 
 
-async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
-    """The body, refusing more than `limit` bytes whether or not Content-Length says so."""
+class TooSlow(Exception):
+    """The request body did not arrive within BODY_SECONDS."""
+
+
+async def read_body(request: Request, limit: int = MAX_BODY, seconds: float = BODY_SECONDS) -> bytes:
+    """The body, refusing more than `limit` bytes whether or not Content-Length says so, and a
+    client that takes longer than `seconds` to send it."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge
+                chunks.append(chunk)
+    except TimeoutError:
+        raise TooSlow from None
     return b"".join(chunks)
 
 
@@ -111,6 +122,8 @@ class SignedEndpoint:
             body = await read_body(request)
         except TooLarge:
             return PlainTextResponse("body too large", status_code=413)
+        except TooSlow:
+            return self._refuse("body sent too slowly", "request timeout", 408)
         try:
             encrypt = self._encrypted_field(body)
         except Undecryptable:
