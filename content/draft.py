@@ -1,8 +1,10 @@
 """`zhewen content draft FILE`: propose a manifest for a new raw text, for a person to review.
 
-It reads what the document itself prints: table-of-contents lines ("08 标题/作者"), ■ and ● author
-lines, "——" subtitles and markdown headings, and writes TOML with one [[articles]] entry per article
-it can find. Everything it guesses is marked TODO or commented, so review is quick.
+It reads what the document itself prints. An OCR'd magazine or newspaper: table-of-contents lines
+("08 标题/作者"), ■ and ● author lines, "——" subtitles and markdown headings, giving one [[articles]]
+entry per article it can find. A plain-text document (意见, 通知, 报告) with none of those: its title
+line, its lone date line and its numbering styles (一、 / （一） / 1. …), giving one article whose
+sections are its numbered parts. Everything it guesses is marked TODO or commented, so review is quick.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from content import clean
+from content import clean, plain
 
 
 class DraftError(Exception):
@@ -179,25 +181,70 @@ def _heading_candidates(lines: list[str]) -> list[str]:
     return found
 
 
-def draft_manifest(path: Path) -> str:
-    """TOML text proposing metadata, article spans and empty errata/noise sections."""
+def decode(data: bytes, name: str = "the file") -> str:
+    """Text of a file saved as UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030 (GBK, GB2312):
+    the encodings Chinese offices save text in. Raises DraftError for anything else."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ["utf-16"]
+    else:
+        encodings = ["utf-8-sig", "gb18030"]
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not _looks_binary(text):
+            return text.replace("\r\n", "\n").replace("\r", "\n")
+    raise DraftError(f"cannot read {name}: not text in UTF-8 or GB18030 (GBK); save it as UTF-8 text")
+
+
+def _looks_binary(text: str) -> bool:
+    """Control characters other than line breaks and tabs: a binary file (a .docx or .pdf) decoded by
+    GB18030, which accepts most byte sequences."""
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f" or ch == "\ufffd")
+    return controls > max(2, len(text) // 1000)
+
+
+def read_document(path: Path) -> str:
+    """The decoded text of a document file; DraftError (one line) when missing, unreadable or empty."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise DraftError(f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DraftError(f"cannot read {path}: {exc.__class__.__name__}; give a UTF-8 text file") \
-            from None
+    except OSError as exc:
+        raise DraftError(f"cannot read {path}: {exc.strerror or exc.__class__.__name__}") from None
+    text = decode(data, str(path))
+    if not text.strip():
+        raise DraftError(f"{path} is empty")
+    return text
+
+
+def draft_manifest(path: Path, title: str | None = None, date: str | None = None,
+                   kind: str | None = None, source_id: str | None = None, raw: str | None = None) -> str:
+    """TOML text proposing metadata, articles and structure for the text file at `path`. Given values
+    (from `zhewen content add`) replace the guesses; `raw` is the name the text is stored under."""
+    path = Path(path)
+    return draft_text(read_document(path), path.name, title=title, date=date, kind=kind,
+                      source_id=source_id or path.stem, raw=raw or path.name)
+
+
+def draft_text(text: str, name: str, *, title: str | None = None, date: str | None = None,
+               kind: str | None = None, source_id: str, raw: str) -> str:
+    """The manifest draft of a decoded text (see draft_manifest); `name` is the file it came from."""
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
-        raise DraftError(f"{path} is empty")
-    issue, published = _ISSUE.search(text), _PUBLISHED.search(text)
-    date, date_note = "", ""
-    if issue and published:
-        date = f"{issue.group(1)}-{int(published.group(1)):02d}-{int(published.group(2)):02d}"
-    elif (match := _FILE_DATE.search(Path(path).name)):
-        date, date_note = match.group(0), "  # TODO: taken from the file name; check the text"
+        raise DraftError(f"{name} is empty")
     toc = _toc(lines)
+    if not toc and not _headings(lines):
+        return _draft_plain(lines, name, title=title, date=date, kind=kind, source_id=source_id, raw=raw)
+    issue, published = _ISSUE.search(text), _PUBLISHED.search(text)
+    date_note = ""
+    if date:
+        pass
+    elif issue and published:
+        date = f"{issue.group(1)}-{int(published.group(1)):02d}-{int(published.group(2)):02d}"
+    elif (match := _FILE_DATE.search(name)):
+        date, date_note = match.group(0), "  # TODO: taken from the file name; check the text"
     if toc:
         after = max(i for i, x in enumerate(lines) if _TOC.match(x.strip()) and clean.has_han(x))
         for article in toc:
@@ -206,14 +253,14 @@ def draft_manifest(path: Path) -> str:
     else:
         articles = _fill(lines, _headings(lines), labels=True)
     out = [
-        f"# Draft manifest proposed by `zhewen content draft {Path(path).name}`: review every entry,",
+        f"# Draft manifest proposed by `zhewen content draft {name}`: review every entry,",
         "# then add errata, noise and splits as the build report (zhewen content build --report) shows.",
         "[source]",
-        f"id = {_q(Path(path).stem)}",
-        f"title = {_q('TODO title as printed' + (f' {issue.group(0)}' if issue else ''))}",
-        f"kind = {_q('magazine' if toc else 'newspaper')}",
-        f"date = {_q(date)}{date_note}",
-        f"raw = {_q(Path(path).name)}",
+        f"id = {_q(source_id)}",
+        f"title = {_q(title or 'TODO title as printed' + (f' {issue.group(0)}' if issue else ''))}",
+        f"kind = {_q(kind or ('magazine' if toc else 'newspaper'))}",
+        f"date = {_q(date or '')}{date_note}",
+        f"raw = {_q(raw)}",
         "",
         "[structure]",
         "headings = []",
@@ -241,3 +288,69 @@ def draft_manifest(path: Path) -> str:
             out.append("spans = []")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _lit(pattern: str) -> str:
+    """A regex as a TOML literal string (no backslash escaping), or a basic string if it holds '."""
+    return f"'{pattern}'" if "'" not in pattern else _q(pattern)
+
+
+def _draft_plain(lines: list[str], name: str, *, title: str | None, date: str | None, kind: str | None,
+                 source_id: str, raw: str) -> str:
+    """A plain-text document: its title line(s), lone date line and numbering styles, one article."""
+    cleaned = [clean.clean_line(line.strip()) for line in lines]
+    heading = "".join(cleaned[i] for i in plain.title_lines(cleaned))
+    dates = [d for d in map(plain.date_of_line, cleaned) if d]
+    date_note = ""
+    if not date and dates:
+        date, date_note = dates[0], "  # the document's date line"
+    elif not date and (match := _FILE_DATE.search(name)):
+        date, date_note = match.group(0), "  # TODO: taken from the file name; check the text"
+    source_title = title or heading or "TODO title as printed"
+    numbering = plain.numbering_in(cleaned)
+    out = [
+        f"# Draft manifest proposed for the plain-text document {name}. Check the title, date and heading",
+        "# levels below, build (zhewen content build --report) and fix what the report shows;",
+        "# content/README.md explains every option.",
+        "[source]",
+        f"id = {_q(source_id)}",
+        f"title = {_q(source_title)}",
+        f"kind = {_q(kind or 'document')}",
+        f"date = {_q(date or '')}{date_note if date else '  # TODO: the date printed on the document'}",
+        f"raw = {_q(raw)}",
+        "",
+        "[structure]",
+        'layout = "plain"   # one paragraph a line (lines cut at a fixed width are joined)',
+        "headings = []      # headings printed without a number (exact text of the line): level 1",
+    ]
+    patterns = [re.compile(style.pattern) for style, _ in numbering]
+    body = [line for line in cleaned if line]
+    signatures = {line for line, after in zip(body, body[1:], strict=False) if plain.date_of_line(after)}
+    candidates = [line for line in _heading_candidates(lines)
+                  if not any(p.match(clean.clean_line(line)) for p in patterns)
+                  and clean.clean_line(line) not in signatures
+                  and not plain.date_of_line(line) and not plain.furniture_kind(line)]
+    if candidates:
+        out.append("# Lines that may be headings printed without a number: copy real ones into the list")
+        out.append("# above.")
+        out.extend(f"#   {_q(line)}" for line in candidates)
+    if numbering:
+        out.append("# Numbered headings found in the text, outermost first: a line matching a pattern starts")
+        out.append("# a section at that level. Change a level, or delete a pattern that is not a heading.")
+    for level, (style, count) in enumerate(numbering, 1):
+        out.append("")
+        out.append(f"[[structure.heading_patterns]]   # {style.label} ({count} lines)")
+        out.append(f"pattern = {_lit(style.pattern)}")
+        out.append(f"level = {level}")
+        if style.keep_number:
+            out.append("keep_number = true   # the number is part of the heading's name")
+    article = heading or source_title
+    out += [
+        "",
+        "# One article holding the whole text. To split it, add an [[articles]] entry whose start is",
+        '# the exact text of its first line (start = "附件"); each article runs until the next one starts.',
+        "[[articles]]",
+        f"title = {_q(article)}",
+        "start = 1",
+    ]
+    return "\n".join(out) + "\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 
@@ -39,6 +40,20 @@ class LineRule:
 
 
 @dataclass(frozen=True)
+class HeadingPattern:
+    """A numbered heading style and its level (1 is the top). `keep_number`: the number is part of the
+    heading's name (第一章 总则, 第五条); otherwise it is dropped (一、总体要求 → 总体要求). A group named
+    `title` in the pattern is the heading itself (【总体要求】)."""
+
+    pattern: str
+    level: int
+    keep_number: bool = False
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return re.match(self.pattern, text)
+
+
+@dataclass(frozen=True)
 class ArticleSpec:
     title: str
     subtitle: str
@@ -63,18 +78,23 @@ class Manifest:
     garbled: tuple[LineRule, ...]     # sentences containing `match` are dropped
     headings: tuple[str, ...]         # extra heading lines (exact substrings), beyond the markers
     articles: tuple[ArticleSpec, ...] = field(default=())
+    layout: str = "ocr"               # ocr: OCR'd print (markers, columns); plain: one paragraph a line
+    heading_patterns: tuple[HeadingPattern, ...] = ()
 
 
-_KINDS = {"magazine", "newspaper", "report", "other"}
+KINDS = ("magazine", "newspaper", "document", "report", "other")
+LAYOUTS = ("ocr", "plain")
+_KINDS = set(KINDS)
 _KEYS = {
     "source": {"id", "title", "kind", "date", "raw"},
-    "structure": {"headings"},
+    "structure": {"headings", "layout", "heading_patterns"},
     "errata": {"find", "replace", "reason", "count"},
     "splits": {"at", "reason"},
     "noise": {"kind", "match", "pattern", "reason"},
     "garbled": {"kind", "match", "pattern", "reason"},
-    "articles": {"title", "subtitle", "authors", "column", "page", "spans", "note"},
+    "articles": {"title", "subtitle", "authors", "column", "page", "spans", "start", "note"},
 }
+_PATTERN_KEYS = {"pattern", "level", "keep_number"}
 
 
 def _check_keys(path: Path, data: dict) -> None:
@@ -91,6 +111,12 @@ def _check_keys(path: Path, data: dict) -> None:
             unknown = sorted(set(entry) - allowed)
             if unknown:
                 raise _fail(path, f"[{name}] #{n}: unknown key {unknown[0]!r}; expected {sorted(allowed)}")
+    patterns = data.get("structure", {}).get("heading_patterns", [])
+    for n, entry in enumerate(patterns if isinstance(patterns, list) else [patterns], 1):
+        unknown = sorted(set(entry) - _PATTERN_KEYS) if isinstance(entry, dict) else ["(not a table)"]
+        if unknown:
+            raise _fail(path, f"[[structure.heading_patterns]] #{n}: unknown key {unknown[0]!r}; "
+                              f"expected {sorted(_PATTERN_KEYS)}")
 
 
 def _fail(path: Path, what: str) -> ManifestError:
@@ -180,28 +206,7 @@ def load_manifest(path: Path, raw_dir: Path) -> Manifest:
             raise _fail(path, f"[[errata]] #{n}: replacements stay within one line")
         errata.append(Erratum(find, replace, reason, entry.get("count")))
 
-    articles = []
-    for n, entry in enumerate(data.get("articles", []), 1):
-        where = f"[[articles]] #{n} ({entry.get('title', '?')})"
-        if not isinstance(entry.get("title"), str) or not entry["title"]:
-            raise _fail(path, f"{where}: needs a title")
-        spans = []
-        for span in entry.get("spans", []):
-            if not (isinstance(span, list) and len(span) == 2):
-                raise _fail(path, f"{where}: each span is [start anchor, end anchor]")
-            start = _anchor(path, pieces, span[0], where, end=False)
-            end = _anchor(path, pieces, span[1], where, end=True)
-            if end < start:
-                raise _fail(path, f"{where}: span ends (line {pieces[end][0]}) before it starts "
-                                  f"(line {pieces[start][0]})")
-            spans.append((start, end))
-        page = entry.get("page")
-        if page is not None and not isinstance(page, int):
-            raise _fail(path, f"{where}: page must be an integer or absent")
-        articles.append(ArticleSpec(
-            title=entry["title"], subtitle=entry.get("subtitle", ""),
-            authors=tuple(entry.get("authors", [])), column=entry.get("column", ""), page=page,
-            spans=tuple(spans), note=entry.get("note", "")))
+    articles = _articles(path, pieces, data.get("articles", []))
     owner: dict[int, str] = {}
     for article in articles:
         for start, end in article.spans:
@@ -212,9 +217,93 @@ def load_manifest(path: Path, raw_dir: Path) -> Manifest:
                 owner[i] = article.title
 
     structure = data.get("structure", {})
+    layout = structure.get("layout", "ocr")
+    if layout not in LAYOUTS:
+        raise _fail(path, f"[structure] layout must be one of {list(LAYOUTS)}, not {layout!r}")
     return Manifest(
         path=path, id=source["id"], title=source["title"], kind=source["kind"],
         date=str(source.get("date", "")), raw=raw, lines=tuple(pieces), errata=tuple(errata),
         noise=_rules(path, data.get("noise", []), "noise"),
         garbled=_rules(path, data.get("garbled", []), "garbled"),
-        headings=tuple(structure.get("headings", [])), articles=tuple(articles))
+        headings=tuple(structure.get("headings", [])), articles=tuple(articles), layout=layout,
+        heading_patterns=_heading_patterns(path, structure.get("heading_patterns", [])))
+
+
+def _heading_patterns(path: Path, entries: list[dict]) -> tuple[HeadingPattern, ...]:
+    """[[structure.heading_patterns]]: a regex tried on each cleaned line, its level, keep_number."""
+    patterns = []
+    for n, entry in enumerate(entries, 1):
+        where = f"[[structure.heading_patterns]] #{n}"
+        pattern, level = entry.get("pattern"), entry.get("level")
+        if not isinstance(pattern, str) or not pattern:
+            raise _fail(path, f"{where}: needs a pattern (a regular expression, e.g. '^第[一二三]+条')")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise _fail(path, f"{where}: bad pattern {pattern!r} ({exc})") from None
+        if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 6:
+            raise _fail(path, f"{where}: level must be a whole number from 1 (top) to 6")
+        keep = entry.get("keep_number", False)
+        if not isinstance(keep, bool):
+            raise _fail(path, f"{where}: keep_number must be true or false")
+        patterns.append(HeadingPattern(pattern, level, keep))
+    return tuple(patterns)
+
+
+def _articles(path: Path, pieces: list[tuple[int, str]], entries: list[dict]) -> list[ArticleSpec]:
+    """[[articles]] in order. An article gives `spans` ([first, last] anchor pairs) or `start` (one
+    anchor): a `start` article runs until the next article begins, or to the end of the text."""
+    resolved: list[tuple[dict, list[tuple[int, int]], int | None]] = []
+    for n, entry in enumerate(entries, 1):
+        where = f"[[articles]] #{n} ({entry.get('title', '?')})"
+        if not isinstance(entry.get("title"), str) or not entry["title"]:
+            raise _fail(path, f"{where}: needs a title")
+        if "start" in entry and "spans" in entry:
+            raise _fail(path, f"{where}: give spans or start, not both")
+        spans = []
+        for span in entry.get("spans", []):
+            if not (isinstance(span, list) and len(span) == 2):
+                raise _fail(path, f"{where}: each span is [start anchor, end anchor]")
+            start = _anchor(path, pieces, span[0], where, end=False)
+            end = _anchor(path, pieces, span[1], where, end=True)
+            if end < start:
+                raise _fail(path, f"{where}: span ends (line {pieces[end][0]}) before it starts "
+                                  f"(line {pieces[start][0]})")
+            spans.append((start, end))
+        first = _anchor(path, pieces, entry["start"], where, end=False) if "start" in entry else None
+        page = entry.get("page")
+        if page is not None and not isinstance(page, int):
+            raise _fail(path, f"{where}: page must be an integer or absent")
+        resolved.append((entry, spans, first))
+    beginnings = sorted({s for _, spans, _ in resolved for s, _ in spans}
+                        | {first for *_, first in resolved if first is not None})
+    articles = []
+    for entry, spans, first in resolved:
+        if first is not None:
+            after = [b for b in beginnings if b > first]
+            spans = [(first, (after[0] - 1) if after else len(pieces) - 1)]
+        articles.append(ArticleSpec(
+            title=entry["title"], subtitle=entry.get("subtitle", ""),
+            authors=tuple(entry.get("authors", [])), column=entry.get("column", ""),
+            page=entry.get("page"), spans=tuple(spans), note=entry.get("note", "")))
+    return articles
+
+
+def incomplete(manifest: Manifest) -> str | None:
+    """Why this manifest cannot be published yet (a TODO or empty title or date), else None.
+
+    Drafts mark guesses with TODO; a build that accepted them would cite 《TODO title as printed》."""
+    where = f"{manifest.path.name} (source {manifest.id})"
+    for field_name, value in (("title", manifest.title), ("date", manifest.date)):
+        if not value.strip():
+            return f"{where}: [source] {field_name} is empty; write it as the document prints it"
+        if "TODO" in value:
+            return f"{where}: [source] {field_name} is still a TODO ({value!r}); replace it"
+    try:
+        date.fromisoformat(manifest.date)
+    except ValueError:
+        return f"{where}: [source] date {manifest.date!r} is not a date like 2025-03-05"
+    for n, article in enumerate(manifest.articles, 1):
+        if "TODO" in article.title:
+            return f"{where}: [[articles]] #{n} title is still a TODO ({article.title!r}); replace it"
+    return None

@@ -8,7 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from content import clean
+from content import clean, plain
 from content.manifest import ArticleSpec, Manifest
 
 PATH_SEPARATOR = " › "
@@ -24,6 +24,7 @@ class Event:
     kind: str         # e.g. "photo credit", "byline", "repeated sentence"
     where: str        # "source:line" or article title
     text: str
+    source: str = ""  # the source id, set by the build
 
 
 @dataclass
@@ -75,10 +76,11 @@ def article_id(source_id: str, title: str) -> str:
 
 @dataclass
 class _Item:
-    kind: str          # body | heading
+    kind: str          # body | heading ("" heading text: close the sections at its level)
     line: int          # 1-based raw line
     text: str
     level: int = 1
+    wrapped: bool = False  # plain text: the line filled the wrap width, so its paragraph goes on
 
 
 @dataclass
@@ -116,7 +118,32 @@ def _is_title(text: str, spec: ArticleSpec, heading_like: bool) -> bool:
     return key in (title, subtitle) or heading_like and key in title + subtitle
 
 
+def _cleaned(raw: str) -> tuple[str, list[tuple[str, str]]]:
+    """A line after the character, markup, spacing and glyph rules, with (kind, text) of each removal."""
+    text, removed = clean.strip_markup(clean.normalize_chars(raw))
+    dropped = [(clean.markup_kind(piece), piece) for piece in removed]
+    text, stray = clean.strip_stray_glyphs(clean.settle_spacing(text))
+    if stray:
+        dropped.append(("stray glyph", stray))
+    return text, dropped
+
+
+def _pattern_items(text: str, line: int, manifest: Manifest, wrapped: bool = False) -> list[_Item]:
+    """A line numbered by one of the manifest's heading patterns: its heading, then the paragraph run
+    into it; [] when no pattern numbers it."""
+    found = plain.find_heading(text, manifest.heading_patterns)
+    if found is None:
+        return []
+    level, heading, body = found
+    items = [_Item("heading", line, clean.curly_quotes(heading), level)]
+    if body:
+        items.append(_Item("body", line, body, wrapped=wrapped))
+    return items
+
+
 def _items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Events) -> list[_Item]:
+    if manifest.layout == "plain":
+        return _plain_items(manifest, spec, lines, events)
     where = manifest.id
     numbers = [n for n, _ in manifest.lines]
     indices = [i for start, end in spec.spans for i in range(start, end + 1) if lines[i].strip()]
@@ -142,17 +169,19 @@ def _items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Even
             events.add("dropped", "byline", at, raw)
             after_byline = 2
             continue
-        text, removed = clean.strip_markup(clean.normalize_chars(marker))
-        for piece in removed:
-            events.add("dropped", clean.markup_kind(piece), at, piece)
-        text, stray = clean.strip_stray_glyphs(clean.settle_spacing(text))
-        if stray:
-            events.add("dropped", "stray glyph", at, stray)
+        text, removed = _cleaned(marker)
+        for removed_kind, piece in removed:
+            events.add("dropped", removed_kind, at, piece)
         if after_byline and _short_label(text):
             events.add("dropped", "byline", at, raw)
             after_byline -= 1
             continue
         after_byline = 0
+        numbered = _pattern_items(text, numbers[i], manifest)
+        if numbered:
+            items.extend(numbered)
+            previous_heading = len(numbered) == 1
+            continue
         level = _heading(raw, text.lstrip("●").strip(), manifest)
         if level and clean.compact(text) in {clean.compact(a) for a in spec.authors}:
             events.add("dropped", "byline", at, raw)
@@ -169,6 +198,58 @@ def _items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Even
             continue
         previous_heading = False
         items.append(_Item("body", numbers[i], text))
+    return items
+
+
+def _plain_drop(raw: str, text: str, following: str, manifest: Manifest) -> str | None:
+    """Why a line of a plain text is not text (the report's kind), or None when it is text. The
+    document number, a lone date line and the signature above it are metadata. General noise rules
+    apply only to lines without sentence punctuation: a policy's sentence may name three 人民政府
+    or a telephone number and is still content."""
+    rule = next((r for r in manifest.noise if r.hits(raw)), None)
+    if rule:
+        return rule.kind
+    if not plain.is_sentence(text) and (kind := noise_kind(raw)):
+        return kind
+    if kind := plain.furniture_kind(text):
+        return kind
+    if plain.date_of_line(text):
+        return "date line"
+    if plain.is_label(text) and plain.date_of_line(following):
+        return "signature"
+    return None
+
+
+def _plain_items(manifest: Manifest, spec: ArticleSpec, lines: list[str], events: Events) -> list[_Item]:
+    """Plain text: headings are the lines the manifest's patterns number (or its `headings`); the
+    title line(s) and the lines `_plain_drop` names are not text."""
+    numbers = [n for n, _ in manifest.lines]
+    indices = [i for start, end in spec.spans for i in range(start, end + 1) if lines[i].strip()]
+    cleaned = {i: _cleaned(lines[i].strip()) for i in indices}
+    width = plain.wrap_width([len(cleaned[i][0]) for i in indices])
+    items: list[_Item] = []
+    for pos, i in enumerate(indices):
+        raw, (text, removed) = lines[i].strip(), cleaned[i]
+        at = f"{manifest.id}:{numbers[i]}"
+        following = cleaned[indices[pos + 1]][0] if pos + 1 < len(indices) else ""
+        kind = _plain_drop(raw, text, following, manifest)
+        if kind:
+            events.add("dropped", kind, at, raw)
+            continue
+        for removed_kind, piece in removed:
+            events.add("dropped", removed_kind, at, piece)
+        wrapped = plain.is_wrapped(len(text), width)
+        numbered = _pattern_items(text, numbers[i], manifest, wrapped)
+        if numbered:
+            items.extend(numbered)
+        elif _is_title(text, spec, plain.is_label(text)):
+            events.add("dropped", "title", at, raw)
+        elif plain.is_label(text) and any(h in raw for h in manifest.headings):
+            items.append(_Item("heading", numbers[i], clean.curly_quotes(text), 1))
+        else:
+            if plain.is_closing(text):  # back to the document's top level: no section
+                items.append(_Item("heading", numbers[i], "", 1))
+            items.append(_Item("body", numbers[i], text, wrapped=wrapped))
     return items
 
 
@@ -191,17 +272,26 @@ def _drop_repeated_fragments(items: list[_Item], where: str, events: Events) -> 
     return kept
 
 
-def _paragraphs(items: list[_Item], where: str, events: Events) -> list[_Paragraph]:
-    """Rebuild paragraphs: an unfinished one continues with the next body line, across headings,
-    sidebar titles and captions (which were dropped or become the next section's heading)."""
+def _paragraphs(items: list[_Item], where: str, events: Events, layout: str = "ocr") -> list[_Paragraph]:
+    """Rebuild paragraphs. OCR: an unfinished one continues with the next body line, across headings,
+    sidebar titles and captions (which were dropped or become the next section's heading). Plain
+    text: only a line cut at the wrap width continues, and never across a heading.
+    A heading's path is the headings above it of a higher level (a smaller number), then itself."""
     paragraphs: list[_Paragraph] = []
     path: tuple[str, ...] = ()
+    levels: list[tuple[int, str]] = []
     open_paragraph: _Paragraph | None = None
     last_line = 0
     crossed = False
     for item in items:
         if item.kind == "heading":
-            path = (item.text,) if item.level == 1 or not path else (path[0], item.text)
+            if layout == "plain":  # a level the document skips (第X章 then （一）) leaves no gap
+                levels = [(n, t) for n, t in levels if n < item.level] + ([(item.level, item.text)]
+                                                                          if item.text else [])
+                path = tuple(t for _, t in levels)
+                open_paragraph = None
+            else:  # OCR: two levels, the first heading seen is the top one
+                path = (item.text,) if item.level == 1 or not path else (path[0], item.text)
             crossed = open_paragraph is not None
             continue
         if open_paragraph is not None:
@@ -214,14 +304,16 @@ def _paragraphs(items: list[_Item], where: str, events: Events) -> list[_Paragra
             paragraphs.append(open_paragraph)
         last_line = item.line
         crossed = False
-        if clean.ends_sentence(open_paragraph.text):
+        if clean.ends_sentence(open_paragraph.text) or layout == "plain" and not item.wrapped:
             open_paragraph = None
     return paragraphs
 
 
 def _collapse(paragraphs: list[_Paragraph], manifest: Manifest, title: str,
               events: Events) -> list[_Paragraph]:
-    """Curly quotes per paragraph; drop garbled clauses and sentences repeated within the article."""
+    """Curly quotes per paragraph; drop garbled clauses and sentences repeated within the article
+    (OCR repeats text across columns and pages; a plain text repeats only what its author meant to)."""
+    repeats = manifest.layout != "plain"
     garbled = [clean.compact(rule.match) for rule in manifest.garbled if rule.match]
     seen: list[str] = []
     out: list[_Paragraph] = []
@@ -237,7 +329,7 @@ def _collapse(paragraphs: list[_Paragraph], manifest: Manifest, title: str,
                 if not sentence:
                     continue
             key = clean.compact(sentence)
-            if len(key) >= 6 and key in seen or len(key) >= 10 and any(key in s for s in seen):
+            if repeats and (len(key) >= 6 and key in seen or len(key) >= 10 and any(key in s for s in seen)):
                 events.add("deduplicated", "repeated sentence", title, sentence)
                 continue
             seen.append(key)
@@ -310,8 +402,10 @@ def segment(manifest: Manifest, events: Events) -> list[dict]:
     articles = []
     for spec in manifest.articles:
         items = _items(manifest, spec, lines, events)
-        items = _drop_repeated_fragments(items, manifest.id, events)
-        paragraphs = _collapse(_paragraphs(items, manifest.id, events), manifest, spec.title, events)
+        if manifest.layout != "plain":
+            items = _drop_repeated_fragments(items, manifest.id, events)
+        paragraphs = _paragraphs(items, manifest.id, events, manifest.layout)
+        paragraphs = _collapse(paragraphs, manifest, spec.title, events)
         paragraphs = _join_quotations(paragraphs, spec.title, events)
         aid = article_id(manifest.id, spec.title)
         sections: list[dict] = []
