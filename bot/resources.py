@@ -22,8 +22,9 @@ class Resources:
 
 @asynccontextmanager
 async def open_resources(settings: Settings, engine: Engine | None = None) -> AsyncIterator[Resources]:
-    """Load the engine and open the log; on exit the log's queue is flushed to disk."""
+    """Load the engine and open the log; on exit the log's queue is flushed to disk. A running bot
+    needs its log: one that cannot be opened and written raises LogUnavailable."""
     engine = engine or Engine.load(settings.corpus)
     salt = settings.log_salt.get_secret_value() if settings.log_salt else None
-    async with QueryLog(settings.db, salt=salt, raw_ids=settings.log_raw_ids) as log:
+    async with QueryLog(settings.db, salt=salt, raw_ids=settings.log_raw_ids, required=True) as log:
         yield Resources(settings=settings, engine=engine, log=log)

@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.http_limits import GRACEFUL_SHUTDOWN_SECONDS, MAX_CONNECTIONS, protocol_class
+from bot.querylog import LogUnavailable
 from bot.reload import reloading
 from bot.resources import Resources, open_resources
 from bot.settings import ConfigError, Settings, load_settings
@@ -140,10 +141,16 @@ class TelegramWebhook:
 
 
 def healthz(resources: Resources):
+    """The corpus serving and the log's state: 503 while questions cannot be logged, so a monitor
+    sees a full disk or a read-only log instead of an "ok" that loses every question."""
     async def handle(request: Request) -> Response:
-        loaded = resources.engine.loaded
-        return JSONResponse({"status": "ok",
-                             "corpus": {"content_hash": loaded.content_hash, "passages": loaded.passages}})
+        loaded, log_ = resources.engine.loaded, resources.log
+        writing = log_.writing
+        return JSONResponse({
+            "status": "ok" if writing else "log not writing",
+            "corpus": {"content_hash": loaded.content_hash, "passages": loaded.passages},
+            "log": {"writing": writing, "dropped": log_.failures, "error": log_.last_error},
+        }, status_code=200 if writing else 503)
     return handle
 
 
@@ -209,7 +216,7 @@ def serve(host: str, port: int) -> None:
         settings = load_settings()
         check_settings(settings)
         asyncio.run(run(settings, host, port))
-    except (ConfigError, ContentError, StartupError) as exc:
+    except (ConfigError, ContentError, StartupError, LogUnavailable) as exc:
         raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     except OSError as exc:  # a file or directory the server needs is out of reach
         raise click.ClickException(str(exc)) from None

@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -140,37 +141,21 @@ def test_sigterm_in_webhook_mode_answers_and_logs_every_acknowledged_update(tmp_
 
 # --- an unusable log --------------------------------------------------------------------------------
 
-def test_serve_answers_when_the_log_cannot_be_written_and_says_so(tmp_path: Path) -> None:
-    """Root ignores read-only modes, so a file stands where the log's directory should be."""
+def test_serve_does_not_start_when_the_log_cannot_be_written(tmp_path: Path) -> None:
+    """A bot that answers but logs nothing loses what reviewers need: start-up stops with one line.
+    Root ignores read-only modes, so a file stands where the log's directory should be."""
     blocker = tmp_path / "data"
     blocker.write_text("not a directory")
-    port = free_port()
-    environ = fake.env(ZHEWEN_DB=str(blocker / "zhewen.sqlite3"), ZHEWEN_ADMINS="wecom:u0")
-    process = run_serve(tmp_path, environ, "--port", str(port))
-    try:
-        stderr = Stderr(process)
-        stderr.wait_for("Uvicorn running on")
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            def say(text: str, user: str) -> str:
-                query, body = wecom.callback(fake.text_xml(text, user=user))
-                response = client.post("/wecom/callback", params=query, content=body)
-                assert response.status_code == 200
-                return wecom.read_reply(response.text, query["nonce"]).content
-
-            for i in range(3):
-                assert "44" in say(QUESTION, f"u{i}")
-            assert say("/stats", "u0") == texts.WECOM_STATS_UNAVAILABLE
-        stderr.wait_for("dropped")
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0
-    finally:
-        stop(process)
-    said = "".join(stderr.seen)
-    assert "cannot be opened" in said and str(blocker / "zhewen.sqlite3") in said
-    assert "Traceback" not in said
+    environ = fake.env(ZHEWEN_DB=str(blocker / "zhewen.sqlite3"))
+    process = run_serve(tmp_path, environ, "--port", str(free_port()))
+    _, err = process.communicate(timeout=60)
+    assert process.returncode != 0
+    [line] = err.strip().splitlines()
+    assert line.startswith("Error: ") and "cannot be opened and written" in line
+    assert str(blocker / "zhewen.sqlite3") in line
 
 
-def serve_on_a_full_disk(tmp_path: Path, sent: int = 100) -> tuple[str, int]:
+def serve_on_a_full_disk(tmp_path: Path, sent: int = 100) -> tuple[str, int, httpx.Response]:
     """A real "disk full": the server may write at most 200 KB per file (RLIMIT_FSIZE), so the log's
     writes fail with an I/O error after a few dozen rows. Every answer must still go out; returns
     what the server said and how many rows it kept."""
@@ -194,6 +179,9 @@ def serve_on_a_full_disk(tmp_path: Path, sent: int = 100) -> tuple[str, int]:
                 response = client.post("/wecom/callback", params=query, content=body)
                 assert response.status_code == 200
                 assert texts.SOURCE_LABEL in wecom.read_reply(response.text, query["nonce"]).content
+            client.get("/healthz")
+            time.sleep(0.5)  # the writer's last batch
+            health = client.get("/healthz")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
         stderr.wait_for("stopped")
@@ -203,17 +191,22 @@ def serve_on_a_full_disk(tmp_path: Path, sent: int = 100) -> tuple[str, int]:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         kept = conn.execute("SELECT count(*) FROM queries").fetchone()[0]
     assert 0 < kept < sent
-    return "".join(stderr.seen), kept
+    return "".join(stderr.seen), kept, health
 
 
 def test_serve_on_a_full_disk_keeps_answering_and_says_so(tmp_path: Path) -> None:
-    said, _ = serve_on_a_full_disk(tmp_path)
+    said, kept, health = serve_on_a_full_disk(tmp_path)
     assert "Traceback" not in said
     assert "dropped" in said and "write failed" in said
+    # /healthz says so too: 503 while the log is not writing, with the rows lost so far.
+    assert health.status_code == 503
+    body = health.json()
+    assert body["log"]["writing"] is False and body["log"]["dropped"] >= 100 - kept - 5
+    assert body["log"]["error"]
 
 
 def test_the_number_of_questions_lost_is_reported_at_shutdown(tmp_path: Path) -> None:
-    said, kept = serve_on_a_full_disk(tmp_path, sent=100)
+    said, kept, _ = serve_on_a_full_disk(tmp_path, sent=100)
     at_shutdown = said.rsplit("Shutting down", 1)[-1]
     assert re.search(rf"\b{100 - kept}\b[^\n]*dropped", at_shutdown), at_shutdown
 

@@ -57,7 +57,7 @@ def test_top_and_stats_json(db: Path) -> None:
     assert top[0] == {"question": "浙江有多少款大模型通过備案?", "count": 1, "found_rate": 1.0}
     stats = run_json("stats", "--db", str(db), "--since", "24h")
     assert set(stats) == {"total", "found_rate", "by_platform", "by_day", "latency_ms_p50", "latency_ms_p95",
-                          "feedback"}
+                          "feedback", "dropped"}
     assert stats["total"] == 4 and stats["by_platform"] == {"telegram": 3, "wecom": 1}
 
 

@@ -88,3 +88,38 @@ async def test_bad_arguments_never_raise(tmp_path: Path) -> None:
         assert await log.get("nonsense") is None  # type: ignore[arg-type]
         assert await log.get(2**70) is None
     assert log.failures == 3
+
+
+async def test_writing_turns_false_while_commits_fail_and_drops_are_counted_in_the_file(tmp_path) -> None:
+    """[hardening-2] 4: the state /healthz reports, and the `dropped` counter `logs stats` reads."""
+    from bot.querylog import QueryLog, review
+
+    path = tmp_path / "log.sqlite3"
+    async with QueryLog(path, salt="s", required=True) as log:
+        assert log.writing
+        await log._db.execute("PRAGMA query_only = 1")  # every write now fails, as on a read-only disk
+        for i in range(5):
+            log.record(None, question=f"问{i}", platform="cli", chat_type="private", chat_id=None,
+                       user_id=None)
+        await log.flush()
+        assert not log.writing and log.failures == 5 and "readonly" in (log.last_error or "")
+        await log._db.execute("PRAGMA query_only = 0")
+        log.record(None, question="再问", platform="cli", chat_type="private", chat_id=None, user_id=None)
+        await log.flush()
+        assert log.writing and log.last_error is None
+    stats = review.stats(path)
+    assert stats["total"] == 1 and stats["dropped"] == 5
+
+
+async def test_a_required_log_that_cannot_be_written_raises_one_line(tmp_path) -> None:
+    import pytest
+
+    from bot.querylog import LogUnavailable, QueryLog
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(LogUnavailable, match="cannot be opened and written"):
+        async with QueryLog(blocker / "log.sqlite3", salt="s", required=True):
+            pass
+    async with QueryLog(blocker / "log.sqlite3", salt="s") as optional:  # `ask --log` carries on
+        assert not optional.writing

@@ -108,7 +108,8 @@ def test_top_counts_and_found_rate(db: Path) -> None:
 def test_stats_figures(db: Path) -> None:
     result = review.stats(db)
     assert list(result) == ["total", "found_rate", "by_platform", "by_day", "latency_ms_p50",
-                            "latency_ms_p95", "feedback"]
+                            "latency_ms_p95", "feedback", "dropped"]
+    assert result["dropped"] == 0
     assert result["total"] == 8 and result["found_rate"] == 0.375
     assert result["by_platform"] == {"cli": 1, "telegram": 4, "wecom": 3}
     assert sum(result["by_day"].values()) == 8 and list(result["by_day"]) == sorted(result["by_day"])
@@ -123,7 +124,7 @@ def test_stats_of_an_empty_log(tmp_path: Path) -> None:
     schema.prepare(tmp_path / "empty.sqlite3")
     assert review.stats(tmp_path / "empty.sqlite3") == {
         "total": 0, "found_rate": 0.0, "by_platform": {}, "by_day": {}, "latency_ms_p50": None,
-        "latency_ms_p95": None, "feedback": {"up": 0, "down": 0}}
+        "latency_ms_p95": None, "feedback": {"up": 0, "down": 0}, "dropped": 0}
 
 
 def test_export_rows_have_every_column_oldest_first(db: Path) -> None:

@@ -396,12 +396,13 @@ async def test_100_concurrent_callbacks_are_all_answered_quickly(client: httpx.A
 
 async def test_an_unconfigured_app_answers_503(tmp_path: Path) -> None:
     settings = load_settings({"ZHEWEN_DB": str(tmp_path / "x.sqlite3")}, env_file=None)
-    resources = Resources(settings=settings, engine=FakeEngine(), log=None)
-    app = create_app(resources)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        response = await client.get(URL, params=wecom.verification())
-        assert response.status_code == 503 and "WECOM_TOKEN" in response.text
-        assert (await client.get("/healthz")).json()["status"] == "ok"
+    async with QueryLog(settings.db, salt="s", required=True) as log:
+        resources = Resources(settings=settings, engine=FakeEngine(), log=log)
+        app = create_app(resources)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            response = await client.get(URL, params=wecom.verification())
+            assert response.status_code == 503 and "WECOM_TOKEN" in response.text
+            assert (await client.get("/healthz")).json()["status"] == "ok"
 
 
 # --- the message API (the network edge is wechatpy's HTTP session) -----------------------------------

@@ -5,6 +5,6 @@ CLI and admin commands: `bot.querylog.review`. Schema and migrations: `bot.query
 """
 from __future__ import annotations
 
-from bot.querylog.log import QueryLog
+from bot.querylog.log import LogUnavailable, QueryLog
 
-__all__ = ["QueryLog"]
+__all__ = ["LogUnavailable", "QueryLog"]

@@ -1,7 +1,10 @@
 """QueryLog: `record` queues a row and returns its id at once; one writer task commits in batches.
 
 A reply must never wait for, or fail because of, the log: a full queue or a disk error drops the
-row, counts it in `failures` and warns. Closing flushes what is queued.
+row, counts it in `failures` and warns. Closing flushes what is queued. A running bot opens it with
+`required=True`: a log that cannot be opened and written stops start-up with one line, and
+`writing` (shown by /healthz) turns false while commits fail. Dropped rows are added to the file's
+`dropped` counter with the next commit that succeeds, so `zhewen logs stats` reports them.
 """
 from __future__ import annotations
 
@@ -30,7 +33,14 @@ _INSERT_QUERY = (f"INSERT OR IGNORE INTO queries ({', '.join(QUERY_COLUMNS)}) "
 _UPSERT_FEEDBACK = ("INSERT INTO feedback (query_id, user_id, value, ts) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (query_id, user_id) DO UPDATE SET value = excluded.value, ts = excluded.ts")
 
+_ADD_DROPPED = ("INSERT INTO counters (name, value) VALUES ('dropped', ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value")
+
 _Item = tuple[str, Any]  # ("query", row dict) or ("feedback", (query_id, user, value, ts))
+
+
+class LogUnavailable(Exception):
+    """The log cannot be opened or written; the message is one line for the operator."""
 
 
 class QueryLog:
@@ -42,7 +52,7 @@ class QueryLog:
     """
 
     def __init__(self, path: Path, *, salt: str | None = None, raw_ids: bool = False,
-                 queue_size: int = QUEUE_SIZE) -> None:
+                 queue_size: int = QUEUE_SIZE, required: bool = False) -> None:
         self.path = Path(path)
         self._salt = salt
         self._raw_ids = raw_ids
@@ -53,7 +63,10 @@ class QueryLog:
         self._db: aiosqlite.Connection | None = None
         self._writer: asyncio.Task[None] | None = None
         self._failures = 0
+        self._unsaved_drops = 0
         self._last_warning = float("-inf")
+        self._required = required
+        self.last_error: str | None = None   # the latest failed commit's error, None once one succeeds
 
     async def __aenter__(self) -> QueryLog:
         try:
@@ -62,10 +75,14 @@ class QueryLog:
             self._ids = IdSource(await asyncio.to_thread(schema.prepare, self.path))
             self._db = await aiosqlite.connect(self.path, isolation_level=None, timeout=10.0)
             await self._db.execute("PRAGMA synchronous = NORMAL")
+            if self._required:
+                await self._probe()
         except (OSError, sqlite3.Error, ValueError) as exc:
-            # The bot keeps answering without a log rather than refusing to start.
-            logger.error("query log %s cannot be opened, questions will not be logged: %s", self.path, exc)
             await self._close_db()
+            if self._required:
+                raise LogUnavailable(f"query log {self.path} cannot be opened and written: {exc}") from None
+            # `zhewen ask --log` keeps answering without a log rather than failing.
+            logger.error("query log %s cannot be opened, questions will not be logged: %s", self.path, exc)
             return self
         self._queue = asyncio.Queue(maxsize=self._queue_size)
         self._writer = asyncio.create_task(self._write_loop(self._queue), name="querylog-writer")
@@ -135,6 +152,19 @@ class QueryLog:
         """Rows or feedback dropped (queue full, disk error) since start."""
         return self._failures
 
+    @property
+    def writing(self) -> bool:
+        """Open, and its latest commit (if any) succeeded."""
+        return self._db is not None and self._queue is not None and self.last_error is None
+
+    async def _probe(self) -> None:
+        """One real write, so a read-only file or directory fails at start-up, not at the first question."""
+        assert self._db is not None
+        await self._db.execute("BEGIN IMMEDIATE")
+        await self._db.execute("INSERT INTO counters (name, value) VALUES ('dropped', 0) "
+                               "ON CONFLICT (name) DO NOTHING")
+        await self._db.execute("COMMIT")
+
     def _id(self, raw: str | int | None) -> str | None:
         if raw is None:
             return None
@@ -155,6 +185,7 @@ class QueryLog:
 
     def _fail(self, count: int, reason: str) -> None:
         self._failures += count
+        self._unsaved_drops += count
         now = time.monotonic()
         if now - self._last_warning >= WARN_INTERVAL_S:  # one warning per interval, not one per row
             self._last_warning = now
@@ -168,7 +199,9 @@ class QueryLog:
                 batch.append(queue.get_nowait())
             try:
                 await self._commit(batch)
+                self.last_error = None
             except Exception as exc:  # sqlite3.Error, OSError: the disk, not the reply, failed
+                self.last_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 self._fail(len(batch), f"write failed: {exc}")
             finally:
                 for kind, payload in batch:
@@ -188,7 +221,11 @@ class QueryLog:
             collisions = len(queries) - (self._db.total_changes - before)
             if feedback:
                 await self._db.executemany(_UPSERT_FEEDBACK, feedback)
+            drops = self._unsaved_drops
+            if drops:
+                await self._db.execute(_ADD_DROPPED, (drops,))
             await self._db.execute("COMMIT")
+            self._unsaved_drops -= drops
         except BaseException:
             if self._db.in_transaction:
                 await self._db.execute("ROLLBACK")

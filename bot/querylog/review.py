@@ -164,6 +164,7 @@ def stats(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: 
         up, down = conn.execute(
             "SELECT sum(value = 1), sum(value = -1) FROM feedback "
             f"WHERE query_id IN (SELECT id FROM queries{where})", params).fetchone()
+        dropped = _counter(conn, "dropped")
     return {
         "total": total,
         "found_rate": _rate(hits, total),
@@ -172,7 +173,16 @@ def stats(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: 
         "latency_ms_p50": percentile(latencies, 50),
         "latency_ms_p95": percentile(latencies, 95),
         "feedback": {"up": up or 0, "down": down or 0},
+        "dropped": dropped,  # rows the writers could not log (full queue, disk error), since ever
     }
+
+
+def _counter(conn: sqlite3.Connection, name: str) -> int:
+    try:
+        row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+    except sqlite3.OperationalError:  # a log from before the counters table
+        return 0
+    return int(row[0]) if row else 0
 
 
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").

@@ -12,6 +12,7 @@ import click
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
+from bot.querylog import LogUnavailable
 from bot.reload import reloading
 from bot.resources import open_resources
 from bot.settings import ConfigError, Settings, load_settings
@@ -87,7 +88,7 @@ def telegram() -> None:
         settings = load_settings()
         settings.require("telegram_bot_token")
         asyncio.run(poll(settings))
-    except (ConfigError, ContentError) as exc:
+    except (ConfigError, ContentError, LogUnavailable) as exc:
         raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     except InvalidToken:
         raise click.ClickException(
