@@ -239,19 +239,21 @@ def _stats_blocks(result: dict[str, Any]) -> Iterable[str]:
               help="CSV with a header row, or one JSON object per line.")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-",
               help="Write to this file instead of standard output.")
-@click.option("--excel-safe", is_flag=True,
-              help="CSV for spreadsheets: a cell starting with = + - @ (a formula there) gets a leading '.")
+@click.option("--raw", is_flag=True,
+              help="CSV cells exactly as logged, even those a spreadsheet would run as a formula.")
+@click.option("--excel-safe", is_flag=True, hidden=True, help="The default now; kept for old scripts.")
 def export(db: Path | None, since: datetime | None, platform: str | None, limit: int | None, fmt: str,
-           output: Any, excel_safe: bool) -> None:
+           output: Any, raw: bool, excel_safe: bool) -> None:
     """Every logged question with all its columns, oldest first.
 
-    By default the questions are exactly as sent (the export round-trips); with --excel-safe a
-    question such as "=HYPERLINK(…)" cannot run as a formula when the file is opened in Excel or WPS.
+    CSV is safe to open in Excel or WPS: a cell starting with = + - @ (a formula there, such as
+    "=HYPERLINK(…)" typed by a user) gets a leading '. --raw keeps the cells exactly as logged; JSON
+    lines are always exact.
 
     \b
     Example:
       zhewen logs export --format csv --since 2025-09-01 -o queries.csv
-      zhewen logs export --format csv --excel-safe -o queries-for-excel.csv
+      zhewen logs export --format csv --raw -o queries-exact.csv
     """
     conn = _connect(db)
     try:
@@ -259,7 +261,7 @@ def export(db: Path | None, since: datetime | None, platform: str | None, limit:
         if fmt == "csv":
             writer = csv.writer(output)
             writer.writerow(QUERY_COLUMNS)
-            cell = review.spreadsheet_safe if excel_safe else (lambda value: value)
+            cell = (lambda value: value) if raw else review.spreadsheet_safe
             writer.writerows([cell(row[c]) for c in QUERY_COLUMNS] for row in rows)
         else:
             for row in rows:

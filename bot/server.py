@@ -128,6 +128,8 @@ class TelegramWebhook:
 
         try:
             data = json.loads(await read_body(request, TELEGRAM_MAX_BODY))
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("not an Update: no integer update_id")
             update = Update.de_json(data, self.application.bot)
         except TooLarge:
             return PlainTextResponse("body too large", status_code=413)

@@ -132,15 +132,21 @@ def test_csv_export_round_trips_awkward_questions(tmp_path: Path) -> None:
     assert list(csv.reader(io.StringIO(stdout, newline=""))) == rows
 
 
-def test_excel_safe_export_keeps_formulas_from_running(tmp_path: Path) -> None:
+def test_csv_export_keeps_formulas_from_running_unless_raw(tmp_path: Path) -> None:
     db = tmp_path / "zhewen.sqlite3"
     questions = ['=HYPERLINK("http://x","点我")', "+1+2", "-3", "@SUM(A1)", "浙江有多少款大模型？", "1-2"]
     log_questions(db, questions)
-    stdout = run("export", "--db", str(db), "--excel-safe").stdout_bytes.decode()
-    rows = list(csv.reader(io.StringIO(stdout, newline="")))
-    column = [r[QUERY_COLUMNS.index("question")] for r in rows[1:]]
-    assert column == ["'" + q for q in questions[:4]] + questions[4:]
-    assert rows[0] == list(QUERY_COLUMNS)
+
+    def exported(*flags: str) -> list[str]:
+        stdout = run("export", "--db", str(db), *flags).stdout_bytes.decode()
+        rows = list(csv.reader(io.StringIO(stdout, newline="")))
+        assert rows[0] == list(QUERY_COLUMNS)
+        return [r[QUERY_COLUMNS.index("question")] for r in rows[1:]]
+
+    safe = ["'" + q for q in questions[:4]] + questions[4:]
+    assert exported() == safe                      # the default opens safely in Excel or WPS
+    assert exported("--excel-safe") == safe        # the old flag still works
+    assert exported("--raw") == questions          # exactly as logged
 
 
 def test_jsonl_export_with_filters(db: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fakes import aibot as fake_aibot
+from fakes import aibot as robot
 from fakes import wecom as fake_wecom
 from fakes.telegram_api import parse_html, utf16_len
 from hypothesis import example, given, settings
@@ -127,16 +128,50 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.sampled_from(["msgid", "msgtype", "from", "chattype", "chatid", "text", "event",
-                                        "stream", "aibotid"]), JSON, max_size=8))
+# Valid callbacks of every kind WeCom sends (tests/fakes/aibot.py), then perturbed: a field removed,
+# replaced by any JSON value, or added. Most still parse; each either parses or is refused cleanly.
+VALID_CALLBACKS = st.sampled_from([
+    robot.text_message("@浙问 问题"), robot.text_message("问题", group=False), robot.image_message(),
+    robot.mixed_message("@浙问 看图"), robot.voice_message("语音"), robot.file_message(),
+    robot.stream_refresh("sid"), robot.enter_chat(), robot.feedback_event(),
+])
+FIELDS = st.sampled_from(["msgid", "msgtype", "from", "chattype", "chatid", "text", "event", "stream",
+                          "aibotid", "response_url"])
+
+
+@st.composite
+def perturbed_callbacks(draw: st.DrawFn) -> dict[str, Any]:
+    payload = dict(draw(VALID_CALLBACKS))
+    for _ in range(draw(st.integers(0, 2))):
+        field = draw(FIELDS)
+        if draw(st.booleans()) and field in payload:
+            del payload[field]
+        else:
+            payload[field] = draw(JSON)
+    return payload
+
+
+PARSED: list[bool] = []
+
+
+@settings(max_examples=300, deadline=None)
+@given(perturbed_callbacks())
 def test_any_decrypted_robot_json_is_parsed_or_refused_as_malformed(payload: dict[str, Any]) -> None:
     try:
         callback = parse_callback(payload)
     except MalformedCallback:
+        PARSED.append(False)
         return
-    assert callback.msgid and callback.msgtype and callback.user_id and callback.chat_id
+    PARSED.append(True)
+    assert callback.msgid and callback.msgtype and callback.user_id
     assert all(isinstance(v, str) for v in (callback.text, callback.event, callback.stream_id))
+
+
+def test_the_perturbed_callbacks_reach_the_assertions() -> None:
+    """The test above must exercise parsed callbacks, not only refusals (it once parsed none of 600)."""
+    if not PARSED:  # run on its own
+        test_any_decrypted_robot_json_is_parsed_or_refused_as_malformed()
+    assert sum(PARSED) >= 30 and not all(PARSED)
 
 
 @settings(max_examples=200, deadline=None)

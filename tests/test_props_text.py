@@ -116,11 +116,12 @@ def _huge() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("name", "question"), _huge(), ids=[n for n, _ in _huge()])
-def test_engine_answers_100_000_characters(engine: Engine, name: str, question: str) -> None:
+def test_engine_answers_100_000_characters(engine: Engine, name: str, question: str,
+                                           slowness: float) -> None:
     assert len(question) >= 100_000
     answer = engine.ask(question)
     _check(answer, question)
-    assert answer.latency_ms < 5000
+    assert answer.latency_ms < 5000 * slowness  # linear work; a quadratic regex would take minutes
 
 
 @settings(max_examples=100, deadline=None)

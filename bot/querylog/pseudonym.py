@@ -40,7 +40,7 @@ def load_or_create_salt(db_path: Path) -> str:
     """
     path = salt_path(db_path)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # README: data/ is 0700
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)  # mkstemp creates 0600
         try:
             with os.fdopen(fd, "w", encoding="ascii") as handle:

@@ -121,7 +121,7 @@ def prepare(path: Path, *, attempts: int = 5) -> int:
     Processes opening a new file together can get "database is locked" while one of them turns on
     WAL, which SQLite reports without waiting; a few short retries cover that moment.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # README: data/ is 0700
     create_private(path)
     for attempt in range(attempts):
         try:

@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from bot import texts
 from bot.engine import Answer
+from bot.ratelimit import RateLimiter, Verdict
 from bot.resources import Resources
 from bot.wecom.aibot_crypto import AibotCrypto
 from bot.wecom.aibot_protocol import (
@@ -71,6 +72,7 @@ class AibotEndpoint(SignedEndpoint):
         self._guard()
         self._replies: Dedupe[dict[str, Any] | None] = Dedupe()
         self._threads = FollowUps()
+        self._limiter = RateLimiter(settings.rate_limit_per_minute)
 
     def _encrypted_field(self, body: bytes) -> str:
         try:
@@ -124,6 +126,8 @@ class AibotEndpoint(SignedEndpoint):
         if followup is not None:
             who = (callback.chat_id, callback.user_id)
             return reply_to_followup(self._resources.engine, self._threads, who, followup, MAX_REPLY_BYTES)
+        if self._limiter.check(callback.user_id) is not Verdict.ALLOW:  # as on the app channel
+            return texts.RATE_LIMITED
         return await self._answer(callback, text)
 
     async def _answer(self, callback: Callback, question: str) -> str:

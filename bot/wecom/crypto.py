@@ -30,7 +30,10 @@ def signature(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
 
 
 def encrypt_field(body: bytes) -> str:
-    """The <Encrypt> text of a callback body (XML: ToUserName, Encrypt, AgentID)."""
+    """The <Encrypt> text of a callback body (XML: ToUserName, Encrypt, AgentID). WeCom sends UTF-8;
+    any other encoding (UTF-16 would hide a <!DOCTYPE from the check below) is refused."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")) or b"\x00" in body:
+        raise Undecryptable("not UTF-8 XML")
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise Undecryptable("XML with a DTD")
     try:
