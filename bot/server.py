@@ -35,6 +35,7 @@ from bot.settings import ConfigError, Settings, load_settings
 from bot.wecom.aibot import routes as aibot_routes
 from bot.wecom.callback import AppEndpoint
 from bot.wecom.endpoint import TooLarge, TooSlow, read_body
+from bot.wecom.guard import Rejections
 from content.store import ContentError
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class TelegramWebhook:
     def __init__(self, resources: Resources) -> None:
         settings = resources.settings
         self._settings = settings
+        self.rejections = Rejections(logger=log)  # one summary line a minute, not one per request
         self.application: Any = None
         if settings.telegram_webhook_url:
             from bot.telegram.app import build_application
@@ -122,7 +124,7 @@ class TelegramWebhook:
                                      "TELEGRAM_WEBHOOK_SECRET and TELEGRAM_BOT_TOKEN", status_code=503)
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
         if not hmac.compare_digest(given, self._secret):
-            log.warning("telegram webhook call without the right secret refused")
+            self.rejections.note("telegram webhook call without the right secret")
             return PlainTextResponse("forbidden", status_code=403)
         from telegram import Update
 
@@ -136,7 +138,7 @@ class TelegramWebhook:
         except TooSlow:
             return PlainTextResponse("request timeout", status_code=408)
         except Exception as exc:  # not JSON, or not an Update
-            log.warning("telegram webhook body refused: %s", type(exc).__name__)
+            self.rejections.note(f"telegram webhook body that is not an Update ({type(exc).__name__})")
             return PlainTextResponse("expected a Telegram Update as JSON", status_code=400)
         await self.application.update_queue.put(update)
         return Response(status_code=200)
