@@ -110,10 +110,10 @@ def draft_command(file: Path) -> None:
 def format_stats(rows: list[SourceStats]) -> str:
     """One line per source: id, kind, date, counts, title (last: its width varies)."""
     width = max([len(r.id) for r in rows] + [2])
-    header = f"{'id':<{width}}  {'kind':<9} {'date':<10} {'articles':>8} {'sections':>8} {'passages':>8}"
+    header = f"{'id':<{width}}  {'kind':<10} {'date':<10} {'articles':>8} {'sections':>8} {'passages':>8}"
     lines = [f"{header}  title"]
     for r in rows:
-        lines.append(f"{r.id:<{width}}  {r.kind:<9} {r.date:<10} {r.articles:>8} {r.sections:>8} "
+        lines.append(f"{r.id:<{width}}  {r.kind:<10} {r.date:<10} {r.articles:>8} {r.sections:>8} "
                      f"{r.passages:>8}  {r.title}")
     return "\n".join(lines)
 

@@ -170,8 +170,13 @@ def outline(articles: list[dict]) -> list[str]:
             for depth in range(1, len(path) + 1):
                 if path[:depth] not in shown:
                     shown.add(path[:depth])
-                    count = f"  ({len(section['passages'])} passages)" if depth == len(path) else ""
+                    count = f"  ({_passages(section)})" if depth == len(path) else ""
                     lines.append(f"{'  ' * depth}{path[depth - 1]}{count}")
             if not path:
-                lines.append(f"  (no heading)  ({len(section['passages'])} passages)")
+                lines.append(f"  (no heading)  ({_passages(section)})")
     return lines
+
+
+def _passages(section: dict) -> str:
+    n = len(section["passages"])
+    return f"{n} passage" if n == 1 else f"{n} passages"

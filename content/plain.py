@@ -47,6 +47,7 @@ _DATE = re.compile(r"^[（(]?(\d{4}|[〇零一二三四五六七八九]{4})年([
                    r"([\d一二三四五六七八九十]{1,3})日[）)]?$")
 _DOCUMENT_NUMBER = re.compile(r"^\S{1,16}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号$")
 _PUBLICATION_NOTE = re.compile(r"^[（(]此件\S{2,8}[）)]$")
+_ATTACHMENT = re.compile(r"^附件\s*\d{0,2}[:：]?$")
 # "本意见自2025年4月1日起施行": the closing clause of the whole document, not of its last part.
 _IN_FORCE = re.compile(r"^本\S{1,8}?自.{2,24}?起(?:施行|实施|执行|生效)")
 # Official titles end with the kind of document they are.
@@ -81,11 +82,14 @@ def date_of_line(text: str) -> str | None:
 
 
 def furniture_kind(text: str) -> str | None:
-    """Lines that describe the document rather than say anything: its number and publication note."""
+    """Lines that describe the document rather than say anything: its number, its publication note,
+    the 附件 label above an attachment."""
     if _DOCUMENT_NUMBER.match(text):
         return "document number"
     if _PUBLICATION_NOTE.match(text):
         return "publication note"
+    if _ATTACHMENT.match(text):
+        return "attachment label"
     return None
 
 

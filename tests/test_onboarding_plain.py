@@ -49,6 +49,7 @@ def test_only_a_line_holding_nothing_but_a_date_is_a_date_line(line, iso) -> Non
 def test_document_furniture_and_wrapping() -> None:
     assert plain.furniture_kind("青政办发〔2025〕8号") == "document number"
     assert plain.furniture_kind("（此件公开发布）") == "publication note"
+    assert plain.furniture_kind("附件2") == "attachment label"
     assert plain.furniture_kind("各区、县（市）人民政府，市政府直属各单位：") is None
     assert plain.wrap_width([30] * 20 + [12, 5]) == 30 and plain.is_wrapped(29, 30)
     assert not plain.is_wrapped(20, 30) and not plain.is_wrapped(5, 0)
@@ -280,3 +281,24 @@ def test_bad_heading_patterns_are_one_line_errors(tmp_path: Path) -> None:
     (tmp_path / "doc.toml").write_text(base.replace('"plain"', '"pdf"'), encoding="utf-8")
     with pytest.raises(ManifestError, match="layout must be one of"):
         load_manifest(tmp_path / "doc.toml", tmp_path)
+
+
+def test_the_manifest_examples_in_content_readme_load(tmp_path: Path) -> None:
+    """The documented options are the real ones: the README's plain-text manifest loads and builds."""
+    import re
+
+    readme = (Path(__file__).parent.parent / "content" / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        tomllib.loads(block)
+    sample = (Path(__file__).parent / "data" / "sample_policy.txt").read_text(encoding="utf-8")
+    (tmp_path / "sample-policy.txt").write_text(sample + "附件\n重点任务清单\n一、基础设施\n建设起降场。\n",
+                                                encoding="utf-8")
+    (tmp_path / "sample-policy.toml").write_text(blocks[0], encoding="utf-8")
+    manifest = load_manifest(tmp_path / "sample-policy.toml", tmp_path)
+    assert [p.level for p in manifest.heading_patterns] == [1, 2, 3, 2, 1]
+    first, second = segment(manifest, Events())
+    assert ("政策支持 › 支持适航取证", "对首次取得中国民用航空局颁发的型号合格证的企业，给予最高500万元奖励；"
+            "取得生产许可证的，给予最高300万元奖励。") in _sections(first)
+    assert _sections(second) == [("基础设施", "建设起降场。")]
