@@ -12,9 +12,10 @@ from pathlib import Path
 
 from bot.reply import format_reply
 from retrieval.answer import Reference, Result
+from retrieval.context import Turn
 from retrieval.pipeline import Pipeline
 
-__all__ = ["Answer", "Engine", "Reference", "TocEntry"]
+__all__ = ["Answer", "Engine", "Reference", "TocEntry", "Turn"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Answer:
     related: tuple[Reference, ...] = field(default=())  # further references, for "更多"
     understood: tuple[tuple[str, str], ...] = field(default=())  # typos read otherwise: (typed, read)
     confidence: float = 0.0              # in [0, 1]: how sure the engine is that `answer` answers
+    read_as: str = ""                    # the follow-up as resolved against the last question, or ""
+    turn: Turn | None = None             # what the conversation remembers of this question
 
     def to_json(self) -> dict:
         """The JSON answer object of the design doc."""
@@ -115,8 +118,10 @@ class Engine:
                                len(pipeline.index.passages))
         return self._current
 
-    def ask(self, question: str) -> Answer:
-        result = self.pipeline.answer(question if isinstance(question, str) else str(question))
+    def ask(self, question: str, last: Turn | None = None) -> Answer:
+        """The answer; with the conversation's `last` turn, a follow-up ("那宁波呢") is read
+        against it. Stateless: the caller keeps the turns (bot.conversation)."""
+        result = self.pipeline.answer(question if isinstance(question, str) else str(question), last)
         return answer_of(result)
 
     def more(self, question: str, skip: int = 3, count: int = 3) -> list[Reference]:
@@ -137,10 +142,10 @@ class Engine:
 def answer_of(result: Result) -> Answer:
     """The pipeline's result with the reply a chat user reads."""
     reply = format_reply(result.found, result.answer, result.shown, prompt=result.prompt,
-                         understood=result.understood, missing=result.missing)
+                         understood=result.understood, missing=result.missing, read_as=result.read_as)
     return Answer(result.question, result.found, result.answer, result.references, reply,
                   float(result.features.get("latency_ms", 0.0)), result.normalized, result.related,
-                  result.understood, result.confidence)
+                  result.understood, result.confidence, result.read_as, result.turn)
 
 
 def _load(load: Callable[[], dict], cache_dir: Path | None) -> tuple[Pipeline, dict]:

@@ -24,10 +24,11 @@ def format_citation(ref: Reference) -> str:
 
 
 def format_reply(found: bool, answer: str, references: Sequence[Reference], prompt: bool = False,
-                 understood: Sequence[tuple[str, str]] = (), missing: str = "") -> str:
+                 understood: Sequence[tuple[str, str]] = (), missing: str = "", read_as: str = "") -> str:
     """The reply a chat user reads: short enough for a phone screen without scrolling; it says
-    which typed words were read as others (`understood`), so a wrong guess is seen, and which name
-    the documents say nothing about (`missing`), so a decline is not a shrug."""
+    which typed words were read as others (`understood`) and how a follow-up was read against the
+    last question (`read_as`), so a wrong guess is seen, and which name the documents say nothing
+    about (`missing`), so a decline is not a shrug."""
     if prompt:
         return texts.ASK_PROMPT
     if not found:
@@ -44,6 +45,8 @@ def format_reply(found: bool, answer: str, references: Sequence[Reference], prom
             lines.extend(f"· {_article_line(r)}" for r in related[:MAX_RELATED])
     if understood:
         lines.append(understood_note(understood))
+    if read_as:
+        lines.append(texts.READ_AS.format(question=read_as))
     return "\n".join(lines)
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.conversation import Conversations
 from bot.engine import Engine
 from bot.querylog import QueryLog
 from bot.settings import Settings
@@ -18,6 +19,7 @@ class Resources:
     settings: Settings
     engine: Engine
     log: QueryLog
+    conversations: Conversations = field(default_factory=Conversations)  # follow-up context, all channels
 
 
 @asynccontextmanager

@@ -32,6 +32,8 @@ TG_HELP = (
     "· 群聊：/ask 问题，或 @我 加问题，或回复我的消息。\n"
     "· 回答下方的按钮：原文（第一条出处的完整段落）、更多（更多相关段落）、👍/👎（反馈）。\n"
     "· /toc：文档目录（文章与页码）。\n"
+    "· 可以接着问：“那宁波呢？”“它是哪年成立的？”“还有呢？”，我会注明按哪个问题理解；"
+    "/reset 或“重新开始”清除上下文。\n"
     "回答都摘自原文，文档中没有的内容我会如实告知。"
 )
 TG_ASK_USAGE = "请在 /ask 后面写上您的问题，例如：/ask 浙江有多少款大模型通过备案？"
@@ -67,6 +69,7 @@ TG_COMMANDS = {
     "ask": "提问（群聊中使用）",
     "toc": "文档目录（文章与页码）",
     "stats": "提问统计（仅管理员）",
+    "reset": "重新开始（下一个问题不接着上一个理解）",
 }
 
 # --- answers (bot/engine.py, bot/reply.py, bot/cli_ask.py) -------------------------------------
@@ -77,6 +80,10 @@ NOT_FOUND_CLOSEST = "可能相关的文章："
 NOT_FOUND_ABOUT = "抱歉，文档中没有找到关于“{name}”的这项内容。发送 /toc 可查看文章目录。"
 # A pinyin-input typo read as the documents' word, said after the answer so a wrong guess is seen.
 UNDERSTOOD = "（已把{pairs}理解）"
+# A follow-up read against the conversation's last question ("那宁波呢" -> the question about 宁波).
+READ_AS = "（按“{question}”理解）"
+# /reset and 重新开始: the conversation's context is cleared.
+CONTEXT_RESET = "好的，已重新开始：下一个问题不再接着上一个理解。"
 UNDERSTOOD_PAIR = "“{typed}”按“{read}”"
 SOURCE_LABEL = "出处："
 RELATED_LABEL = "相关文章："

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,6 @@ class Result:
     candidate: str = ""                    # the sentence chosen, even when declined (for review, tuning)
     gate: str = ""                         # the check that declined it, "" when none did
     features: dict = field(default_factory=dict, compare=False)  # what the confidence was made of
+    read_as: str = ""                      # the question as resolved against the last turn, "" if as typed
+    via: str = ""                          # how: "subject", "attribute", "pronoun", "more" ("" as typed)
+    turn: Any = None                       # retrieval.context.Turn to remember, when an answer was found

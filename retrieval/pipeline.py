@@ -7,7 +7,8 @@ import time
 from functools import lru_cache
 
 from retrieval.answer import Reference, Result
-from retrieval.decide import decide
+from retrieval.context import Turn, resolve, turn_of
+from retrieval.decide import Decision, decide
 from retrieval.index import Hit, Index, Passage, field_text
 from retrieval.normalize import normalize
 from retrieval.question import Question, analyse
@@ -31,15 +32,22 @@ class Pipeline:
         self._normalize = lru_cache(maxsize=65536)(normalize)
         self._by_id = {p.id: p for p in index.passages}
 
-    def answer(self, text: str) -> Result:
+    def answer(self, text: str, last: Turn | None = None) -> Result:
+        """The answer to `text`, read against the conversation's `last` turn when it is a
+        follow-up ("那宁波呢", "它…", "还有呢"); `Result.read_as` says how it was read."""
         started = time.perf_counter()
-        q = analyse(text, self.index)
+        reading = resolve(text, last, self.index)
+        q = analyse(reading.text, self.index)
         if not q.has_content:
             return Result(text, q.text, False, "", 0.0, (), prompt=True,
                           features={"latency_ms": _ms(started)})
-        passages = search(self.index, q)
+        more = reading.via == "more" and last is not None
+        passages = search(self.index, q, last.article_id, last.passage_id, last.answer) if more \
+            else search(self.index, q)
         choice = choose(self.index, q, passages, self._normalize)
         decision = decide(self.index, q, passages, choice, self._normalize)
+        if more and choice is not None:  # more of an article already judged to answer
+            decision = Decision(True, max(decision.confidence, 0.5), True, features=decision.features)
         refs = self._references(passages.hits, first=choice.doc if choice is not None else None)
         references, related = refs[:MAX_REFERENCES], refs[MAX_REFERENCES : MAX_REFERENCES + MAX_RELATED]
         shown = self._shown(references, q, decision.found, decision.on_topic)
@@ -50,7 +58,13 @@ class Pipeline:
             understood=q.fixes, missing=decision.missing,
             candidate=choice.answer if choice else "", gate=decision.gate,
             features={**decision.features, "latency_ms": _ms(started)},
+            read_as=reading.text if reading.resolved else "", via=reading.via,
+            turn=self._turn(q, choice.text, choice.doc) if decision.found and choice else None,
         )
+
+    def _turn(self, q: Question, answer: str, doc: int) -> Turn:
+        p = self.index.passages[doc]
+        return turn_of(q, answer, p.article_id, p.id)
 
     def analyse(self, text: str) -> Question:
         return analyse(text, self.index)

@@ -19,10 +19,17 @@ class Passages:
     coverage: float       # share of the question's weighted terms the best passage covers
 
 
-def search(index: Index, q: Question) -> Passages:
+def search(index: Index, q: Question, within: str = "", besides: str = "", said: str = "") -> Passages:
+    """The best passages; with `within`, only that article's, `besides` (a passage id) and any
+    repeating what was `said` left out: "还有呢" asks for more of the article an answer came from."""
     extra = tuple(dict.fromkeys(x for w in q.words for x in q.expansions.get(w, ()) if x not in q.words))
     cue = passage_cue(q.kind, q.text)
-    hits = index.search(q.words, q.bigrams, k=SEARCH_DEPTH, cue=cue, extra=extra)
+    depth = len(index.passages) if within else SEARCH_DEPTH
+    hits = index.search(q.words, q.bigrams, k=depth, cue=cue, extra=extra)
+    if within:
+        hits = [h for h in hits if index.passages[h.doc].article_id == within
+                and index.passages[h.doc].id != besides
+                and not (said and said[:16] in normalize(index.passages[h.doc].text))][:SEARCH_DEPTH]
     coverage = max((covered(passage_text(index, h.doc), q) for h in hits[:COVERAGE_PASSAGES]), default=0.0)
     return Passages(tuple(hits), coverage)
 

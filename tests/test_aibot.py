@@ -351,7 +351,7 @@ class BrokenEngine:
     def __init__(self, engine: Engine) -> None:
         self.toc, self.more, self.passage = engine.toc, engine.more, engine.passage
 
-    def ask(self, question: str) -> Any:
+    def ask(self, question: str, last: object = None) -> Any:
         raise RuntimeError("index corrupted")
 
 

@@ -40,7 +40,7 @@ class FakeEngine:
 
     refs = [_ref(i, article=f"文章{i}" if i > 1 else "勇立新一代人工智能发展潮头") for i in range(1, 8)]
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, last: object = None) -> Answer:
         found = "大模型" in question
         references = tuple(self.refs[:3]) if found else ()
         return Answer(question=question, found=found, answer=PASSAGE.split("。")[0] + "。" if found else "",
@@ -332,7 +332,8 @@ async def test_commands_registered_at_start_up(app: Application, api: FakeBotAPI
     await app.post_init(app)
     everywhere, groups = api.calls_of("setMyCommands")
     assert everywhere.status == groups.status == 200
-    assert {c["command"] for c in everywhere.params["commands"]} == {"start", "help", "ask", "toc", "stats"}
+    assert {c["command"] for c in everywhere.params["commands"]} == {"start", "help", "ask", "toc", "stats",
+                                                                       "reset"}
     assert "scope" not in everywhere.params and groups.params["scope"] == {"type": "all_group_chats"}
     assert [c["command"] for c in groups.params["commands"]] == ["help", "ask", "toc"]
     assert app.bot.username == tg.BOT_USERNAME
@@ -387,10 +388,10 @@ async def test_polling_survives_failing_updates_and_bot_api_errors(api: FakeBotA
     engine = FakeEngine()
     real_ask = engine.ask
 
-    def ask(question: str) -> Answer:
+    def ask(question: str, last: object = None) -> Answer:
         if "炸" in question:
             raise RuntimeError("boom")
-        return real_ask(question)
+        return real_ask(question, last)
 
     engine.ask = ask
     async with QueryLog(settings.db, raw_ids=True) as log:

@@ -48,7 +48,7 @@ class FakeEngine:
         self.entered = threading.Event()
         self.loaded = Loaded(pipeline=None, toc=(), content_hash="fake", passages=3)  # for /healthz
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, last: object = None) -> Answer:
         self.questions.append(question)
         self.entered.set()
         if self.gate is not None:

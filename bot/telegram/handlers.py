@@ -16,6 +16,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot import texts
+from bot.conversation import is_reset
 from bot.querylog import review
 from bot.ratelimit import RateLimiter, Verdict
 from bot.resources import Resources
@@ -107,15 +108,33 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     resources = _resources(context)
     who = {"platform": "telegram", "chat_type": chat.type, "chat_id": chat.id,
            "user_id": user.id if user else None}
+    conversation = _conversation(update)
+    if is_reset(question):
+        resources.conversations.reset(conversation)
+        await _reply(message, render.fit([(texts.CONTEXT_RESET, "")]))
+        return
     try:
-        answer = resources.engine.ask(question)
+        answer = resources.engine.ask(question, resources.conversations.last(conversation))
     except Exception as exc:
         resources.log.record(None, question=question, error=f"{type(exc).__name__}: {exc}", **who)
         raise
+    resources.conversations.remember(conversation, answer.turn)
     html = render.render_answer(answer)
     query_id = resources.log.record(answer, question=question, reply_chars=len(html), **who)
     keyboard = callbacks.answer_keyboard(query_id, bool(answer.references), SHOWN)
     await _reply(message, html, reply_markup=keyboard)
+
+
+def _conversation(update: Update) -> tuple[str, int | None, int | None]:
+    """Per user within a chat: in a group, two people asking at once never share a context."""
+    chat, user = update.effective_chat, update.effective_user
+    return ("telegram", chat.id if chat else None, user.id if user else None)
+
+
+async def reset_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reset: the next question is not read as a follow-up of the last."""
+    _resources(context).conversations.reset(_conversation(update))
+    await _reply(update.effective_message, render.fit([(texts.CONTEXT_RESET, "")]))
 
 
 async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

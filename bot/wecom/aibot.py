@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import texts
+from bot.conversation import is_reset
 from bot.engine import Answer
 from bot.ratelimit import RateLimiter, Verdict
 from bot.resources import Resources
@@ -118,6 +119,9 @@ class AibotEndpoint(SignedEndpoint):
             return texts.AIBOT_EMPTY_QUESTION
         if text.lower() in HELP_WORDS:
             return texts.AIBOT_WELCOME
+        if is_reset(text):
+            self._resources.conversations.reset(("aibot", callback.chat_id, callback.user_id))
+            return texts.CONTEXT_RESET
         page = parse_toc_request(text)
         if page is not None:  # as on the app: not logged as a question
             reply = texts.AIBOT_GROUP_TOC_REPLY if callback.group else texts.WECOM_TOC_REPLY
@@ -133,13 +137,16 @@ class AibotEndpoint(SignedEndpoint):
     async def _answer(self, callback: Callback, question: str) -> str:
         where = {"platform": "wecom", "chat_type": "group" if callback.group else "private",
                  "chat_id": callback.chat_id, "user_id": callback.user_id}
+        conversation = ("aibot", callback.chat_id, callback.user_id)  # per user within a group
         try:
-            answer = await asyncio.to_thread(self._resources.engine.ask, question)
+            last = self._resources.conversations.last(conversation)
+            answer = await asyncio.to_thread(self._resources.engine.ask, question, last)
         except Exception as exc:
             log.error("engine failed on an aibot question", exc_info=exc)
             self._resources.log.record(None, question=question, error=type(exc).__name__, **where)
             return texts.APOLOGY
         content = self._render(answer, callback.group)
+        self._resources.conversations.remember(conversation, answer.turn)
         self._threads.start((callback.chat_id, callback.user_id), question, answer.references)
         self._resources.log.record(answer, question=question, reply_chars=len(content), **where)
         return content

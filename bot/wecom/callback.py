@@ -26,6 +26,7 @@ from starlette.responses import Response
 from wechatpy.enterprise import WeChatClient, create_reply, parse_message
 
 from bot import texts
+from bot.conversation import is_reset
 from bot.engine import Answer
 from bot.querylog import review
 from bot.ratelimit import RateLimiter, Verdict
@@ -157,6 +158,9 @@ class AppEndpoint(SignedEndpoint):
         user, text = str(message.source), (message.content or "").strip()
         if not text:
             return texts.ASK_PROMPT
+        if is_reset(text):
+            self._resources.conversations.reset(("wecom", user))
+            return texts.CONTEXT_RESET
         command = self._commands.get(text.lower())
         if command is not None:
             return await command(user)
@@ -173,7 +177,8 @@ class AppEndpoint(SignedEndpoint):
 
     async def _answer(self, user: str, question: str) -> str | None:
         """Ask the engine off the event loop; past the deadline, answer later through the message API."""
-        job = asyncio.get_running_loop().run_in_executor(None, self._resources.engine.ask, question)
+        last = self._resources.conversations.last(("wecom", user))
+        job = asyncio.get_running_loop().run_in_executor(None, self._resources.engine.ask, question, last)
         try:
             answer = await asyncio.wait_for(asyncio.shield(job), self._deadline)
         except TimeoutError:
@@ -201,6 +206,7 @@ class AppEndpoint(SignedEndpoint):
 
     def _answered(self, user: str, question: str, answer: Answer) -> str:
         content = render_answer(answer)
+        self._resources.conversations.remember(("wecom", user), answer.turn)
         self._threads.start(user, question, answer.references)
         self._resources.log.record(answer, question=question, platform="wecom", chat_type="private",
                                    chat_id=user, user_id=user, reply_chars=len(content))

@@ -1,0 +1,125 @@
+"""Follow-up questions in a conversation, read against the last one before retrieval.
+
+"那宁波呢" after a question about Wenzhou is that question about Ningbo; "它是哪年成立的" names the
+last subject by a pronoun; "那营收呢" keeps the subject and asks another attribute; "还有呢" asks for
+more of the same article. Rules on the question analysis, no model: a question that names its own
+subject and says what it asks is answered as written, and so is anything the rules are unsure of.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval.index import Index
+from retrieval.normalize import normalize
+from retrieval.question import Question, analyse
+
+# "还有呢", "其他的呢", "还有别的措施吗", "其他方面呢": more of the same article.
+_ASPECT = "(?:措施|做法|办法|方面|应用|成果|案例|例子|内容|举措|的)"
+_MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外)(?:的|别的|其他的|什么|其他|{_ASPECT})*"
+                   r"(?:呢|吗|嘛|么)?|再来点|继续|接着说")
+# "那宁波呢", "杭州的呢", "换成嘉兴", "温州那边呢": the same question about something else.
+_SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|那边|这边|那里)?呢"
+                   r"|(?:那)?(?:换成|换作|改成)(?P<y>[^，,。？?!！呢]{1,12}?)(?:呢|的呢)?")
+# Pronouns and generic references to the last subject.
+_GENERIC = "(?:公司|企业|集团|平台|局|市|区|县|实验室|大学|学院|中心|项目|机构|部门|产品|模型)"
+_GENERIC_REF = re.compile(f"(?:该|这(?:个|家|所|座)?)(?P<noun>{_GENERIC})")
+_PRONOUN = re.compile(f"{_GENERIC_REF.pattern}|它们|它|他们|他|她")
+_END = "？?。.!！~～ "
+SHORT = 14   # a follow-up without a subject of its own is short: "增长了多少", "什么时候成立的"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a conversation keeps of its last answered question."""
+
+    question: str                 # as it was read (normalised)
+    answer: str                   # the sentence answered: "该公司" may name what it found
+    subjects: tuple[str, ...]
+    attribute: tuple[str, ...]
+    article_id: str               # the cited article
+    passage_id: str               # the cited passage
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a typed message is read: as written (`via` ""), or resolved against the last turn."""
+
+    text: str
+    via: str = ""                 # "", "subject", "attribute", "pronoun", "more"
+
+    @property
+    def resolved(self) -> bool:
+        return bool(self.via)
+
+
+def turn_of(q: Question, answer: str, article_id: str, passage_id: str) -> Turn:
+    return Turn(q.text, normalize(answer), q.subjects, q.attribute, article_id, passage_id)
+
+
+def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
+    """The question to answer for `typed`, given the conversation's last turn (None: none)."""
+    text = normalize(typed).strip(_END)
+    if last is None or not text:
+        return Reading(typed)
+    if _MORE.fullmatch(text):
+        return Reading(last.question, "more")
+    q = analyse(text, index)
+    subject = last.subjects[0] if last.subjects else ""
+    # "嘉兴呢？算力有多少": a new subject, then what is asked of it.
+    head, _, rest = text.partition("呢")
+    if rest.strip("，,？? ") and len(head) <= 8 and analyse(head, index).subjects:
+        return Reading(head.lstrip("那") + rest.strip("，,？? "), "subject")
+    swap = _SWAP.fullmatch(text)
+    if swap and not _PRONOUN.search(text):
+        other = (swap.group("x") or swap.group("y") or "").strip()
+        if other and other != subject:
+            return _swapped(other, last, index)
+    pronoun = _PRONOUN.search(text)
+    if pronoun:
+        named = _referent(pronoun, last) or subject
+        if named and named not in text:
+            return Reading(text[: pronoun.start()] + named + text[pronoun.end():], "pronoun")
+    # A short question with no subject of its own asks about the last one ("增长了多少？").
+    if subject and not q.subjects and len(text) <= SHORT and not q.keywords_only:
+        return Reading(f"{' '.join(last.subjects)} {text}", "attribute")
+    return Reading(typed)
+
+
+def _referent(pronoun: re.Match[str], last: Turn) -> str:
+    """What "该公司" / "这个局" names: a name ending in that noun in the last answer (the company
+    it found), else in the last question ("人工智能局")."""
+    noun = pronoun.groupdict().get("noun")
+    if not noun:
+        return ""
+    for text in (last.answer, last.question):
+        found = re.findall(rf"[\u4e00-\u9fff]{{1,12}}?{noun}", text)
+        if found:
+            return max(found, key=len)
+    return ""
+
+
+# Names that contain the others (全国, 全省, 浙江 around a city): never the one a swap replaces.
+_WIDE = frozenset({"全国", "全省", "全市", "国内", "中国", "我国", "浙江", "浙江省", "长三角"})
+
+
+def _swapped(other: str, last: Turn, index: Index) -> Reading:
+    """The last question about `other` (a name) or asking `other` (an attribute) of its subject."""
+    named = analyse(other, index).subjects
+    if named or not last.attribute:
+        for old in _replaceable(other, last):
+            if old in last.question:
+                return Reading(last.question.replace(old, other, 1), "subject")
+        return Reading(f"{other}{last.question}", "subject") if named else Reading(other)
+    # "那营收呢": the same subject, another attribute, asked as keywords (the last question's
+    # interrogative may not fit the new attribute: "几颗卫星" is no way to ask 在轨算力).
+    return Reading(" ".join((*last.subjects, other)), "attribute")
+
+
+def _replaceable(other: str, last: Turn) -> list[str]:
+    """The last subjects a new name may replace, the most alike first: the same suffix ("舟山片区"
+    for 金义片区), then narrower names before wide ones."""
+    suffix = other[-2:]
+    alike = [s for s in last.subjects if s.endswith(suffix) or s[-1] == other[-1]]
+    narrow = [s for s in last.subjects if s not in _WIDE]
+    return list(dict.fromkeys([*alike, *narrow, *last.subjects]))

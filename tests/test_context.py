@@ -1,0 +1,122 @@
+"""[context]: follow-ups read against the same user's last question in the same chat."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from test_aibot import ask, robot_settings, stream_content
+
+from bot import texts
+from bot.conversation import Conversations, is_reset
+from bot.engine import Engine
+from bot.resources import open_resources
+from bot.wecom.aibot import routes
+from retrieval.context import Turn, resolve
+from retrieval.dialogues import load_dialogues, score_dialogues
+
+FIRST = "2024年温州市人工智能产业实现的增加值是多少？"
+DIALOGUES = Path(__file__).parent / "data" / "dialogues" / "round1.jsonl"
+
+
+@pytest.fixture(scope="module")
+def last(engine: Engine) -> Turn:
+    answer = engine.ask(FIRST)
+    assert answer.found and answer.turn is not None
+    return answer.turn
+
+
+@pytest.mark.parametrize(("typed", "via", "read"), [
+    ("那宁波呢？", "subject", "宁波人工智能产业实现的增加值"),
+    ("换成杭州", "subject", "杭州人工智能产业"),
+    ("这个市的人工智能局是什么时候挂牌的", "pronoun", "温州市的人工智能局"),
+    ("增长了多少？", "attribute", "温州市 增长了多少"),
+    ("还有呢", "more", FIRST[:8]),
+    ("其他方面呢", "more", FIRST[:8]),
+])
+def test_follow_ups_are_read_against_the_last_turn(engine: Engine, last: Turn, typed: str, via: str,
+                                                   read: str) -> None:
+    reading = resolve(typed, last, engine.pipeline.index)
+    assert reading.via == via
+    assert read in reading.text if via else reading.text == typed
+
+
+@pytest.mark.parametrize("typed", [
+    "浙江有多少款大模型通过备案？",        # names its own subject and asks: as written
+    "阿里巴巴集团 通义千问 开源",          # keywords
+    "数据知识产权登记对人工智能企业有什么作用？",  # long enough to say what it asks
+])
+def test_a_self_contained_question_never_uses_the_context(engine: Engine, last: Turn, typed: str) -> None:
+    assert not resolve(typed, last, engine.pipeline.index).resolved
+
+
+def test_without_a_last_turn_everything_is_as_typed(engine: Engine) -> None:
+    assert resolve("那宁波呢", None, engine.pipeline.index).text == "那宁波呢"
+
+
+def test_the_reply_says_how_a_follow_up_was_read(engine: Engine, last: Turn) -> None:
+    answer = engine.ask("这个市的人工智能局是什么时候挂牌的", last)
+    assert answer.read_as and texts.READ_AS.format(question=answer.read_as) in answer.reply
+    assert answer.found and "9月3日" in answer.answer
+    assert answer.question == "这个市的人工智能局是什么时候挂牌的"   # the log keeps what was typed
+    assert "温州" in answer.normalized                             # and what was answered
+
+
+def test_a_generic_reference_names_what_the_last_answer_found(engine: Engine) -> None:
+    first = engine.ask("国内唯一三次斩获“戈登·贝尔奖”的团队是哪家公司？")
+    reading = resolve("该公司总部后来迁到哪了？", first.turn, engine.pipeline.index)
+    assert reading.via == "pronoun" and "是石科技" in reading.text
+
+
+def test_conversations_expire_are_bounded_and_reset() -> None:
+    now = [0.0]
+    turns = Conversations(ttl=600, max_entries=2, clock=lambda: now[0])
+    turn = Turn("问", "答", ("温州",), (), "a", "p")
+    turns.remember("a", turn)
+    assert turns.last("a") is turn
+    now[0] = 601
+    assert turns.last("a") is None
+    for key in "xyz":
+        turns.remember(key, turn)
+    assert len(turns) == 2 and turns.last("x") is None
+    turns.reset("z")
+    assert turns.last("z") is None
+    turns.remember("y", None)           # an unanswered question keeps the last turn
+    assert turns.last("y") is turn
+    assert is_reset("/reset") and is_reset("重新开始") and not is_reset("重新开始建设了什么")
+
+
+def test_the_dialogue_set_scores_at_least_its_floor(engine: Engine) -> None:
+    right, wrong = score_dialogues(load_dialogues(DIALOGUES), engine.ask)
+    assert right >= 22, wrong
+
+
+@pytest.fixture
+async def robot(engine: Engine, tmp_path: Path):
+    async with open_resources(robot_settings(tmp_path), engine=engine) as resources:
+        app = Starlette(routes=routes(resources))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            yield c
+
+
+async def test_in_a_group_each_user_has_their_own_context(robot: httpx.AsyncClient) -> None:
+    client = robot
+    """The 智能机器人 in one group: 张三 asks about Wenzhou, 李四 about something else, then 张三's
+    "那宁波呢" is read against his own question; "重新开始" clears it."""
+    from fakes import aibot as robot
+
+    def said(text: str, user: str) -> dict:
+        return robot.text_message(f"@浙问\u2005{text}", chatid="wrkGroupA", userid=user)
+
+    first = said(FIRST, "zhangsan")
+    assert "58.27亿元" in stream_content(await ask(client, first), first["msgid"])
+    other = said("浙江有多少款大模型通过备案？", "lisi")
+    await ask(client, other)
+    follow = said("那宁波呢？", "zhangsan")
+    reply = stream_content(await ask(client, follow), follow["msgid"])
+    assert "按“" in reply and "宁波" in reply.rsplit("按“", 1)[1]
+    reset = said("重新开始", "zhangsan")
+    assert stream_content(await ask(client, reset), reset["msgid"]) == texts.CONTEXT_RESET
+    again = said("那宁波呢？", "zhangsan")
+    assert "按“" not in stream_content(await ask(client, again), again["msgid"])
