@@ -40,8 +40,9 @@ NUMBERING: tuple[Numbering, ...] = (
 
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
 _PUNCTUATED = re.compile(r"[，,。；;：:！!？?]")
-# A title run into its paragraph: "指导思想。全面贯彻……" (no comma inside the title).
-_RUN_IN = re.compile(r"^(?P<title>[^。！？；;：:，,、“”\"]{2,30})[。：:](?P<body>.+)$")
+# A title run into its paragraph: "指导思想。全面贯彻……", "实施“人工智能+”行动。……" (a title has
+# no comma: "到2027年，建成……。" is a sentence, not a title).
+_RUN_IN = re.compile(r"^(?P<title>[^。！？；;：:，,]{2,30})[。：:](?P<body>.+)$")
 _DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
 _DATE = re.compile(r"^[（(]?(\d{4}|[〇零一二三四五六七八九]{4})年([\d一二三四五六七八九十]{1,3})月"
                    r"([\d一二三四五六七八九十]{1,3})日[）)]?$")

@@ -18,11 +18,17 @@ PACKAGE_CONTENT = ROOT / "content"
 SAMPLE = Path(__file__).parent / "data" / "sample_policy.txt"
 
 
+ORIGINAL = ("jinri-zhejiang-2025-17", "newspaper-2025-05-28")   # the two sources of the first corpus
+
+
 def content_with_real_sources(tmp_path: Path) -> Path:
-    """A content dir holding copies of the two real sources, as a fresh clone has them."""
+    """A content dir holding copies of the two original sources only, as a fresh clone has them, so
+    these tests give the same counts whatever documents have been added to content/ since."""
     target = tmp_path / "content"
-    for part in ("raw", "sources"):
-        shutil.copytree(PACKAGE_CONTENT / part, target / part)
+    for part, suffix in (("raw", ".txt"), ("sources", ".toml")):
+        (target / part).mkdir(parents=True)
+        for source in ORIGINAL:
+            shutil.copy(PACKAGE_CONTENT / part / f"{source}{suffix}", target / part)
     return target
 
 
