@@ -1,5 +1,5 @@
 """Raw texts, per-source manifests, cleaning and structure. Knows nothing of retrieval or bots.
 
-`content.store` is the interface (build, load_built, ContentError); see content/README.md for the
-manifest format and how a new document is added.
+`content.store` is the interface (build, load_built, ContentError); `content.onboard` adds and
+removes documents (`zhewen content add/remove`); see content/README.md for the manifest format.
 """

@@ -113,16 +113,18 @@ def add_document(path: Path, title: str, date: str, kind: str | None = None,
                            source_id=source_id, raw=raw.name)
     except DraftError as exc:
         raise ContentError(str(exc)) from None
-    where.raw.mkdir(parents=True, exist_ok=True)
-    where.sources.mkdir(parents=True, exist_ok=True)
-    raw.write_text(stored, encoding="utf-8")
-    manifest.write_text(draft, encoding="utf-8")
+    written: list[Path] = []
     try:
+        for path, text in ((raw, stored), (manifest, draft)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
         report = build(content_dir=content_dir)
     except (ContentError, OSError) as exc:
-        raw.unlink(missing_ok=True)
-        manifest.unlink(missing_ok=True)
-        raise ContentError(f"not added: {exc}") from None
+        for path in written:
+            path.unlink(missing_ok=True)
+        why = str(exc) if isinstance(exc, ContentError) else f"cannot write {exc.filename}: {exc.strerror}"
+        raise ContentError(f"not added: {why}") from None
     [stats] = [s for s in report.per_source if s.id == source_id]
     corpus = report.corpus or {}
     articles = [a for a in corpus.get("articles", []) if a["source"] == source_id]
@@ -145,16 +147,23 @@ def remove_source(source_id: str, content_dir: Path | None = None) -> tuple[list
     shared = any(other_raw == raw_name for other, (_, other_raw) in sources.items() if other != source_id)
     files = [manifest] + ([where.raw / raw_name] if raw_name and not shared else [])
     files = [f for f in files if f.exists()]
-    with tempfile.TemporaryDirectory(dir=where.sources, prefix=".removing-") as holding:
-        kept = [(f, Path(holding) / f"{n}-{f.name}") for n, f in enumerate(files)]
-        for original, aside in kept:
-            shutil.move(original, aside)
-        try:
-            report = build(content_dir=content_dir)
-        except (ContentError, OSError) as exc:
-            for original, aside in kept:
-                shutil.move(aside, original)
-            raise ContentError(f"not removed: {exc}") from None
+    try:
+        with tempfile.TemporaryDirectory(dir=where.sources, prefix=".removing-") as holding:
+            moved: list[tuple[Path, Path]] = []
+            try:
+                for n, original in enumerate(files):
+                    aside = Path(holding) / f"{n}-{original.name}"
+                    shutil.move(original, aside)
+                    moved.append((original, aside))
+                report = build(content_dir=content_dir)
+            except (ContentError, OSError):
+                for original, aside in moved:
+                    shutil.move(aside, original)
+                raise
+    except ContentError as exc:
+        raise ContentError(f"not removed: {exc}") from None
+    except OSError as exc:
+        raise ContentError(f"not removed: cannot move {exc.filename}: {exc.strerror}") from None
     return files, report
 
 

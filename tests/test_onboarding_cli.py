@@ -232,3 +232,22 @@ def test_a_stale_corpus_is_rebuilt_from_its_own_content_dir(content: Path) -> No
     assert [s["id"] for s in load_built(corpus)["sources"]] == ["jinri-zhejiang-2025-17",
                                                               "newspaper-2025-05-28"]
     assert "sample-policy" not in corpus.read_text(encoding="utf-8")
+
+
+def test_a_content_dir_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    (content / "sources").mkdir(parents=True)
+    (content / "raw").write_text("a file where the raw/ directory should be", encoding="utf-8")
+    assert "not added: cannot write" in one_line_error(add(SAMPLE, content))
+    assert list((content / "sources").iterdir()) == []
+
+
+def test_remove_puts_the_files_back_when_the_rebuild_fails(content: Path) -> None:
+    add(SAMPLE, content)
+    broken = content / "sources" / "newspaper-2025-05-28.toml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace('date = "2025-05-28"', 'date = ""'),
+                      encoding="utf-8")
+    before = files(content)
+    line = one_line_error(zhewen("content", "remove", "sample-policy", "--content-dir", content))
+    assert "not removed" in line and "date is empty" in line
+    assert files(content) == before
