@@ -65,6 +65,8 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     if _MORE.fullmatch(text):
         return Reading(last.question, "more")
     q = analyse(text, index)
+    if not q.has_content or text.startswith("/"):  # junk or a command is no follow-up
+        return Reading(typed)
     subject = last.subjects[0] if last.subjects else ""
     # "嘉兴呢？算力有多少": a new subject, then what is asked of it.
     head, _, rest = text.partition("呢")

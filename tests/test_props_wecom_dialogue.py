@@ -13,6 +13,7 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 from test_props_text import NASTY
 
 from bot import texts
+from bot.conversation import is_reset
 from bot.engine import Engine, Reference
 from bot.resources import open_resources
 from bot.server import create_app
@@ -61,6 +63,7 @@ class Thread:
     question: str = ""
     listed: list[Reference] = field(default_factory=list)
     shown: int = 0
+    turn: Any = None          # the conversation's last answered turn, for follow-up questions
 
 
 def expect(engine: Engine, threads: dict[str, Thread], user: str, text: str,
@@ -69,9 +72,15 @@ def expect(engine: Engine, threads: dict[str, Thread], user: str, text: str,
     followup = parse_followup(text)
     if not text or text.lower() in commands or parse_toc_request(text) is not None:
         return None, None
+    if is_reset(text):
+        if user in threads:
+            threads[user].turn = None
+        return texts.CONTEXT_RESET, None
     if followup is None:
-        answer = engine.ask(text)
-        threads[user] = Thread(text, list(answer.references), len(answer.references))
+        last = threads[user].turn if user in threads else None
+        answer = engine.ask(text, last)
+        turn = answer.turn if answer.turn is not None else last
+        threads[user] = Thread(text, list(answer.references), len(answer.references), turn)
         return answer.reply[:30], text
     thread = threads.get(user)
     if thread is None:
@@ -80,7 +89,7 @@ def expect(engine: Engine, threads: dict[str, Thread], user: str, text: str,
         more = engine.more(thread.question, skip=thread.shown, count=3)
         if not more:
             return texts.WECOM_NO_MORE, None
-        threads[user] = Thread(thread.question, more, thread.shown + len(more))
+        threads[user] = Thread(thread.question, more, thread.shown + len(more), thread.turn)
         return texts.WECOM_MORE_HEADING, None
     if not 1 <= followup.number <= len(thread.listed):
         return (texts.WECOM_NO_MORE if not thread.listed else
