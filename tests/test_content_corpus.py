@@ -193,9 +193,9 @@ def test_newspaper_has_six_items_without_pages(today) -> None:
     assert all(a["page"] is None for a in paper)
 
 
-def test_report_counts_and_speed(today) -> None:
+def test_report_counts_and_speed(today, slowness: float) -> None:
     _, report = today
-    assert report.seconds < 2
+    assert report.seconds < 2 * slowness  # the build's speed itself: make bench
     dropped = report.counts("dropped")
     for kind in ("photo credit", "caption", "byline", "sponsor list", "ISSN/CN", "HTML tag",
                  "continuation mark", "stray glyph", "editorial board", "masthead", "address/phone",

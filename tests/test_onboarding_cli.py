@@ -204,7 +204,8 @@ def long_document(chapters: int = 8) -> str:
     return "\n".join(out) + "\n"
 
 
-def test_a_long_document_is_added_in_under_five_seconds(content: Path, tmp_path: Path) -> None:
+def test_a_long_document_is_added_in_under_five_seconds(content: Path, tmp_path: Path,
+                                                        slowness: float) -> None:
     doc = tmp_path / "plan.txt"
     doc.write_text(long_document(), encoding="utf-8")
     assert len(doc.read_text(encoding="utf-8")) > 20_000
@@ -212,7 +213,7 @@ def test_a_long_document_is_added_in_under_five_seconds(content: Path, tmp_path:
     result = add(doc, content, title="青溪市低空经济发展规划", date="2025-06-01")
     seconds = time.perf_counter() - started
     assert result.exit_code == 0, result.output
-    assert seconds < 5, seconds
+    assert seconds < 5 * slowness, seconds
     corpus = json.loads((content / "build" / "corpus.json").read_text(encoding="utf-8"))
     [plan] = [a for a in corpus["articles"] if a["source"] == "plan"]
     headings = [s["heading"] for s in plan["sections"]]
