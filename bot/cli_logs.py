@@ -1,12 +1,15 @@
 """`zhewen logs`: review the query log from a terminal (tables) or a script (`--json`, CSV, JSONL).
 
-Reads never create a database; every problem is one `Error: …` line and a non-zero exit.
+Reads never create a database; every problem is one `Error: …` line and a non-zero exit. Tables fit
+the terminal (140 cells when output is not a terminal); `--wide` never cuts a cell.
 """
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -15,13 +18,16 @@ from typing import Any, TypeVar
 import click
 
 from bot.querylog import review
-from bot.querylog.render import table
+from bot.querylog.render import fit_widths, one_line, table
 from bot.querylog.rows import QUERY_COLUMNS
-from bot.settings import ConfigError, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 QUESTION_CELLS = 40
+RECENT_QUESTION_CELLS = 30
+RECENT_ARTICLE_CELLS = 16
 DEFAULT_LIMIT = 20
+PIPE_WIDTH = 140  # cells a table may take when the output is not a terminal
+HISTOGRAM_BAR = 30
 
 
 class OneLineUsageError(click.ClickException):
@@ -73,10 +79,31 @@ def limit_option(default: int | None) -> Callable[[F], F]:
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print the design doc's JSON instead.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+
+
+def wide_option(func: F) -> F:
+    return click.option("--wide", is_flag=True,
+                        help="Never cut a cell: whole questions, answers and titles.")(func)
+
+
+def _limits(headers: list[str], rows: list[list[object]], caps: list[int | None], wide: bool,
+            flexible: int = -1) -> list[int | None]:
+    """No limits with --wide; else the caps, column `flexible` (default: the last) taking the room
+    the terminal leaves."""
+    if wide:
+        return [None] * len(headers)
+    return fit_widths(headers, rows, caps, flexible % len(headers), terminal_width())
+
+
+def terminal_width() -> int:
+    """The terminal's width in cells, or PIPE_WIDTH when the output goes to a file or a pipe."""
+    return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if sys.stdout.isatty() else PIPE_WIDTH
 
 
 def _connect(db: Path | None) -> sqlite3.Connection:
+    from bot.settings import ConfigError, load_settings  # pydantic: only when --db is not given
+
     try:
         path = db if db is not None else load_settings().db
         return review.open_log(path)
@@ -114,12 +141,28 @@ def _print_table(headers: list[str], rows: list[list[object]], **options: Any) -
     click.echo(table(headers, rows, **options) if rows else "No questions match.")
 
 
+def _conf(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def more_hint(shown: int, total: int, what: str, order: str, limit: int | None) -> str:
+    """The footer under a table: how many rows exist and how to see more of them."""
+    if shown >= total:
+        return f"{total:,} {what}{'' if total == 1 else 's'}, {order}."
+    bigger = min(total, max((limit or shown) * 5, 100))
+    return (f"Showing {shown:,} of {total:,} {what}s, {order}. "
+            f"See more with --limit {bigger}, or narrow with --since / --platform.")
+
+
 @click.group(cls=OneLineGroup)
 def logs() -> None:
-    """Review the query log: what people ask, what the documents could not answer, how fast.
+    """Review the query log: what people ask, which answers look wrong, what the documents could
+    not answer, how fast.
 
     \b
     Example:
+      zhewen logs suspect --since 7d
+      zhewen logs show 123456789012345
       zhewen logs unanswered --since 7d
     """
 
@@ -129,24 +172,31 @@ def logs() -> None:
 @filter_options
 @limit_option(DEFAULT_LIMIT)
 @json_option
-def recent(db: Path | None, since: datetime | None, platform: str | None, limit: int, as_json: bool) -> None:
-    """Latest questions, newest first.
+@wide_option
+def recent(db: Path | None, since: datetime | None, platform: str | None, limit: int, as_json: bool,
+           wide: bool) -> None:
+    """Latest questions, newest first, with the article each answer cites.
+
+    Answers take the room the terminal leaves; --wide shows them whole.
 
     \b
     Example:
       zhewen logs recent --platform telegram --limit 50
+      zhewen logs recent --wide
     """
-    items = _run(db, lambda c: review.recent(c, since=since, platform=platform, limit=limit))
+    items, total = _run(db, lambda c: (review.recent(c, since=since, platform=platform, limit=limit),
+                                       review.count(c, since=since, platform=platform)))
     if as_json:
         _print_json(items)
         return
-    _print_table(
-        ["time (UTC)", "platform", "chat", "found", "ms", "question", "answer"],
-        [[_minute(i["ts"]), i["platform"], i["chat_type"], _found_mark(i["found"]),
-          "" if i["latency_ms"] is None else f"{i['latency_ms']:.1f}", i["question"], i["answer"] or ""]
-         for i in items],
-        max_widths=[None, None, None, None, None, QUESTION_CELLS, QUESTION_CELLS],
-        numeric=[False, False, False, False, True, False, False])
+    headers = ["time (UTC)", "platform", "found", "conf", "question", "answer", "article", "id"]
+    rows = [[_minute(i["ts"]), i["platform"], _found_mark(i["found"]), _conf(i["confidence"]), i["question"],
+             i["answer"] or "", i["article"] or "", i["id"]] for i in items]
+    caps = [None, None, None, None, RECENT_QUESTION_CELLS, None, RECENT_ARTICLE_CELLS, None]
+    _print_table(headers, rows, max_widths=_limits(headers, rows, caps, wide, flexible=5),
+                 numeric=[False, False, False, True, False, False, False, True])
+    if items:
+        click.echo(more_hint(len(items), total, "question", "newest first", limit))
 
 
 @logs.command()
@@ -176,20 +226,27 @@ def unanswered(db: Path | None, since: datetime | None, platform: str | None, li
 @filter_options
 @limit_option(DEFAULT_LIMIT)
 @json_option
-def top(db: Path | None, since: datetime | None, platform: str | None, limit: int, as_json: bool) -> None:
-    """Most asked questions, grouped by normalised text, with the share answered.
+@wide_option
+def top(db: Path | None, since: datetime | None, platform: str | None, limit: int, as_json: bool,
+        wide: bool) -> None:
+    """Most asked questions, grouped by normalised text, with the share answered and the article
+    cited the last time each was asked.
 
     \b
     Example:
       zhewen logs top --since 30d --limit 10
     """
-    items = _run(db, lambda c: review.top(c, since=since, platform=platform, limit=limit))
+    items, total = _run(db, lambda c: review.top_with_total(c, since=since, platform=platform, limit=limit))
     if as_json:
         _print_json(items)
         return
-    _print_table(["count", "found", "question"],
-                 [[i["count"], _percent(i["found_rate"]), i["question"]] for i in items],
-                 max_widths=[None, None, 2 * QUESTION_CELLS], numeric=[True, True, False])
+    headers = ["count", "found", "question", "article"]
+    rows = [[i["count"], _percent(i["found_rate"]), i["question"], i["article"] or ""] for i in items]
+    caps = [None, None, 2 * QUESTION_CELLS, None]
+    _print_table(headers, rows, max_widths=_limits(headers, rows, caps, wide),
+                 numeric=[True, True, False, False])
+    if items:
+        click.echo(more_hint(len(items), total, "distinct question", "most asked first", limit))
 
 
 @logs.command()
@@ -199,9 +256,11 @@ def top(db: Path | None, since: datetime | None, platform: str | None, limit: in
 @json_option
 def stats(db: Path | None, since: datetime | None, platform: str | None, limit: int | None,
           as_json: bool) -> None:
-    """Totals, found rate, questions per platform and per day, latency p50/p95, 👍/👎.
+    """Totals, found rate, questions per platform and per day (with the share of suspect answers),
+    latency p50/p95, 👍/👎, and how confident the answers were.
 
-    --limit keeps only the latest days in the per-day counts.
+    --limit keeps only the latest days in the per-day counts. An answer is suspect when its
+    confidence is below 0.8, or it was asked again in other words, got 👎 or 更多 right after.
 
     \b
     Example:
@@ -227,8 +286,123 @@ def _stats_blocks(result: dict[str, Any]) -> Iterable[str]:
         yield table(["platform", "questions"], [list(kv) for kv in result["by_platform"].items()],
                     numeric=[False, True])
     if result["by_day"]:
-        yield table(["day (UTC)", "questions"], [list(kv) for kv in result["by_day"].items()],
-                    numeric=[False, True])
+        suspect = result["suspect_by_day"]
+        yield table(["day (UTC)", "questions", "suspect answers"],
+                    [[day, n, _percent(suspect.get(day, 0.0))] for day, n in result["by_day"].items()],
+                    numeric=[False, True, True])
+    histogram = result["confidence_histogram"]
+    most = max(histogram.values(), default=0)
+    if most:
+        yield table(["confidence", "answers", ""],
+                    [[label, n, "█" * round(n / most * HISTOGRAM_BAR)] for label, n in histogram.items()],
+                    numeric=[False, True, False])
+
+
+@logs.command()
+@db_option
+@filter_options
+@limit_option(DEFAULT_LIMIT)
+@json_option
+def suspect(db: Path | None, since: datetime | None, platform: str | None, limit: int, as_json: bool) -> None:
+    """The answers most likely wrong, most suspect first, each with why.
+
+    Signs, strongest first: the same user asked again in other words within two minutes; 👎;
+    更多 (or, weaker, 原文) asked right after; low confidence. 👍 counts against. Declined
+    questions are not listed here: see `zhewen logs unanswered`.
+
+    \b
+    Example:
+      zhewen logs suspect --since 7d
+      zhewen logs suspect --json --limit 50
+    """
+    items, total = _run(db, lambda c: (review.suspect(c, since=since, platform=platform, limit=limit),
+                                       review.count(c, since=since, platform=platform, answered=True)))
+    if as_json:
+        _print_json(items)
+        return
+    if not items:
+        click.echo("No answers match.")
+        return
+    click.echo("\n\n".join(suspect_block(n, item) for n, item in enumerate(items, 1)))
+    click.echo()
+    click.echo(more_hint(len(items), total, "answer", "most suspect first", limit)
+               + " One in full: zhewen logs show ID.")
+
+
+def _cited(article: str | None, section: str | None) -> str:
+    if not article:
+        return "-"
+    return f"{article} › {section}" if section and section != article else article
+
+
+def suspect_block(number: int, item: dict[str, Any]) -> str:
+    """One suspect answer as a few labelled lines: where, the exchange, the citation, why."""
+    head = (f"{number}. id {item['id']}  {_minute(item['ts'])} UTC  {item['platform']}  "
+            f"confidence {_conf(item['confidence']) or '-'}  score {item['score']:.2f}")
+    return "\n".join([head, f"   question: {one_line(item['question'])}",
+                      f"   answer:   {one_line(item['answer'])}",
+                      f"   cited:    {one_line(_cited(item['article'], item['section']))}",
+                      f"   why:      {one_line('; '.join(item['why']))}"])
+
+
+@logs.command()
+@db_option
+@click.argument("query_id", metavar="ID", type=click.IntRange(min=0, max=2**63 - 1))
+@json_option
+def show(db: Path | None, query_id: int, as_json: bool) -> None:
+    """One exchange in full: question, normalised question, answer, every reference with its titles,
+    confidence, latency, feedback, follow-ups, re-asks, platform and time. IDs are in the first
+    column of `recent` and in `suspect`.
+
+    \b
+    Example:
+      zhewen logs show 123456789012345
+    """
+    item = _run(db, lambda c: review.show(c, query_id))
+    if item is None:
+        raise click.ClickException(f"no question with id {query_id} in the log")
+    if as_json:
+        _print_json(item)
+        return
+    click.echo(show_text(item))
+
+
+def _reference_line(ref: dict[str, Any]) -> str:
+    source = f"《{ref['source']}》" if ref.get("source") else ""
+    page = f"第{ref['page']}页" if ref.get("page") is not None else ""
+    where = f"{source}{page}，{_cited(ref.get('article'), ref.get('section'))}" if ref.get("article") \
+        else "(title unknown: the passage is no longer in the corpus)"
+    return f"{where}  [passage {ref.get('passage_id')}, score {ref.get('score')}]"
+
+
+def show_text(item: dict[str, Any]) -> str:
+    """`logs show` for a terminal: one labelled line per field, references numbered."""
+    votes = {1: 0, -1: 0}
+    for vote in item["feedback"]:
+        votes[vote["value"]] = votes.get(vote["value"], 0) + 1
+    lines = [
+        ("id", item["id"]), ("time (UTC)", item["ts"]),
+        ("platform", f"{item['platform']} ({item['chat_type']})"),
+        ("chat / user", f"{item['chat_id'] or '-'} / {item['user_id'] or '-'}"),
+        ("question", item["question"]), ("normalized", item["normalized"]),
+        ("found", _found_mark(item["found"])), ("answer", item["answer"] or ""),
+        ("cited", _cited(item["article"], item["section"])),
+        ("confidence", _conf(item["confidence"]) or "-"), ("top score", item["top_score"]),
+        ("latency", _ms(item["latency_ms"])), ("reply", f"{item['reply_chars']} characters"),
+        ("feedback", f"👍 {votes[1]}  👎 {votes[-1]}"),
+        ("follow-ups", ", ".join(f"{'更多' if f['kind'] == 'more' else '原文'} at {f['ts']}"
+                                 for f in item["followups"]) or "-"),
+        ("asked again", "; ".join(f"id {r['id']} at {r['ts']}: {r['question']}" for r in item["rephrased_by"])
+         or "-"),
+        ("re-asks", item["rephrase_of"] or "-"),
+    ]
+    if item["error"]:
+        lines.append(("error", item["error"]))
+    width = max(len(label) for label, _ in lines)
+    text = [f"{label:<{width}}  {one_line(value)}" for label, value in lines]
+    text.append("references" if item["refs"] else "references  -")
+    text += [f"  {n}. {one_line(_reference_line(ref))}" for n, ref in enumerate(item["refs"], 1)]
+    return "\n".join(text)
 
 
 @logs.command()
@@ -279,7 +453,7 @@ def export(db: Path | None, since: datetime | None, platform: str | None, limit:
 @click.option("--older-than", "older_than", required=True, metavar="AGE",
               help="Delete questions older than this, e.g. 180d.")
 def purge(db: Path | None, older_than: str) -> None:
-    """Delete questions (and their feedback) older than AGE, e.g. to keep half a year.
+    """Delete questions (and their feedback and follow-ups) older than AGE, e.g. to keep half a year.
 
     \b
     Example:

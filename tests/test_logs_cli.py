@@ -26,6 +26,9 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
+COMMANDS = ["recent", "unanswered", "top", "stats", "export", "purge", "suspect", "show"]
+
+
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli, ["logs", *args], env=env, catch_exceptions=False)
 
@@ -38,11 +41,12 @@ def run_json(*args: str) -> object:
 
 def test_recent_json_objects(db: Path) -> None:
     items = run_json("recent", "--db", str(db), "--limit", "2")
-    assert [list(i) for i in items] == [["ts", "platform", "chat_type", "question", "found", "answer",
-                                         "confidence", "latency_ms"]] * 2
-    assert items[1] == {"ts": utc_timestamp(NOW - timedelta(hours=1)), "platform": "telegram",
-                        "chat_type": "private", "question": "浙江有多少款大模型通过备案？", "found": True,
-                        "answer": "答案。", "confidence": 0.0, "latency_ms": 2.0}
+    assert [list(i) for i in items] == [["id", "ts", "platform", "chat_type", "question", "found", "answer",
+                                         "article", "confidence", "latency_ms"]] * 2
+    assert items[1] == {"id": items[1]["id"], "ts": utc_timestamp(NOW - timedelta(hours=1)),
+                        "platform": "telegram", "chat_type": "private",
+                        "question": "浙江有多少款大模型通过备案？", "found": True, "answer": "答案。",
+                        "article": "标题", "confidence": 0.0, "latency_ms": 2.0}
 
 
 def test_unanswered_json_answers_the_weekly_question(db: Path) -> None:
@@ -54,10 +58,11 @@ def test_unanswered_json_answers_the_weekly_question(db: Path) -> None:
 
 def test_top_and_stats_json(db: Path) -> None:
     top = run_json("top", "--db", str(db), "--platform", "wecom")
-    assert top[0] == {"question": "浙江有多少款大模型通过備案?", "count": 1, "found_rate": 1.0}
+    assert top[0] == {"question": "浙江有多少款大模型通过備案?", "count": 1, "found_rate": 1.0,
+                      "article": "标题"}
     stats = run_json("stats", "--db", str(db), "--since", "24h")
     assert set(stats) == {"total", "found_rate", "by_platform", "by_day", "latency_ms_p50", "latency_ms_p95",
-                          "feedback", "dropped"}
+                          "feedback", "dropped", "confidence_histogram", "suspect_by_day"}
     assert stats["total"] == 4 and stats["by_platform"] == {"telegram": 3, "wecom": 1}
 
 
@@ -89,7 +94,8 @@ def test_recent_table_aligns_wide_characters_and_truncates(tmp_path: Path) -> No
     result = run("recent", "--db", str(db))
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    header, rule, *rows = lines
+    header, rule, *rows, footer = lines
+    assert footer == "2 questions, newest first."
     question_col = display_width(header[:header.index("question")])
     for row in rows:
         chars, width = 0, 0
@@ -154,7 +160,8 @@ def test_jsonl_export_with_filters(db: Path) -> None:
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert len(rows) == 3 and all(list(r) == list(QUERY_COLUMNS) for r in rows)
     assert rows[0]["question"] == "很久以前的问题" and rows[0]["found"] is True
-    assert rows[0]["refs"] == [{"passage_id": "p-6", "score": 9.5}]
+    assert rows[0]["refs"] == [{"passage_id": "p-6", "score": 9.5, "source": "今日浙江 2025年第17期",
+                                "article": "标题", "section": "", "page": 8}]
     assert len(run("export", "--db", str(db), "--format", "jsonl", "--limit", "2").output.splitlines()) == 2
 
 
@@ -173,6 +180,10 @@ def test_purge(db: Path) -> None:
     (("purge",), "Error: Missing option '--older-than'"),
     (("purge", "--older-than", "soon"), "Error: Invalid value for '--older-than'"),
     (("nonsense",), "Error: No such command 'nonsense'"),
+    (("show",), "Error: Missing argument 'ID'"),
+    (("show", "abc"), "Error: Invalid value for 'ID'"),
+    (("show", "-5"), "Error: No such option '-5'"),
+    (("suspect", "--limit", "0"), "Error: Invalid value for '--limit'"),
 ])
 def test_bad_usage_is_one_line(db: Path, args: tuple[str, ...], message: str) -> None:
     result = run(*args, "--db", str(db)) if args[0] != "nonsense" else run(*args)
@@ -181,10 +192,10 @@ def test_bad_usage_is_one_line(db: Path, args: tuple[str, ...], message: str) ->
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("command", ["recent", "unanswered", "top", "stats", "export", "purge"])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_missing_database_is_one_line_and_not_created(tmp_path: Path, command: str) -> None:
     missing = tmp_path / "data" / "zhewen.sqlite3"
-    extra = ["--older-than", "1d"] if command == "purge" else []
+    extra = {"purge": ["--older-than", "1d"], "show": ["1"]}.get(command, [])
     result = run(command, "--db", str(missing), *extra)
     assert result.exit_code == 1
     assert result.output == f"Error: no query log at {missing} (set ZHEWEN_DB or pass --db)\n"
@@ -200,7 +211,7 @@ def test_foreign_file_and_bad_settings_are_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1 and result.output.startswith("Error: ZHEWEN_ADMINS")
 
 
-@pytest.mark.parametrize("command", ["recent", "unanswered", "top", "stats", "export", "purge"])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.exit_code == 0 and f"Example:\n    zhewen logs {command}" in result.output

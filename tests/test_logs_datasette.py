@@ -16,10 +16,10 @@ def canned_queries() -> dict[str, dict]:
     return metadata["databases"]["zhewen"]["queries"]
 
 
-def test_metadata_names_the_default_database_and_the_three_queries() -> None:
+def test_metadata_names_the_default_database_and_the_canned_queries() -> None:
     metadata = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
     assert set(metadata["databases"]) == {"zhewen"}  # Datasette names data/zhewen.sqlite3 "zhewen"
-    assert set(canned_queries()) == {"unanswered_this_week", "thumbs_down", "daily_volume"}
+    assert set(canned_queries()) == {"unanswered_this_week", "thumbs_down", "daily_volume", "suspect_answers"}
     assert all(q["title"] and q["sql"] for q in canned_queries().values())
 
 
@@ -56,6 +56,6 @@ def test_daily_volume_per_platform(log_conn: sqlite3.Connection) -> None:
 
 def test_described_columns_exist(log_conn: sqlite3.Connection) -> None:
     tables = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"]["zhewen"]["tables"]
-    for name in ("queries", "feedback"):
+    for name in ("queries", "feedback", "followups"):
         actual = [r[1] for r in log_conn.execute(f"PRAGMA table_info({name})")]
         assert list(tables[name]["columns"]) == actual

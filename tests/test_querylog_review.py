@@ -64,9 +64,11 @@ def test_recent_is_newest_first_with_design_keys(db: Path) -> None:
     items = review.recent(db, limit=3)
     assert [i["question"] for i in items] == ["引擎出错", "浙江有多少款大模型通过备案？",
                                               "浙江有多少款大模型通过備案?"]
-    assert set(items[0]) == {"ts", "platform", "chat_type", "question", "found", "answer", "confidence",
-                             "latency_ms"}
+    assert list(items[0]) == ["id", "ts", "platform", "chat_type", "question", "found", "answer", "article",
+                              "confidence", "latency_ms"]
     assert items[0]["found"] is None and items[1]["found"] is True
+    # The cited article is stored with each answered question (none for an error or a decline).
+    assert (items[0]["article"], items[1]["article"]) == (None, "标题")
     # The engine's confidence is stored with each answered question, none for an engine error.
     assert items[0]["confidence"] is None and 0 <= items[1]["confidence"] <= 1
 
@@ -98,17 +100,20 @@ def test_unanswered_groups_by_normalised_text(db: Path) -> None:
 
 def test_top_counts_and_found_rate(db: Path) -> None:
     items = review.top(db, since=NOW - timedelta(days=30))
-    assert items[0] == {"question": "火星上有几个城市？", "count": 3, "found_rate": 0.0}
-    assert items[1] == {"question": "浙江有多少款大模型通过备案？", "count": 2, "found_rate": 1.0}
+    assert items[0] == {"question": "火星上有几个城市？", "count": 3, "found_rate": 0.0, "article": None}
+    assert items[1] == {"question": "浙江有多少款大模型通过备案？", "count": 2, "found_rate": 1.0,
+                        "article": "标题"}
     assert {i["question"] for i in items} == {"火星上有几个城市？", "浙江有多少款大模型通过备案？",
                                               "月球的人口是多少", "引擎出错"}
-    assert review.top(db, platform="cli") == [{"question": "月球的人口是多少", "count": 1, "found_rate": 0.0}]
+    assert review.top(db, platform="cli") == [{"question": "月球的人口是多少", "count": 1, "found_rate": 0.0,
+                                               "article": None}]
+    assert review.top_with_total(db, limit=1)[1] == 5
 
 
 def test_stats_figures(db: Path) -> None:
     result = review.stats(db)
     assert list(result) == ["total", "found_rate", "by_platform", "by_day", "latency_ms_p50",
-                            "latency_ms_p95", "feedback", "dropped"]
+                            "latency_ms_p95", "feedback", "dropped", "confidence_histogram", "suspect_by_day"]
     assert result["dropped"] == 0
     assert result["total"] == 8 and result["found_rate"] == 0.375
     assert result["by_platform"] == {"cli": 1, "telegram": 4, "wecom": 3}
@@ -118,13 +123,16 @@ def test_stats_figures(db: Path) -> None:
     week = review.stats(db, since=NOW - timedelta(days=7), platform="telegram")
     assert week["total"] == 3 and week["feedback"] == {"up": 1, "down": 1}
     assert len(review.stats(db, limit=1)["by_day"]) == 1
+    assert list(review.stats(db, limit=1)["suspect_by_day"]) == list(review.stats(db, limit=1)["by_day"])
 
 
 def test_stats_of_an_empty_log(tmp_path: Path) -> None:
     schema.prepare(tmp_path / "empty.sqlite3")
     assert review.stats(tmp_path / "empty.sqlite3") == {
         "total": 0, "found_rate": 0.0, "by_platform": {}, "by_day": {}, "latency_ms_p50": None,
-        "latency_ms_p95": None, "feedback": {"up": 0, "down": 0}, "dropped": 0}
+        "latency_ms_p95": None, "feedback": {"up": 0, "down": 0}, "dropped": 0,
+        "confidence_histogram": {f"{b / 10:.1f}-{(b + 1) / 10:.1f}": 0 for b in range(10)},
+        "suspect_by_day": {}}
 
 
 def test_export_rows_have_every_column_oldest_first(db: Path) -> None:

@@ -44,8 +44,9 @@ async def test_first_schema_file_is_upgraded_keeping_rows(tmp_path: Path) -> Non
         log.record(None, question="新问题", platform="cli", chat_type="private", chat_id=None, user_id=None)
 
     upgraded = schema_sql(db)
-    assert {"queries_ts", "queries_platform_ts", "queries_normalized", "counters",
-            "queries_confidence"} <= {n for n, _ in upgraded}
+    assert {"queries_platform_ts", "counters", "followups", "queries_ts_review", "queries_group_key",
+            "queries_found_confidence", "queries_latency", "queries_rephrase_of"} <= {n for n, _ in upgraded}
+    assert not {"queries_ts", "queries_normalized", "queries_confidence"} & {n for n, _ in upgraded}
     conn = sqlite3.connect(db, isolation_level=None)
     assert conn.execute("SELECT question FROM queries ORDER BY id").fetchall() == [("旧问题",), ("新问题",)]
     assert conn.execute("SELECT confidence FROM queries ORDER BY id").fetchall() == [(None,), (None,)]

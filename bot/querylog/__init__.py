@@ -2,9 +2,21 @@
 
 INTERFACE (stable, used by every channel): `QueryLog` (bot/querylog/log.py). Review queries for the
 CLI and admin commands: `bot.querylog.review`. Schema and migrations: `bot.querylog.schema`.
+`QueryLog` is imported on first use, so reading the log (`zhewen logs`) never loads the engine.
 """
 from __future__ import annotations
 
-from bot.querylog.log import LogUnavailable, QueryLog
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.querylog.log import LogUnavailable, QueryLog
 
 __all__ = ["LogUnavailable", "QueryLog"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from bot.querylog import log
+
+        return getattr(log, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

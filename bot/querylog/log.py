@@ -5,6 +5,10 @@ row, counts it in `failures` and warns. Closing flushes what is queued. A runnin
 `required=True`: a log that cannot be opened and written stops start-up with one line, and
 `writing` (shown by /healthz) turns false while commits fail. Dropped rows are added to the file's
 `dropped` counter with the next commit that succeeds, so `zhewen logs stats` reports them.
+
+For review (`zhewen logs suspect`) the writer also links a question to the same user's previous
+one when it asks it again in other words within two minutes (`rephrase_of`, see rephrase.py), and
+records 更多/原文 asked on an answer (`record_followup`, table `followups`).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import aiosqlite
 from bot.engine import Answer
 from bot.querylog import pseudonym, schema
 from bot.querylog.ids import IdSource
+from bot.querylog.rephrase import Ask, RecentAsks
 from bot.querylog.rows import QUERY_COLUMNS, query_row, row_to_dict, storable_text, utc_timestamp
 
 logger = logging.getLogger(__name__)
@@ -33,10 +38,14 @@ _INSERT_QUERY = (f"INSERT OR IGNORE INTO queries ({', '.join(QUERY_COLUMNS)}) "
 _UPSERT_FEEDBACK = ("INSERT INTO feedback (query_id, user_id, value, ts) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (query_id, user_id) DO UPDATE SET value = excluded.value, ts = excluded.ts")
 
+_INSERT_FOLLOWUP = "INSERT INTO followups (query_id, kind, user_id, ts) VALUES (?, ?, ?, ?)"
+FOLLOWUP_KINDS = ("more", "passage")
+
 _ADD_DROPPED = ("INSERT INTO counters (name, value) VALUES ('dropped', ?) "
                 "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value")
 
-_Item = tuple[str, Any]  # ("query", row dict) or ("feedback", (query_id, user, value, ts))
+# ("query", row dict), ("feedback", (query_id, user, value, ts)) or ("followup", (query_id, kind, user, ts))
+_Item = tuple[str, Any]
 
 
 class LogUnavailable(Exception):
@@ -59,6 +68,7 @@ class QueryLog:
         self._queue_size = queue_size
         self._ids = IdSource()
         self._pending: dict[int, dict[str, Any]] = {}
+        self._recent_asks = RecentAsks()
         self._queue: asyncio.Queue[_Item] | None = None
         self._db: aiosqlite.Connection | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -107,9 +117,14 @@ class QueryLog:
         """Queue one question; returns its row id at once (never blocks, never raises)."""
         query_id = self._ids.next()
         try:
+            user = self._id(user_id)
+            rephrase_of = None
+            if answer is not None and user is not None:
+                ask = Ask(query_id, time.time(), answer.normalized or storable_text(str(question)))
+                rephrase_of = self._recent_asks.rephrased((str(platform), user), ask)
             row = query_row(query_id, answer, ts=utc_timestamp(), question=question, platform=platform,
-                            chat_type=chat_type, chat_id=self._id(chat_id), user_id=self._id(user_id),
-                            reply_chars=reply_chars, error=error)
+                            chat_type=chat_type, chat_id=self._id(chat_id), user_id=user,
+                            reply_chars=reply_chars, error=error, rephrase_of=rephrase_of)
             if self._enqueue(("query", row)):
                 self._pending[query_id] = row
         except Exception as exc:  # a malformed argument must not cost the user their reply
@@ -124,6 +139,15 @@ class QueryLog:
             self._enqueue(("feedback", (int(query_id), self._id(user_id) or "", value, utc_timestamp())))
         except Exception as exc:
             self._fail(1, f"unloggable feedback: {exc!r}")
+
+    def record_followup(self, query_id: int, kind: str, *, user_id: str | int | None = None) -> None:
+        """Queue a follow-up asked on a logged answer: "more" (更多) or "passage" (原文)."""
+        try:
+            if kind not in FOLLOWUP_KINDS:
+                raise ValueError(f"follow-up kind must be one of {FOLLOWUP_KINDS}, got {kind!r}")
+            self._enqueue(("followup", (int(query_id), kind, self._id(user_id), utc_timestamp())))
+        except Exception as exc:
+            self._fail(1, f"unloggable follow-up: {exc!r}")
 
     async def get(self, query_id: int) -> dict[str, Any] | None:
         """A logged question with its reference passage ids, committed or still queued."""
@@ -213,6 +237,7 @@ class QueryLog:
         assert self._db is not None
         queries = [payload for kind, payload in batch if kind == "query"]
         feedback = [payload for kind, payload in batch if kind == "feedback"]
+        followups = [payload for kind, payload in batch if kind == "followup"]
         await self._db.execute("BEGIN IMMEDIATE")
         try:
             before = self._db.total_changes
@@ -221,6 +246,8 @@ class QueryLog:
             collisions = len(queries) - (self._db.total_changes - before)
             if feedback:
                 await self._db.executemany(_UPSERT_FEEDBACK, feedback)
+            if followups:
+                await self._db.executemany(_INSERT_FOLLOWUP, followups)
             drops = self._unsaved_drops
             if drops:
                 await self._db.execute(_ADD_DROPPED, (drops,))

@@ -56,3 +56,17 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(pad(c, widths[i], right=right[i]) for i, c in enumerate(r)).rstrip() for r in cells]
     return "\n".join(lines)
+
+
+def fit_widths(headers: Sequence[str], rows: Sequence[Sequence[object]], caps: Sequence[int | None],
+               flexible: int, total: int, minimum: int = 20) -> list[int | None]:
+    """Column limits for a table at most `total` cells wide: each column keeps its cap (or its
+    content, when narrower), and column `flexible` gets whatever room is left, at least `minimum`
+    cells, or no limit when its whole content fits."""
+    natural = [max([display_width(h)] + [display_width(one_line(r[i])) for r in rows])
+               for i, h in enumerate(headers)]
+    used = [min(n, c) if c else n for n, c in zip(natural, caps, strict=True)]
+    room = total - sum(w for i, w in enumerate(used) if i != flexible) - 2 * (len(headers) - 1)
+    limits = list(caps)
+    limits[flexible] = None if natural[flexible] <= room else max(room, minimum)
+    return limits

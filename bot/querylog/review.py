@@ -1,23 +1,35 @@
 """Read-side queries over the log, in plain sqlite3: `zhewen logs` and the admin `/stats` commands.
 
 Every function takes an open connection or a path, plus the filters `since` (an aware datetime)
-and `platform`, and returns the JSON-ready objects of the design doc.
+and `platform`, and returns the JSON-ready objects of DESIGN.md's "Query-log review" table.
+
+Speed on a large log comes from the indexes in schema.py (0008): figures are read from indexes
+that hold every column they need, never from the rows (which carry the answers and references):
+a time window or a platform is a range of (ts, platform, found, confidence, latency_ms); grouping
+walks (group_key, found, platform, ts) in group order; `suspect` reads only the rows with a signal
+(👎, follow-ups, re-asks: small tables or a partial index) plus the `limit` least confident answers
+(the first entries of (found, confidence, top_score)) instead of scoring every row.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.querylog import schema
 from bot.querylog.rows import QUERY_COLUMNS, utc_timestamp
+from bot.querylog.suspect import FOLLOWUP_WINDOW_S, LOW_CONFIDENCE, Evidence, Reask, rank, reasons
 
 PLATFORMS: tuple[str, ...] = ("telegram", "wecom", "cli")
-GROUP_KEY = "coalesce(nullif(normalized, ''), question)"  # errors have no normalised form
+# Questions are grouped by `group_key`, a virtual column (schema.py, 0008): the normalised question,
+# or the question itself for an engine error (which has no normalised form).
+FILTER_INDEX = "queries_ts_review"
 
 ConnOrPath = sqlite3.Connection | str | Path
 
@@ -40,7 +52,19 @@ def open_log(path: str | Path) -> sqlite3.Connection:
     if not {"queries", "feedback"} <= tables:
         conn.close()
         raise ReviewError(f"{path} is not a zhewen query log (no queries/feedback tables)")
+    try:
+        upgrade(conn)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise ReviewError(f"cannot upgrade {path} to the current log format: {exc}") from None
     return conn
+
+
+def upgrade(conn: sqlite3.Connection) -> list[str]:
+    """Apply the migrations a log written by an older version lacks (a current log is not written to)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= schema.SCHEMA_VERSION:
+        return []
+    return schema.migrate(conn)
 
 
 @contextmanager
@@ -79,15 +103,32 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _where(since: datetime | None, platform: str | None, *extra: str) -> tuple[str, list[Any]]:
+def _where(since: datetime | None, platform: str | None, *extra: str,
+           table: str = "") -> tuple[str, list[Any]]:
+    """` WHERE …` for the filters (columns of `table` when given) and extra clauses, with parameters."""
+    column = f"{table}." if table else ""
     clauses, params = list(extra), []
     if since is not None:
-        clauses.append("ts >= ?")
+        clauses.append(f"{column}ts >= ?")
         params.append(utc_timestamp(since))
     if platform is not None:
-        clauses.append("platform = ?")
+        clauses.append(f"{column}platform = ?")
         params.append(platform)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _queries(since: datetime | None, platform: str | None, unfiltered: str = "", alias: str = "") -> str:
+    """`queries` with the index to read it by. With a filter: the (ts, platform, found, confidence,
+    latency_ms) index, which holds every column the figures need, so a time window is one range of
+    it and a platform is checked without reading the row. Without one: `unfiltered`, if given.
+    (The planner has no statistics to choose by, and a wrong guess costs seconds on a large log.)"""
+    name = f"queries AS {alias}" if alias else "queries"
+    index = FILTER_INDEX if since is not None or platform is not None else unfiltered
+    return f"{name} INDEXED BY {index}" if index else name
+
+
+def _limit(limit: int | None) -> int:
+    return -1 if limit is None else limit
 
 
 def _found(value: int | None) -> bool | None:
@@ -100,81 +141,352 @@ def _rate(hits: int | None, total: int) -> float:
 
 def recent(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
            limit: int | None = 20) -> list[dict[str, Any]]:
-    """Latest questions first: ts, platform, chat_type, question, found, answer, confidence, latency_ms."""
+    """Latest questions first: id, ts, platform, chat_type, question, found, answer, the cited article,
+    confidence, latency_ms."""
     where, params = _where(since, platform)
-    sql = (f"SELECT ts, platform, chat_type, question, found, answer, confidence, latency_ms "
-           f"FROM queries{where} "
-           "ORDER BY ts DESC, id DESC LIMIT ?")
+    sql = (f"SELECT id, ts, platform, chat_type, question, found, answer, article, confidence, latency_ms "
+           f"FROM queries{where} ORDER BY ts DESC, id DESC LIMIT ?")
     with _connection(conn_or_path) as conn:
-        result = [dict(r) for r in conn.execute(sql, [*params, -1 if limit is None else limit])]
+        result = [dict(r) for r in conn.execute(sql, [*params, _limit(limit)])]
     for item in result:
         item["found"] = _found(item["found"])
     return result
 
 
+def count(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
+          answered: bool = False) -> int:
+    """How many questions match the filters (only answered ones with `answered`), for footers."""
+    where, params = _where(since, platform, *(["found = 1"] if answered else []))
+    source = _queries(since, platform, "queries_found_confidence" if answered else "")
+    with _connection(conn_or_path) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {source}{where}", params).fetchone()[0])
+
+
+def _grouped(conn: sqlite3.Connection, where: str, params: list[Any],
+             limit: int | None) -> tuple[list[dict[str, Any]], int]:
+    """Groups of questions by `group_key`, most asked first (then the latest), and how many groups
+    there are in all. Read in group order from the index on (group_key, found, platform, ts); the
+    wording and article shown are then read for the `limit` groups only, from their latest row."""
+    sql = ("SELECT group_key, count(*) AS count, sum(found = 1) AS hits, max(ts) AS last_ts, "
+           f"count(*) OVER () AS groups FROM queries INDEXED BY queries_group_key{where} "
+           "GROUP BY group_key ORDER BY count DESC, last_ts DESC LIMIT ?")
+    found = [dict(r) for r in conn.execute(sql, [*params, _limit(limit)])]
+    for group in found:
+        latest = conn.execute("SELECT question, article FROM queries INDEXED BY queries_group_key "
+                              "WHERE group_key = ? AND ts = ? ORDER BY id DESC LIMIT 1",
+                              (group["group_key"], group["last_ts"])).fetchone()
+        group["question"], group["article"] = latest if latest else (group["group_key"], None)
+    return found, found[0]["groups"] if found else 0
+
+
 def unanswered(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
                limit: int | None = 20) -> list[dict[str, Any]]:
-    """Questions the documents did not answer, grouped by normalised text, most frequent first.
-
-    `question` is the latest wording asked in each group (SQLite takes bare columns from the max() row).
-    """
+    """Questions the documents did not answer, grouped by normalised text, most frequent first;
+    `question` is the latest wording asked in each group."""
     where, params = _where(since, platform, "found = 0")
-    sql = (f"SELECT question, count(*) AS count, max(ts) AS last_ts FROM queries{where} "
-           f"GROUP BY {GROUP_KEY} ORDER BY count DESC, last_ts DESC LIMIT ?")
     with _connection(conn_or_path) as conn:
-        return [dict(r) for r in conn.execute(sql, [*params, -1 if limit is None else limit])]
+        groups, _ = _grouped(conn, where, params, limit)
+    return [{"question": g["question"], "count": g["count"], "last_ts": g["last_ts"]} for g in groups]
+
+
+def top_with_total(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
+                   limit: int | None = 20) -> tuple[list[dict[str, Any]], int]:
+    """`top`, and how many distinct questions there are in all (for the footer)."""
+    where, params = _where(since, platform)
+    with _connection(conn_or_path) as conn:
+        groups, total = _grouped(conn, where, params, limit)
+    return [{"question": g["question"], "count": g["count"], "found_rate": _rate(g["hits"], g["count"]),
+             "article": g["article"]} for g in groups], total
 
 
 def top(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
         limit: int | None = 20) -> list[dict[str, Any]]:
-    """Most asked questions, grouped by normalised text, with the share that was answered."""
-    where, params = _where(since, platform)
-    sql = (f"SELECT question, count(*) AS count, sum(found = 1) AS hits, max(ts) AS last_ts "
-           f"FROM queries{where} GROUP BY {GROUP_KEY} ORDER BY count DESC, last_ts DESC LIMIT ?")
-    with _connection(conn_or_path) as conn:
-        found = conn.execute(sql, [*params, -1 if limit is None else limit]).fetchall()
-    return [{"question": r["question"], "count": r["count"], "found_rate": _rate(r["hits"], r["count"])}
-            for r in found]
+    """Most asked questions, grouped by normalised text, with the share that was answered and the
+    article cited the last time it was asked (None when that time it was not answered)."""
+    return top_with_total(conn_or_path, since=since, platform=platform, limit=limit)[0]
 
 
 def percentile(sorted_values: list[float], pct: float) -> float | None:
     """Nearest-rank percentile of an ascending list; None when empty."""
     if not sorted_values:
         return None
-    return sorted_values[max(math.ceil(pct / 100 * len(sorted_values)) - 1, 0)]
+    return sorted_values[_rank_index(len(sorted_values), pct)]
+
+
+def _rank_index(size: int, pct: float) -> int:
+    return max(math.ceil(pct / 100 * size) - 1, 0)
 
 
 def stats(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
           limit: int | None = None) -> dict[str, Any]:
-    """Totals, found rate, counts per platform and per UTC day, latency p50/p95, 👍/👎 counts.
+    """Totals, found rate, counts per platform and per UTC day, latency p50/p95, 👍/👎 counts, the
+    confidence of the answers (tenths) and the share of suspect answers per day.
 
-    `limit` keeps only the latest days in `by_day`; every other figure covers all matching rows.
+    `limit` keeps only the latest days in `by_day` and `suspect_by_day`; every other figure covers all
+    matching rows.
     """
     where, params = _where(since, platform)
-    timed, _ = _where(since, platform, "latency_ms IS NOT NULL")
+    feedback_where, _ = _where(since, platform, table="q")
     with _connection(conn_or_path) as conn:
-        total, hits = conn.execute(f"SELECT count(*), sum(found = 1) FROM queries{where}", params).fetchone()
+        days = _per_day(conn, since, platform)
         by_platform = dict(conn.execute(
             f"SELECT platform, count(*) FROM queries{where} GROUP BY platform ORDER BY platform", params))
-        by_day = dict(reversed(conn.execute(
-            f"SELECT substr(ts, 1, 10) AS day, count(*) FROM queries{where} GROUP BY day "
-            "ORDER BY day DESC LIMIT ?", [*params, -1 if limit is None else limit]).fetchall()))
-        latencies = [r[0] for r in conn.execute(f"SELECT latency_ms FROM queries{timed} ORDER BY latency_ms",
-                                                params)]
+        p50, p95 = _latency_percentiles(conn, since, platform, (50, 95))
         up, down = conn.execute(
-            "SELECT sum(value = 1), sum(value = -1) FROM feedback "
-            f"WHERE query_id IN (SELECT id FROM queries{where})", params).fetchone()
+            "SELECT sum(f.value = 1), sum(f.value = -1) FROM feedback AS f CROSS JOIN queries AS q "
+            f"ON q.id = f.query_id{feedback_where}", params).fetchone()
         dropped = _counter(conn, "dropped")
+        histogram = _confidence_histogram(conn, since, platform)
+        shown = list(days)[-limit:] if limit is not None else list(days)
+        suspect_by_day = _suspect_by_day(conn, since, platform, {day: days[day] for day in shown})
+    total = sum(d[0] for d in days.values())
     return {
         "total": total,
-        "found_rate": _rate(hits, total),
+        "found_rate": _rate(sum(d[1] for d in days.values()), total),
         "by_platform": by_platform,
-        "by_day": by_day,
-        "latency_ms_p50": percentile(latencies, 50),
-        "latency_ms_p95": percentile(latencies, 95),
+        "by_day": {day: days[day][0] for day in shown},
+        "latency_ms_p50": p50,
+        "latency_ms_p95": p95,
         "feedback": {"up": up or 0, "down": down or 0},
         "dropped": dropped,  # rows the writers could not log (full queue, disk error), since ever
+        "confidence_histogram": histogram,
+        "suspect_by_day": suspect_by_day,
     }
+
+
+def _per_day(conn: sqlite3.Connection, since: datetime | None,
+             platform: str | None) -> dict[str, tuple[int, int, int]]:
+    """UTC day -> (questions, answered, answered with confidence below LOW_CONFIDENCE), oldest
+    first, days without questions left out. One range count per day on the filter index: faster
+    than grouping by a day computed from every row, which has to sort them all."""
+    where, params = _where(since, platform)
+    first = conn.execute(f"SELECT min(ts) FROM queries{where}", params).fetchone()[0]
+    last = conn.execute(f"SELECT max(ts) FROM queries{where}", params).fetchone()[0]
+    if first is None or last is None:
+        return {}
+    day_where, day_params = _where(None, platform, "ts >= ?", "ts < ?")
+    sql = (f"SELECT count(*), sum(found = 1), sum(found = 1 AND confidence < ?) "
+           f"FROM {_queries(None, None, FILTER_INDEX)}{day_where}")
+    out: dict[str, tuple[int, int, int]] = {}
+    day = date.fromisoformat(first[:10])
+    while day.isoformat() <= last[:10]:
+        start = day.isoformat() if since is None else max(day.isoformat(), utc_timestamp(since))
+        end = (day + timedelta(days=1)).isoformat()
+        questions, answered, low = conn.execute(sql, [LOW_CONFIDENCE, start, end, *day_params]).fetchone()
+        if questions:
+            out[day.isoformat()] = (questions, answered or 0, low or 0)
+        day += timedelta(days=1)
+    return out
+
+
+def _latency_percentiles(conn: sqlite3.Connection, since: datetime | None, platform: str | None,
+                         pcts: tuple[float, ...]) -> list[float | None]:
+    """Nearest-rank latency percentiles, each one walk along the (latency_ms, platform, ts) index to
+    the k-th matching entry: no row is read and nothing is sorted, whatever the filter."""
+    where, params = _where(since, platform, "latency_ms IS NOT NULL")
+    size = conn.execute(f"SELECT count(*) FROM {_queries(since, platform)}{where}", params).fetchone()[0]
+    sql = (f"SELECT latency_ms FROM queries INDEXED BY queries_latency{where} "
+           "ORDER BY latency_ms LIMIT 1 OFFSET ?")
+    return [conn.execute(sql, [*params, _rank_index(size, p)]).fetchone()[0] if size else None for p in pcts]
+
+
+HISTOGRAM_BUCKETS = 10
+
+
+def histogram_label(bucket: int) -> str:
+    """`0.8-0.9` for bucket 8 of ten; the last one includes 1.0."""
+    return f"{bucket / HISTOGRAM_BUCKETS:.1f}-{(bucket + 1) / HISTOGRAM_BUCKETS:.1f}"
+
+
+def _confidence_histogram(conn: sqlite3.Connection, since: datetime | None,
+                          platform: str | None) -> dict[str, int]:
+    """Answered questions per tenth of confidence (rows logged before confidence existed are left out).
+    Without a time window, one range count per tenth of the (found, confidence, top_score, platform)
+    index; with one, a single pass over the window."""
+    if since is None:
+        where, params = _where(None, platform, "found = 1", "confidence >= ?", "confidence < ?")
+        sql = f"SELECT count(*) FROM queries INDEXED BY queries_found_confidence{where}"
+        edges = [b / HISTOGRAM_BUCKETS for b in range(HISTOGRAM_BUCKETS)] + [float("inf")]
+        return {histogram_label(b): conn.execute(sql, [edges[b], edges[b + 1], *params]).fetchone()[0]
+                for b in range(HISTOGRAM_BUCKETS)}
+    where, params = _where(since, platform, "found = 1", "confidence IS NOT NULL")
+    bucket = f"min(max(CAST(confidence * {HISTOGRAM_BUCKETS} AS INTEGER), 0), {HISTOGRAM_BUCKETS - 1})"
+    sql = f"SELECT {bucket} AS bucket, count(*) FROM {_queries(since, platform)}{where} GROUP BY bucket"
+    counts = dict(conn.execute(sql, params))
+    return {histogram_label(b): counts.get(b, 0) for b in range(HISTOGRAM_BUCKETS)}
+
+
+# The answers with a strong sign from their readers (suspect.is_suspect without the confidence
+# part): 👎, 更多 within FOLLOWUP_WINDOW_S of the answer, or re-asked in other words. Counted in SQL,
+# for `logs stats` over a whole log: building evidence per answer in Python costs twice as long.
+_STRONG_SIGNS = """SELECT query_id AS id FROM feedback WHERE value = -1
+    UNION SELECT m.query_id FROM (SELECT query_id, min(ts) AS first FROM followups WHERE kind = 'more'
+                                  GROUP BY query_id) AS m
+          CROSS JOIN queries AS o ON o.id = m.query_id
+          WHERE (julianday(m.first) - julianday(o.ts)) * 86400.0 <= ?
+    UNION SELECT rephrase_of FROM queries INDEXED BY queries_rephrase_of WHERE rephrase_of IS NOT NULL"""
+
+
+def _suspect_by_day(conn: sqlite3.Connection, since: datetime | None, platform: str | None,
+                    days: dict[str, tuple[int, int, int]]) -> dict[str, float]:
+    """Per UTC day of `days`, the share of answers that look wrong (suspect.is_suspect): confidence
+    below LOW_CONFIDENCE (counted per day already), or a strong sign with a higher confidence."""
+    where, params = _where(since, platform, "q.found = 1", "(q.confidence IS NULL OR q.confidence >= ?)",
+                           table="q")
+    signed = dict(conn.execute(
+        f"SELECT substr(q.ts, 1, 10) AS day, count(*) FROM ({_STRONG_SIGNS}) AS s "
+        f"CROSS JOIN queries AS q ON q.id = s.id{where} GROUP BY day",
+        [FOLLOWUP_WINDOW_S, LOW_CONFIDENCE, *params]))
+    return {day: _rate(low + signed.get(day, 0), answered) for day, (_, answered, low) in days.items()}
+
+
+def _signals(conn: sqlite3.Connection, since: datetime | None,
+             platform: str | None) -> dict[int, tuple[str, Evidence]]:
+    """Answered questions with any sign from their readers (👍/👎, 更多/原文 right after, re-asked in
+    other words), id -> (ts, evidence). Each query groups a small table (feedback, followups) or the
+    partial index of re-asked rows by question id first, then looks each question up by id (CROSS
+    JOIN keeps that order) for the filters and its confidence."""
+    where, params = _where(since, platform, "q.found = 1", table="q")
+    found: dict[int, tuple[str, Evidence]] = {}
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: tens of thousands of rows on a large log
+
+    def evidence(query_id: int, ts: str, confidence: float | None, top_score: float | None) -> Evidence:
+        known = found.get(query_id)
+        if known is None:
+            known = found[query_id] = (ts, Evidence(confidence=confidence, top_score=top_score))
+        return known[1]
+
+    question = "q.id, q.ts, q.confidence, q.top_score"
+    for query_id, ts, confidence, top_score, down, up in cursor.execute(
+            f"SELECT {question}, s.down, s.up FROM (SELECT query_id, sum(value = -1) AS down, "
+            "sum(value = 1) AS up FROM feedback GROUP BY query_id) AS s "
+            f"CROSS JOIN queries AS q ON q.id = s.query_id{where}", params):
+        item = evidence(query_id, ts, confidence, top_score)
+        item.down, item.up = down or 0, up or 0
+    for query_id, ts, confidence, top_score, kind, after in cursor.execute(
+            f"SELECT {question}, s.kind, (julianday(s.first) - julianday(q.ts)) * 86400.0 AS after "
+            "FROM (SELECT query_id, kind, min(ts) AS first FROM followups GROUP BY query_id, kind) AS s "
+            f"CROSS JOIN queries AS q ON q.id = s.query_id{where} AND after <= ?",
+            [*params, FOLLOWUP_WINDOW_S]):
+        item = evidence(query_id, ts, confidence, top_score)
+        if kind == "more":
+            item.more_after_s = max(after, 0.0)
+        else:
+            item.passage_after_s = max(after, 0.0)
+    for query_id, ts, confidence, top_score, reasked in cursor.execute(
+            f"SELECT {question}, s.reasked FROM (SELECT rephrase_of, count(*) AS reasked "
+            "FROM queries INDEXED BY queries_rephrase_of WHERE rephrase_of IS NOT NULL "
+            "GROUP BY rephrase_of) AS s "
+            f"CROSS JOIN queries AS q ON q.id = s.rephrase_of{where}", params):
+        evidence(query_id, ts, confidence, top_score).reasked = reasked
+    return found
+
+
+def _reasks(conn: sqlite3.Connection, query_id: int) -> list[Reask]:
+    """The later questions that asked `query_id` again in other words, with how long after."""
+    return [Reask(r["id"], r["question"], max(r["after"], 0.0)) for r in conn.execute(
+        "SELECT r.id, r.question, (julianday(r.ts) - julianday(q.ts)) * 86400.0 AS after "
+        "FROM queries AS r INDEXED BY queries_rephrase_of JOIN queries AS q ON q.id = r.rephrase_of "
+        "WHERE r.rephrase_of = ? ORDER BY r.id", (query_id,))]
+
+
+def _least_confident(conn: sqlite3.Connection, since: datetime | None, platform: str | None,
+                     size: int) -> dict[int, Evidence]:
+    """The `size` least confident answers, and the `size` lowest-scored of those logged without a
+    confidence. With `size` = limit + the number of answers with 👍 (already among the signalled
+    ones), these and the signalled answers hold every answer that can be among the `limit` most
+    suspect: an answer with no sign from its reader ranks by confidence alone. Read in order from the
+    (found, confidence, top_score, platform) index, or sorted from a time window."""
+    found: dict[int, Evidence] = {}
+    source = _queries(since, None, "queries_found_confidence", alias="q")
+    orders = (("q.confidence IS NOT NULL", "q.confidence"), ("q.confidence IS NULL", "q.top_score"))
+    for known, order in orders:
+        where, params = _where(since, platform, "q.found = 1", known, table="q")
+        sql = f"SELECT q.id, q.confidence, q.top_score FROM {source}{where} ORDER BY {order}, q.id LIMIT ?"
+        for query_id, confidence, top_score in conn.execute(sql, [*params, size]):
+            found[query_id] = Evidence(confidence=confidence, top_score=top_score)
+    return found
+
+
+def _score_range(conn: sqlite3.Connection, since: datetime | None,
+                 platform: str | None) -> tuple[float | None, float | None]:
+    """The lowest and highest retrieval score of answers without a logged confidence."""
+    where, params = _where(since, platform, "found = 1", "confidence IS NULL", "top_score IS NOT NULL")
+    source = _queries(since, None, "queries_found_confidence")
+    low = conn.execute(f"SELECT min(top_score) FROM {source}{where}", params).fetchone()[0]
+    high = conn.execute(f"SELECT max(top_score) FROM {source}{where}", params).fetchone()[0]
+    return low, high
+
+
+def suspect(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
+            limit: int | None = 20) -> list[dict[str, Any]]:
+    """The answers most likely wrong, most suspect first: id, ts, question, answer, the cited article
+    and section, confidence (logged, or the normalised retrieval score), why, platform and score.
+
+    Declines are not listed (`unanswered` shows them). The ranking is suspect.rank over every
+    answer that can reach the top `limit`: the signalled ones and the least confident ones.
+    """
+    with _connection(conn_or_path) as conn:
+        signalled = _signals(conn, since, platform)
+        liked = sum(1 for _, item in signalled.values() if item.up)
+        evidence = _least_confident(conn, since, platform, -1 if limit is None else limit + liked)
+        evidence.update({query_id: item for query_id, (_, item) in signalled.items()})
+        low, high = _score_range(conn, since, platform)
+        ranked = rank(evidence.items(), low, high, limit)
+        rows = _rows(conn, [query_id for query_id, _, _ in ranked],
+                     "id, ts, platform, question, answer, article, section")
+        for query_id, _, _ in ranked:
+            if evidence[query_id].reasked:
+                evidence[query_id].reasks = _reasks(conn, query_id)
+    return [{"id": query_id, "ts": rows[query_id]["ts"], "question": rows[query_id]["question"],
+             "answer": rows[query_id]["answer"], "article": rows[query_id]["article"],
+             "confidence": None if confidence is None else round(confidence, 3),
+             "why": reasons(evidence[query_id], confidence), "section": rows[query_id]["section"],
+             "platform": rows[query_id]["platform"], "score": score}
+            for query_id, score, confidence in ranked]
+
+
+def _rows(conn: sqlite3.Connection, ids: list[int], columns: str) -> dict[int, sqlite3.Row]:
+    """Rows by id, a few hundred ids per statement (SQLite's parameter limit)."""
+    out: dict[int, sqlite3.Row] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        sql = f"SELECT {columns} FROM queries WHERE id IN ({', '.join('?' * len(chunk))})"
+        out.update({row["id"]: row for row in conn.execute(sql, chunk)})
+    return out
+
+
+REFERENCE_KEYS = ("passage_id", "score", "source", "article", "section", "page")
+
+
+def show(conn_or_path: ConnOrPath, query_id: int) -> dict[str, Any] | None:
+    """One exchange in full: every stored column (references parsed, each with its titles, None when
+    the row predates them and the corpus no longer has the passage), plus the 👍/👎, the follow-ups,
+    and the later questions that asked it again in other words. None when there is no such row."""
+    with _connection(conn_or_path) as conn:
+        sql = f"SELECT {', '.join(QUERY_COLUMNS)} FROM queries WHERE id = ?"
+        row = conn.execute(sql, (query_id,)).fetchone()
+        if row is None:
+            return None
+        result = dict(row)
+        result["feedback"] = [dict(r) for r in conn.execute(
+            "SELECT value, user_id, ts FROM feedback WHERE query_id = ? ORDER BY ts", (query_id,))]
+        result["followups"] = [dict(r) for r in conn.execute(
+            "SELECT kind, user_id, ts FROM followups WHERE query_id = ? ORDER BY ts", (query_id,))]
+        result["rephrased_by"] = [dict(r) for r in conn.execute(
+            "SELECT id, ts, question FROM queries WHERE rephrase_of = ? ORDER BY id", (query_id,))]
+    result["found"] = _found(result["found"])
+    result["refs"] = [{key: ref.get(key) for key in REFERENCE_KEYS} for ref in _parsed_refs(result["refs"])]
+    return result
+
+
+def _parsed_refs(text: str | None) -> list[dict[str, Any]]:
+    try:
+        refs = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [ref for ref in refs if isinstance(ref, dict)] if isinstance(refs, list) else []
 
 
 def _counter(conn: sqlite3.Connection, name: str) -> int:
@@ -207,12 +519,14 @@ def export_rows(conn_or_path: ConnOrPath, *, since: datetime | None = None, plat
 
 
 def purge(conn_or_path: ConnOrPath, *, older_than: timedelta, now: datetime | None = None) -> int:
-    """Delete questions (and their feedback) older than `older_than`; returns how many questions."""
+    """Delete questions (and their feedback and follow-ups) older than `older_than`; returns how many."""
     cutoff = utc_timestamp((now or datetime.now(UTC)) - older_than)
     with _connection(conn_or_path) as conn:
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute("DELETE FROM feedback WHERE query_id IN (SELECT id FROM queries WHERE ts < ?)",
+                         (cutoff,))
+            conn.execute("DELETE FROM followups WHERE query_id IN (SELECT id FROM queries WHERE ts < ?)",
                          (cutoff,))
             deleted = conn.execute("DELETE FROM queries WHERE ts < ?", (cutoff,)).rowcount
             conn.execute("COMMIT")

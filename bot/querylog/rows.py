@@ -4,13 +4,15 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.engine import Answer
+if TYPE_CHECKING:  # annotations only: reading the log must not load the engine
+    from bot.engine import Answer, Reference
 
 QUERY_COLUMNS: tuple[str, ...] = (
     "id", "ts", "platform", "chat_type", "chat_id", "user_id", "question", "normalized", "found",
-    "answer", "refs", "top_score", "latency_ms", "reply_chars", "error", "confidence",
+    "answer", "refs", "top_score", "latency_ms", "reply_chars", "error", "confidence", "article", "section",
+    "rephrase_of",
 )
 FEEDBACK_COLUMNS: tuple[str, ...] = ("query_id", "user_id", "value", "ts")
 
@@ -32,12 +34,21 @@ def utc_timestamp(moment: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def stored_reference(ref: Reference) -> dict[str, Any]:
+    """A reference as `refs` keeps it: the passage id and score, and where it comes from, so the row
+    reads the same after the corpus changes."""
+    return {"passage_id": ref.passage_id, "score": round(float(ref.score), 4),
+            "source": storable_text(ref.source), "article": storable_text(ref.article),
+            "section": storable_text(ref.section), "page": ref.page}
+
+
 def query_row(query_id: int, answer: Answer | None, *, ts: str, question: str, platform: str,
               chat_type: str, chat_id: str | None, user_id: str | None, reply_chars: int,
-              error: str | None) -> dict[str, Any]:
-    """One `queries` row; ids must already be pseudonymised (or deliberately raw)."""
-    refs = [{"passage_id": r.passage_id, "score": round(float(r.score), 4)} for r in answer.references] \
-        if answer else []
+              error: str | None, rephrase_of: int | None = None) -> dict[str, Any]:
+    """One `queries` row; ids must already be pseudonymised (or deliberately raw). `article` and
+    `section` are those the reply cites (its first reference), only when it answers."""
+    refs = [stored_reference(r) for r in answer.references] if answer else []
+    cited = refs[0] if answer and answer.found and refs else None
     return {
         "id": query_id,
         "ts": ts,
@@ -55,6 +66,9 @@ def query_row(query_id: int, answer: Answer | None, *, ts: str, question: str, p
         "reply_chars": int(reply_chars),
         "error": None if error is None else storable_text(str(error)),
         "confidence": round(float(answer.confidence), 3) if answer else None,
+        "article": cited["article"] if cited else None,
+        "section": cited["section"] if cited else None,
+        "rephrase_of": rephrase_of,
     }
 
 

@@ -1,22 +1,80 @@
 """The log's schema as named, ordered migrations, recorded in the file itself.
 
 Each migration runs in its own `BEGIN IMMEDIATE` transaction and is skipped when already recorded,
-so several processes opening the same file at once apply each step exactly once.
+so several processes opening the same file at once apply each step exactly once. A migration may
+end with a backfill (Python, same transaction) that fills a new column on the rows already there.
 """
 from __future__ import annotations
 
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
+
+from bot.querylog.citations import CitationLookup, load_citations
+from bot.querylog.rephrase import REPHRASE_WINDOW_S, is_rephrase
+
+Backfill = Callable[[sqlite3.Connection, CitationLookup], None]
 
 
 class Migration(NamedTuple):
     name: str
     statements: Sequence[str]
+    backfill: Backfill | None = None
+
+
+# Old rows' references get their titles from the corpus as it is now (a passage it no longer has
+# keeps none); json_each drives the join, so the references keep their order.
+_TITLE_REFS = """UPDATE queries SET refs = (
+    SELECT json_group_array(CASE WHEN c.id IS NULL THEN json(e.value) ELSE json_set(e.value,
+               '$.source', c.source, '$.article', c.article, '$.section', c.section, '$.page', c.page) END)
+    FROM json_each(queries.refs) AS e
+    LEFT JOIN temp.cites AS c ON c.id = json_extract(e.value, '$.passage_id'))
+WHERE refs NOT IN ('', '[]') AND json_valid(refs)"""
+_CITE_FIRST_REF = """UPDATE queries SET article = json_extract(refs, '$[0].article'),
+                           section = json_extract(refs, '$[0].section')
+WHERE found = 1 AND article IS NULL AND refs NOT IN ('', '[]') AND json_valid(refs)"""
+
+
+def cite_old_rows(conn: sqlite3.Connection, citations: CitationLookup) -> None:
+    """Titles for the references of rows logged before 0005, and the cited article and section of
+    the answered ones, resolved through the current corpus (read only when there are such rows)."""
+    if conn.execute("SELECT 1 FROM queries WHERE refs NOT IN ('', '[]') LIMIT 1").fetchone() is None:
+        return
+    lookup = citations()
+    if not lookup:
+        return
+    conn.execute("CREATE TEMP TABLE cites (id TEXT PRIMARY KEY, source TEXT, article TEXT, section TEXT, "
+                 "page INTEGER)")
+    try:
+        rows = [(pid, c["source"], c["article"], c["section"], c["page"]) for pid, c in lookup.items()]
+        conn.executemany("INSERT OR REPLACE INTO temp.cites VALUES (?, ?, ?, ?, ?)", rows)
+        conn.execute(_TITLE_REFS)
+        conn.execute(_CITE_FIRST_REF)
+    finally:
+        conn.execute("DROP TABLE temp.cites")
+
+
+def _seconds(ts: str) -> float:
+    return datetime.fromisoformat(ts).timestamp()
+
+
+def link_old_rephrases(conn: sqlite3.Connection, citations: CitationLookup) -> None:
+    """`rephrase_of` for rows logged before 0007, by the rule the writer applies to new ones: the
+    same user's next answered question within the window, in other words."""
+    rows = conn.execute("SELECT id, ts, platform, user_id, normalized FROM queries "
+                        "WHERE user_id IS NOT NULL AND found IS NOT NULL ORDER BY platform, user_id, ts, id")
+    links, previous = [], None
+    for query_id, ts, platform, user, normalized in rows:
+        at = _seconds(ts)
+        if (previous is not None and previous[0] == (platform, user)
+                and 0 <= at - previous[1] <= REPHRASE_WINDOW_S and is_rephrase(previous[2], normalized)):
+            links.append((previous[3], query_id))
+        previous = ((platform, user), at, normalized, query_id)
+    conn.executemany("UPDATE queries SET rephrase_of = ? WHERE id = ?", links)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -60,6 +118,48 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE queries ADD COLUMN confidence REAL",
         "CREATE INDEX IF NOT EXISTS queries_confidence ON queries (confidence)",
     )),
+    # [review] The cited article and section of an answered question, so the log stays readable
+    # when the corpus changes; reference entries in `refs` also carry their titles from now on.
+    Migration("0005_cited_article", (
+        "ALTER TABLE queries ADD COLUMN article TEXT",
+        "ALTER TABLE queries ADD COLUMN section TEXT",
+    ), cite_old_rows),
+    # [review] 更多 and 原文 asked on an answer: a reader who wanted more than the answer gave.
+    Migration("0006_followups", (
+        """CREATE TABLE followups (
+            query_id INTEGER NOT NULL REFERENCES queries(id),
+            kind TEXT NOT NULL CHECK (kind IN ('more', 'passage')),
+            user_id TEXT,
+            ts TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS followups_query ON followups (query_id)",
+    )),
+    # [review] The question this one asks again in other words (same user, within two minutes).
+    Migration("0007_rephrase_of", (
+        "ALTER TABLE queries ADD COLUMN rephrase_of INTEGER",
+        "CREATE INDEX IF NOT EXISTS queries_rephrase_of ON queries (rephrase_of) "
+        "WHERE rephrase_of IS NOT NULL",
+    ), link_old_rephrases),
+    # [review] Indexes that hold every column the review figures need, so `zhewen logs` reads them
+    # instead of the rows (which carry answers and references) and answers within a second on a
+    # million rows: a time window or platform is one range of queries_ts_review; grouping by question
+    # walks queries_group_key in group order (`group_key`: the normalised question, or the question
+    # of an engine error); `suspect` and the confidence histogram read queries_found_confidence in
+    # confidence order; a latency percentile is the k-th matching entry of queries_latency.
+    Migration("0008_review_indexes", (
+        "ALTER TABLE queries ADD COLUMN group_key TEXT "
+        "GENERATED ALWAYS AS (coalesce(nullif(normalized, ''), question)) VIRTUAL",
+        "CREATE INDEX IF NOT EXISTS queries_group_key ON queries (group_key, found, platform, ts)",
+        "CREATE INDEX IF NOT EXISTS queries_ts_review "
+        "ON queries (ts, platform, found, confidence, latency_ms)",
+        "CREATE INDEX IF NOT EXISTS queries_found_confidence "
+        "ON queries (found, confidence, top_score, platform)",
+        "CREATE INDEX IF NOT EXISTS queries_latency ON queries (latency_ms, platform, ts)",
+        # Their work is done by the indexes above, and each index costs every write.
+        "DROP INDEX IF EXISTS queries_ts",
+        "DROP INDEX IF EXISTS queries_normalized",
+        "DROP INDEX IF EXISTS queries_confidence",
+    )),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -67,10 +167,12 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
 
 
-def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS, *,
+            citations: CitationLookup = load_citations) -> list[str]:
     """Apply the migrations not yet recorded, in order; returns the names applied (empty when current).
 
     `conn` must be in autocommit mode (`isolation_level=None`) so the explicit transactions hold.
+    `citations` resolves old rows' passage ids (default: the configured corpus, read only if needed).
     """
     applied: list[str] = []
     for number, migration in enumerate(migrations, start=1):
@@ -81,6 +183,8 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIO
             if not done:
                 for statement in migration.statements:
                     conn.execute(statement)
+                if migration.backfill is not None:
+                    migration.backfill(conn, citations)
                 conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
                              (migration.name, datetime.now(UTC).isoformat(timespec="seconds")))
                 conn.execute(f"PRAGMA user_version = {number}")
@@ -114,7 +218,7 @@ def create_private(path: Path) -> None:
         pass
 
 
-def prepare(path: Path, *, attempts: int = 5) -> int:
+def prepare(path: Path, *, attempts: int = 5, citations: CitationLookup = load_citations) -> int:
     """Create the parent directory and the file (0600) if needed, switch to WAL, migrate; returns a
     writer number.
 
@@ -127,7 +231,7 @@ def prepare(path: Path, *, attempts: int = 5) -> int:
         try:
             conn = connect(path)
             try:
-                migrate(conn)
+                migrate(conn, citations=citations)
                 return next_writer(conn)
             finally:
                 conn.close()
