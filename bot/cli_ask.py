@@ -1,28 +1,52 @@
 """`zhewen ask` and `zhewen chat`: the answer engine on the terminal.
 
-Imports only the engine (no Telegram, no web server). Errors are one line, never a traceback.
+`ask` imports only the engine (no Telegram, no web server). `chat` works like the bots: it reuses
+WeCom's typed follow-ups (更多, 原文, 1/2/3) and paged table of contents, which are plain text
+already, and logs each question as platform `cli` unless `--no-log`. Errors are one line, never a
+traceback.
 """
 from __future__ import annotations
 
+import asyncio
+import getpass
 import json
 import os
 import sys
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
 from bot.engine import Answer, Engine
 
+if TYPE_CHECKING:
+    from bot.querylog import QueryLog
+    from bot.settings import Settings
 
-def _load_engine() -> Engine:
-    """The engine over the configured corpus; a broken corpus or setting becomes a one-line error."""
+CLI_PLATFORM = "cli"
+TERMINAL_BYTES = 1_000_000  # the shared renderers trim to a channel's limit; a terminal has none
+
+
+def _settings() -> Settings:
+    """The settings; a bad one becomes a one-line error."""
     from bot.settings import ConfigError, load_settings
-    from content.store import ContentError
 
     try:
-        settings = load_settings()
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+
+def _load_engine(settings: Settings | None = None) -> Engine:
+    """The engine over the configured corpus; a broken corpus or setting becomes a one-line error."""
+    from content.store import ContentError
+
+    settings = settings or _settings()
+    try:
         return Engine.load(settings.corpus)
-    except (ContentError, ConfigError) as exc:
+    except ContentError as exc:
         raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
 
@@ -36,86 +60,217 @@ def _from_argv(text: str) -> str:
     return os.fsencode(text).decode("utf-8", errors="replace")
 
 
-def _batch_lines(stream: BinaryIO):
+def _batch_lines(stream: BinaryIO) -> Iterator[str]:
     """Lines of a byte stream as text; invalid UTF-8 is replaced, never fatal."""
     for raw in stream:
         yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
-def _log_answer(answer: Answer) -> None:
-    """Record one CLI question in the query log (imported only when --log is given)."""
-    import asyncio
+def _terminal_user() -> str:
+    """Who asks at this terminal (stored pseudonymised like every user id), so a re-ask in other
+    words is linked as on the bots."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return CLI_PLATFORM
 
-    from bot.querylog import QueryLog
-    from bot.settings import load_settings
 
-    settings = load_settings()
-    salt = settings.log_salt.get_secret_value() if settings.log_salt else None
+class TerminalLog:
+    """The query log for one terminal session, or nothing when logging is off.
 
-    async def write() -> None:
-        async with QueryLog(settings.db, salt=salt, raw_ids=settings.log_raw_ids) as log:
-            log.record(answer, question=answer.question, platform="cli", chat_type="private",
-                       chat_id=None, user_id=None, reply_chars=len(answer.reply))
+    QueryLog's writer runs on a private event loop, and each record is committed before the next
+    prompt, so `/stats` and `zhewen logs` see it at once. A log that cannot be opened costs a
+    warning on stderr, never the answers.
+    """
 
-    asyncio.run(write())
+    def __init__(self, settings: Settings | None) -> None:
+        self._settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._log: QueryLog | None = None
+        self._user = _terminal_user()
+
+    def __enter__(self) -> TerminalLog:
+        if self._settings is None:
+            return self
+        from bot.querylog import QueryLog
+
+        salt = self._settings.log_salt.get_secret_value() if self._settings.log_salt else None
+        self._loop = asyncio.new_event_loop()
+        log = QueryLog(self._settings.db, salt=salt, raw_ids=self._settings.log_raw_ids)
+        self._loop.run_until_complete(log.__aenter__())
+        self._log = log if log.writing else None
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._loop is None:
+            return
+        if self._log is not None:
+            self._loop.run_until_complete(self._log.__aexit__(kind, exc, tb))
+        self._loop.close()
+
+    @property
+    def on(self) -> bool:
+        return self._log is not None
+
+    def record(self, answer: Answer, reply: str) -> int | None:
+        """Log one question; its row id, or None when not logging."""
+        if self._log is None or self._loop is None:
+            return None
+        query_id = self._log.record(answer, question=answer.question, platform=CLI_PLATFORM,
+                                    chat_type="private", chat_id=None, user_id=self._user,
+                                    reply_chars=len(reply))
+        self._loop.run_until_complete(self._log.flush())
+        return query_id
+
+    def followup(self, query_id: int | None, kind: str) -> None:
+        """Log 更多 ("more") or 原文 ("passage") asked on the answer logged as `query_id`."""
+        if self._log is None or self._loop is None or query_id is None:
+            return
+        self._log.record_followup(query_id, kind, user_id=self._user)
+        self._loop.run_until_complete(self._log.flush())
 
 
 @click.command()
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON answer object.")
 @click.option("--batch", type=click.File("rb"), default=None,
-              help="With --json: one question per line of FILE ('-' for stdin), one JSON line each.")
-@click.option("--log", "log", is_flag=True, help="Also record the question in the query log (ZHEWEN_DB).")
+              help="One question per line of FILE ('-' for stdin): with --json one JSON line each, "
+                   "else each reply after its question.")
+@click.option("--log", "log", is_flag=True, help="Also record the question(s) in the query log (ZHEWEN_DB).")
 def ask(question: str | None, as_json: bool, batch: BinaryIO | None, log: bool) -> None:
     """Answer one question from the documents, with its source.
 
-    Example: zhewen ask "浙江有多少款大模型通过备案？"
+    \b
+    Example:
+      zhewen ask "浙江有多少款大模型通过备案？"
+      printf '问题一\\n问题二\\n' | zhewen ask --json --batch -
     """
-    if batch is not None and not as_json:
-        raise click.UsageError("--batch needs --json")
     if batch is not None and question is not None:
         raise click.UsageError("give either a QUESTION or --batch, not both")
     if batch is None and question is None:
-        raise click.UsageError("missing QUESTION (or --json --batch FILE)")
-    engine = _load_engine()
-    if batch is not None:
-        for line in _batch_lines(batch):
+        raise click.UsageError("missing QUESTION (or --batch FILE)")
+    settings = _settings()
+    engine = _load_engine(settings)
+    questions = _batch_lines(batch) if batch is not None else iter([_from_argv(question or "")])
+    with TerminalLog(settings if log else None) as logged:
+        for n, line in enumerate(questions):
             answer = engine.ask(line)
-            click.echo(_dump(answer))
-            if log:
-                _log_answer(answer)
-        return
-    answer = engine.ask(_from_argv(question))
-    click.echo(_dump(answer) if as_json else answer.reply)
-    if log:
-        _log_answer(answer)
+            if as_json:
+                click.echo(_dump(answer))
+            elif batch is not None:
+                click.echo(("\n" if n else "") + question_echo(line))
+                click.echo(answer.reply)
+            else:
+                click.echo(answer.reply)
+            logged.record(answer, answer.reply)
+
+
+def question_echo(line: str) -> str:
+    """"问：…" before an answer in a transcript, on one line (control characters shown as spaces)."""
+    from bot import texts
+    from bot.querylog.render import one_line
+
+    return texts.CHAT_QUESTION_ECHO.format(question=one_line(line))
+
+
+class Chat:
+    """One terminal conversation: the bots' commands and follow-ups over one engine and one log.
+
+    `reply(line)` returns the text to print for one input line; questions are logged, commands and
+    follow-ups are not (as on WeCom), but 更多/原文 are recorded against the answer they follow.
+    """
+
+    WHO = "terminal"
+
+    def __init__(self, engine: Engine, log: TerminalLog, db: Path) -> None:
+        from bot.wecom.callback import HELP_WORDS, parse_toc_request
+        from bot.wecom.followups import FollowUps, parse_followup
+
+        self._engine, self._log, self._db = engine, log, db
+        self._threads = FollowUps()
+        self._parse_toc: Callable[[str], int | None] = parse_toc_request
+        self._parse_followup = parse_followup
+        self._help_words = HELP_WORDS
+        self._last_id: int | None = None
+
+    def reply(self, line: str) -> str:
+        from bot import texts
+        from bot.wecom.followups import reply_to_followup
+        from bot.wecom.text import render_answer, render_toc
+
+        text = line.strip()
+        if text.lower() in self._help_words:
+            return texts.CHAT_HELP
+        if text.lower() == "/stats":
+            return self._stats()
+        page = self._parse_toc(text)
+        if page is not None:
+            return render_toc(self._engine.toc(), page, reply=texts.CHAT_TOC_REPLY)
+        followup = self._parse_followup(text)
+        if followup is not None:
+            if self._threads.get(self.WHO) is not None:
+                self._log.followup(self._last_id, followup.kind)
+            return reply_to_followup(self._engine, self._threads, self.WHO, followup, TERMINAL_BYTES)
+        answer = self._engine.ask(line)
+        reply = render_answer(answer, TERMINAL_BYTES)
+        self._threads.start(self.WHO, answer.question, answer.references)
+        self._last_id = self._log.record(answer, reply)
+        return reply
+
+    def _stats(self) -> str:
+        """`/stats` from the local log file: the same figures the bots' admins get."""
+        import sqlite3
+
+        from bot import texts
+        from bot.querylog.review import ReviewError
+        from bot.wecom.stats import read_stats, stats_text
+
+        try:
+            return stats_text(*read_stats(self._db))
+        except (ReviewError, sqlite3.Error) as exc:
+            return texts.CHAT_STATS_UNAVAILABLE.format(reason=str(exc).splitlines()[0])
 
 
 @click.command()
-def chat() -> None:
-    """Terminal chat: one question per line until end of input (Ctrl-D).
+@click.option("--no-log", "no_log", is_flag=True, help="Do not record the questions in the query log.")
+def chat(no_log: bool) -> None:
+    """Terminal chat, like the bots: one question per line until end of input (Ctrl-D).
 
-    Example: echo "宇树科技的机器人为什么便宜？" | zhewen chat
+    /toc (paged: 目录 2), 更多, 原文 or 1/2/3 after an answer, /help, and /stats from the local
+    query log. Questions are logged to ZHEWEN_DB as platform cli unless --no-log. When input is
+    not a terminal, each question is echoed as "问：…" before its answer.
+
+    \b
+    Example:
+      echo "宇树科技的机器人为什么便宜？" | zhewen chat
+      zhewen chat --no-log
     """
     from bot import texts
 
-    engine = _load_engine()
+    settings = _settings()
+    engine = _load_engine(settings)
     interactive = sys.stdin.isatty()
-    if interactive:
-        click.echo(texts.CHAT_WELCOME)
     stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
     lines = _batch_lines(stream) if stream is not None else (line.rstrip("\n") for line in sys.stdin)
-    while True:
+    with TerminalLog(None if no_log else settings) as log:
         if interactive:
-            click.echo("> ", nl=False)
-        try:
-            line = next(lines)
-        except (StopIteration, KeyboardInterrupt):
-            break
-        if not line.strip():
-            continue
-        click.echo(engine.ask(line).reply)
-        click.echo()
+            click.echo(f"{texts.CHAT_WELCOME}{texts.CHAT_HINT}")
+            if log.on:
+                click.echo(texts.CHAT_LOGGING.format(db=settings.db))
+        conversation = Chat(engine, log, settings.db)
+        while True:
+            if interactive:
+                click.echo("> ", nl=False)
+            try:
+                line = next(lines)
+            except (StopIteration, KeyboardInterrupt):
+                break
+            if not line.strip():
+                continue
+            if not interactive:
+                click.echo(question_echo(line))
+            click.echo(conversation.reply(line))
+            click.echo()
     if interactive:
         click.echo(texts.CHAT_GOODBYE)
-

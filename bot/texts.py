@@ -119,3 +119,18 @@ WECOM_STATS = (
 )
 WECOM_STATS_NONE = "（无）"
 WECOM_STATS_UNAVAILABLE = "统计暂不可用：提问日志无法读取，请查看服务日志。"
+
+# --- terminal chat (bot/cli_ask.py: zhewen chat) -------------------------------------------------
+CHAT_HINT = "输入 /help 查看用法，/toc 查看文章目录。"
+CHAT_LOGGING = "提问会记入提问日志 {db}（平台 cli）；不想记录请用 zhewen chat --no-log。"
+CHAT_HELP = (
+    "使用说明：\n"
+    "· 直接输入问题，每行一个；按 Ctrl-D 结束。\n"
+    "· 回答之后输入“原文”（或 1、2、3）查看完整段落，输入“更多”查看更多出处。\n"
+    "· /toc 或“目录”：文章目录与页码（较长时分页，输入“目录 2”看第 2 页）。\n"
+    "· /stats：本机提问日志的统计（今天、近7天）。\n"
+    "回答都摘自原文，文档中没有的内容我会如实告知。"
+)
+CHAT_TOC_REPLY = "输入"  # fills {reply} in the WECOM_TOC_* strings in the terminal chat
+CHAT_QUESTION_ECHO = "问：{question}"
+CHAT_STATS_UNAVAILABLE = "统计暂不可用：{reason}"

@@ -57,14 +57,16 @@ def test_batch_from_a_file(tmp_path):
     assert len(rows) == 2 and rows[1]["found"] is False
 
 
-def test_chat_reads_a_pipe_until_end_of_input():
-    out = zhewen("chat", stdin="魔搭社区托管了多少个模型？\n\n火星基地何时建成？\n".encode())
+def test_chat_reads_a_pipe_until_end_of_input_echoing_each_question(tmp_path):
+    out = zhewen("chat", stdin="魔搭社区托管了多少个模型？\n\n火星基地何时建成？\n".encode(),
+                 env={"ZHEWEN_DB": str(tmp_path / "log.sqlite3")})
     text = out.stdout.decode()
-    assert out.returncode == 0 and text.count("出处") == 1 and "没有找到" in text
+    assert out.returncode == 0 and text.count("出处：") == 1 and "没有找到" in text
+    assert text.startswith("问：魔搭社区托管了多少个模型？\n") and "\n问：火星基地何时建成？\n" in text
 
 
-@pytest.mark.parametrize("args", [("ask",), ("ask", "--batch", "-"),
-                                  ("ask", "问题", "--json", "--batch", "-")])
+@pytest.mark.parametrize("args", [("ask",), ("ask", "--batch"), ("ask", "问题", "--json", "--batch", "-"),
+                                  ("chat", "--bogus")])
 def test_bad_usage_is_one_line_error(args):
     out = zhewen(*args)
     assert out.returncode == 2 and "Traceback" not in out.stderr.decode()
@@ -102,7 +104,65 @@ def test_bad_setting_is_a_one_line_error():
     assert out.returncode == 1 and err.startswith("Error: ZHEWEN_RATE_LIMIT") and len(err.splitlines()) == 1
 
 
-def test_chat_survives_invalid_utf8():
-    out = zhewen("chat", stdin=b"\xff\xfe\n\xe9\xad\x94\xe6\x90\xad\xe7\xa4\xbe\xe5\x8c\xba\n")
+def test_chat_survives_invalid_utf8(tmp_path):
+    out = zhewen("chat", "--no-log", stdin=b"\xff\xfe\n\xe9\xad\x94\xe6\x90\xad\xe7\xa4\xbe\xe5\x8c\xba\n")
     assert out.returncode == 0 and "Traceback" not in out.stderr.decode()
-    assert out.stdout.decode().count("出处") == 1
+    assert out.stdout.decode().count("出处：") == 1
+
+
+def chat_blocks(text: str) -> dict[str, str]:
+    """A piped chat transcript as {question: reply}: each reply follows its "问：…" line."""
+    blocks = {}
+    for block in text.split("问：")[1:]:
+        question, _, reply = block.partition("\n")
+        blocks[question] = reply.strip()
+    return blocks
+
+
+def test_chat_works_like_the_bots_and_logs_as_cli(tmp_path):
+    env = {"ZHEWEN_DB": str(tmp_path / "log.sqlite3")}
+    lines = ["浙江有多少款大模型通过国家网信办备案？", "原文", "更多", "2", "/toc", "目录 2", "/help",
+             "/stats",
+             "浙江通过网信办备案的大模型有几款？"]
+    out = zhewen("chat", stdin=("\n".join(lines) + "\n").encode(), env=env)
+    assert out.returncode == 0, out.stderr.decode()
+    replies = chat_blocks(out.stdout.decode())
+    assert list(replies) == lines
+    assert replies["浙江有多少款大模型通过国家网信办备案？"].startswith("截至2025年7月，浙江共有44款")
+    assert "回复“原文”查看完整段落" in replies["浙江有多少款大模型通过国家网信办备案？"]
+    assert "数量居全国第四。在这个大模型矩阵中" in replies["原文"]            # the whole passage
+    assert replies["更多"].startswith("更多出处：\n1. 《")
+    assert replies["/toc"].startswith("文档目录\n《") and "输入“目录 2”查看下一页" in replies["/toc"]
+    assert "第2/" in replies["目录 2"]
+    assert replies["/help"].startswith("使用说明") and "/stats" in replies["/help"]
+    assert replies["/stats"].startswith("提问统计\n今天：1 个问题")
+    logged = json.loads(zhewen("logs", "recent", "--json", env=env).stdout.decode())
+    assert [(r["platform"], r["question"]) for r in logged] == [
+        ("cli", "浙江通过网信办备案的大模型有几款？"), ("cli", "浙江有多少款大模型通过国家网信办备案？")]
+    first = json.loads(zhewen("logs", "show", str(logged[1]["id"]), "--json", env=env).stdout.decode())
+    assert [f["kind"] for f in first["followups"]] == ["passage", "more", "passage"]
+    assert [r["id"] for r in first["rephrased_by"]] == [logged[0]["id"]]    # the same user, in other words
+
+
+def test_chat_no_log_writes_nothing(tmp_path):
+    out = zhewen("chat", "--no-log", stdin="魔搭社区托管了多少个模型？\n/stats\n".encode(),
+                 env={"ZHEWEN_DB": str(tmp_path / "log.sqlite3")})
+    assert out.returncode == 0 and not (tmp_path / "log.sqlite3").exists()
+    assert "统计暂不可用：no query log at" in out.stdout.decode()
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_batch_with_log_in_both_output_modes(tmp_path, as_json):
+    env = {"ZHEWEN_DB": str(tmp_path / "log.sqlite3")}
+    out = zhewen("ask", "--log", "--batch", "-", *(["--json"] if as_json else []),
+                 stdin="魔搭社区托管了多少个模型？\n火星基地何时建成？\n".encode(), env=env)
+    assert out.returncode == 0, out.stderr.decode()
+    text = out.stdout.decode()
+    if as_json:
+        assert [json.loads(line)["found"] for line in text.splitlines()] == [True, False]
+    else:
+        assert list(chat_blocks(text)) == ["魔搭社区托管了多少个模型？", "火星基地何时建成？"]
+        assert "出处：" in text
+    logged = json.loads(zhewen("logs", "recent", "--json", env=env).stdout.decode())
+    assert [(r["platform"], r["question"]) for r in logged] == [("cli", "火星基地何时建成？"),
+                                                                 ("cli", "魔搭社区托管了多少个模型？")]

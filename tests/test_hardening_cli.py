@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
+from bot.querylog import review
 
 # Questions users paste, one per line (the batch format cannot carry a newline inside a question).
 BAD_INPUTS: dict[str, str] = {
@@ -103,7 +104,8 @@ def test_chat_replies_to_every_line_and_exits_at_end_of_input(tmp_path: Path) ->
     not_found = text.count(texts.NOT_FOUND)
     answered = text.count(texts.SOURCE_LABEL)
     assert prompts + not_found + answered == len(asked), replies
-    assert not (tmp_path / "log.sqlite3").exists(), "chat logs nothing unless asked to"
+    logged = list(review.export_rows(tmp_path / "log.sqlite3"))   # chat logs as platform cli unless --no-log
+    assert len(logged) == len(asked) and {r["platform"] for r in logged} == {"cli"}
 
 
 ARGUMENTS = {"invalid-utf8": b"\xff\xfe\xe6\xb5\x99\xe6\xb1\x9f",
