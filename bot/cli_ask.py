@@ -184,6 +184,7 @@ class Chat:
     WHO = "terminal"
 
     def __init__(self, engine: Engine, log: TerminalLog, db: Path) -> None:
+        from bot.conversation import Conversations
         from bot.wecom.callback import HELP_WORDS, parse_toc_request
         from bot.wecom.followups import FollowUps, parse_followup
 
@@ -193,9 +194,11 @@ class Chat:
         self._parse_followup = parse_followup
         self._help_words = HELP_WORDS
         self._last_id: int | None = None
+        self._context = Conversations()  # follow-ups ("那宁波呢") read against the last question
 
     def reply(self, line: str) -> str:
         from bot import texts
+        from bot.conversation import is_reset
         from bot.wecom.followups import reply_to_followup
         from bot.wecom.text import render_answer, render_toc
 
@@ -207,12 +210,16 @@ class Chat:
         page = self._parse_toc(text)
         if page is not None:
             return render_toc(self._engine.toc(), page, reply=texts.CHAT_TOC_REPLY)
+        if is_reset(text):
+            self._context.reset(self.WHO)
+            return texts.CONTEXT_RESET
         followup = self._parse_followup(text)
         if followup is not None:
             if self._threads.get(self.WHO) is not None:
                 self._log.followup(self._last_id, followup.kind)
             return reply_to_followup(self._engine, self._threads, self.WHO, followup, TERMINAL_BYTES)
-        answer = self._engine.ask(line)
+        answer = self._engine.ask(line, self._context.last(self.WHO))
+        self._context.remember(self.WHO, answer.turn)
         reply = render_answer(answer, TERMINAL_BYTES)
         self._threads.start(self.WHO, answer.question, answer.references)
         self._last_id = self._log.record(answer, reply)

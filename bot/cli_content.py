@@ -51,7 +51,7 @@ def build_command(report: bool, out: Path | None, content_dir: Path | None) -> N
 @click.option("--json", "as_json", is_flag=True, required=True, help="Print the corpus as one JSON object.")
 @CONTENT_DIR
 def export_command(as_json: bool, content_dir: Path | None) -> None:
-    """Print the cleaned corpus (design doc: "Content export object").
+    """Print the cleaned corpus as one JSON object: sources, then articles with their sections and passages.
 
     Example: zhewen content export --json > corpus.json
     """

@@ -166,8 +166,10 @@ def create_app(resources: Resources, *, wecom: AppEndpoint | None = None) -> Sta
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with telegram.running():
-            log.info("serving; channels: wecom app %s, telegram webhook %s",
-                     "on" if wecom.configured else "off", "on" if telegram.application else "off")
+            robot = bool(resources.settings.wecom_aibot_token and resources.settings.wecom_aibot_aes_key)
+            log.info("serving; channels: wecom app %s, wecom 智能机器人 %s, telegram webhook %s",
+                     "on" if wecom.configured else "off", "on" if robot else "off",
+                     "on" if telegram.application else "off")
             yield
         await wecom.drain()
 

@@ -120,3 +120,19 @@ async def test_in_a_group_each_user_has_their_own_context(robot: httpx.AsyncClie
     assert stream_content(await ask(client, reset), reset["msgid"]) == texts.CONTEXT_RESET
     again = said("那宁波呢？", "zhangsan")
     assert "按“" not in stream_content(await ask(client, again), again["msgid"])
+
+
+def test_the_terminal_chat_reads_follow_ups_and_resets(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    monkeypatch.setenv("ZHEWEN_DB", str(tmp_path / "log.sqlite3"))
+    follow = "这个市的人工智能局是什么时候挂牌的"
+    lines = f"{follow}\n{FIRST}\n{follow}\n重新开始\n"
+    result = CliRunner().invoke(cli, ["chat", "--no-log"], input=lines)
+    assert result.exit_code == 0, result.output
+    replies = result.output.split("问：")[1:]
+    assert "按“" not in replies[0]                                # nothing to follow yet
+    assert "按“温州市的人工智能局是什么时候挂牌的" in replies[2] and "9月3日" in replies[2]
+    assert texts.CONTEXT_RESET in replies[3]

@@ -253,6 +253,12 @@ async def test_more_button_pages_through_references(app: Application, api: FakeB
     query_id = callbacks.decode(_buttons(api, more)["更多"]).key
     await _process(app, tg.callback(callbacks.encode(callbacks.MORE, query_id, 9), api.sent_message(last)))
     assert api.calls_of("answerCallbackQuery")[-1].params["text"] == texts.TG_NO_MORE
+    # Each press is recorded: 更多 right after an answer is a sign it missed (`zhewen logs suspect`).
+    log = app.bot_data["resources"].log
+    await log.flush()
+    with sqlite3.connect(log.path) as conn:
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM followups WHERE query_id = ?", (query_id,))]
+    assert kinds == ["more"] * 3
 
 
 async def test_feedback_is_stored_in_the_log(app: Application, api: FakeBotAPI) -> None:

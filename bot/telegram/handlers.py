@@ -219,11 +219,18 @@ async def _send_below(update: Update, context: ContextTypes.DEFAULT_TYPE, html: 
     await context.bot.send_message(chat.id, _not_blank(html), reply_parameters=reply, **kwargs)
 
 
+def _record_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, query_id: int, kind: str) -> None:
+    """A follow-up pressed right after an answer is a sign it missed (`zhewen logs suspect`)."""
+    user = update.effective_user
+    _resources(context).log.record_followup(query_id, kind, user_id=user.id if user else None)
+
+
 async def show_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """原文: the whole passage of the answer's first reference."""
-    _, record = await _logged(update, context)
+    button, record = await _logged(update, context)
     if record is None:
         return
+    _record_followup(update, context, button.key, "passage")
     ids = record.get("passage_ids") or []
     ref = _resources(context).engine.passage(ids[0]) if ids else None
     if ref is None:
@@ -238,6 +245,7 @@ async def show_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     button, record = await _logged(update, context)
     if record is None:
         return
+    _record_followup(update, context, button.key, "more")
     shown = button.arg
     refs = _resources(context).engine.more(record["question"], skip=shown, count=SHOWN)
     if not refs:
