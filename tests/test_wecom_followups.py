@@ -70,3 +70,30 @@ def test_the_store_is_bounded():
         store.start(user, "问题", ())
     assert len(store) == 3
     assert store.get(0) is None and store.get(9) is not None
+
+
+async def test_follow_ups_on_the_app_are_recorded_for_logs_suspect(tmp_path) -> None:
+    """更多 and 原文 right after an answer are signs it missed: recorded against the logged question."""
+    import sqlite3
+
+    import httpx
+    from fakes import wecom as fake
+
+    from bot.engine import Engine
+    from bot.resources import open_resources
+    from bot.server import create_app
+    from bot.settings import load_settings
+
+    settings = load_settings(fake.env(ZHEWEN_DB=str(tmp_path / "log.sqlite3")), env_file=None)
+    wecom = fake.FakeWeCom()
+    async with open_resources(settings, engine=Engine.load()) as resources:
+        app = create_app(resources)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            for text in ("浙江有多少款大模型通过备案？", "更多", "原文"):
+                query, body = wecom.callback(fake.text_xml(text, user="zhangsan"))
+                assert (await client.post("/wecom/callback", params=query, content=body)).status_code == 200
+        await resources.log.flush()
+    with sqlite3.connect(settings.db) as conn:
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM followups ORDER BY rowid")]
+        asked = conn.execute("SELECT count(*) FROM queries").fetchone()[0]
+    assert kinds == ["more", "passage"] and asked == 1

@@ -129,7 +129,9 @@ class AibotEndpoint(SignedEndpoint):
         followup = parse_followup(text)
         if followup is not None:
             who = (callback.chat_id, callback.user_id)
-            return reply_to_followup(self._resources.engine, self._threads, who, followup, MAX_REPLY_BYTES)
+            return reply_to_followup(self._resources.engine, self._threads, who, followup, MAX_REPLY_BYTES,
+                                     record=lambda query_id, kind: self._resources.log.record_followup(
+                                         query_id, kind, user_id=callback.user_id))
         if self._limiter.check(callback.user_id) is not Verdict.ALLOW:  # as on the app channel
             return texts.RATE_LIMITED
         return await self._answer(callback, text)
@@ -147,8 +149,8 @@ class AibotEndpoint(SignedEndpoint):
             return texts.APOLOGY
         content = self._render(answer, callback.group)
         self._resources.conversations.remember(conversation, answer.turn)
-        self._threads.start((callback.chat_id, callback.user_id), question, answer.references)
-        self._resources.log.record(answer, question=question, reply_chars=len(content), **where)
+        query_id = self._resources.log.record(answer, question=question, reply_chars=len(content), **where)
+        self._threads.start((callback.chat_id, callback.user_id), question, answer.references, query_id)
         return content
 
     @staticmethod

@@ -169,7 +169,9 @@ class AppEndpoint(SignedEndpoint):
             return render_toc(self._resources.engine.toc(), page)
         followup = parse_followup(text)
         if followup is not None:
-            return reply_to_followup(self._resources.engine, self._threads, user, followup)
+            return reply_to_followup(self._resources.engine, self._threads, user, followup,
+                                     record=lambda query_id, kind: self._resources.log.record_followup(
+                                         query_id, kind, user_id=user))
         verdict = self._limiter.check(user)
         if verdict is not Verdict.ALLOW:
             return texts.RATE_LIMITED if verdict is Verdict.NOTIFY else None
@@ -207,9 +209,10 @@ class AppEndpoint(SignedEndpoint):
     def _answered(self, user: str, question: str, answer: Answer) -> str:
         content = render_answer(answer)
         self._resources.conversations.remember(("wecom", user), answer.turn)
-        self._threads.start(user, question, answer.references)
-        self._resources.log.record(answer, question=question, platform="wecom", chat_type="private",
-                                   chat_id=user, user_id=user, reply_chars=len(content))
+        query_id = self._resources.log.record(answer, question=question, platform="wecom",
+                                              chat_type="private", chat_id=user, user_id=user,
+                                              reply_chars=len(content))
+        self._threads.start(user, question, answer.references, query_id)
         return content
 
     def _failed(self, user: str, question: str, exc: BaseException) -> str:

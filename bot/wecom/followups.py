@@ -51,6 +51,7 @@ class Thread:
     question: str
     listed: tuple[Reference, ...]
     shown: int
+    query_id: int | None = None   # the logged question, so a follow-up can be recorded against it
 
 
 class FollowUps:
@@ -66,13 +67,15 @@ class FollowUps:
     def __len__(self) -> int:
         return len(self._threads)
 
-    def start(self, user: Hashable, question: str, references: tuple[Reference, ...]) -> Thread:
+    def start(self, user: Hashable, question: str, references: tuple[Reference, ...],
+              query_id: int | None = None) -> Thread:
         """After an answer: its references are the numbered ones."""
-        return self._put(user, Thread(question, tuple(references), len(references)))
+        return self._put(user, Thread(question, tuple(references), len(references), query_id))
 
     def listed_more(self, user: Hashable, thread: Thread, references: list[Reference]) -> Thread:
         """After "更多": the new references are now the numbered ones."""
-        return self._put(user, Thread(thread.question, tuple(references), thread.shown + len(references)))
+        return self._put(user, Thread(thread.question, tuple(references), thread.shown + len(references),
+                                      thread.query_id))
 
     def get(self, user: Hashable) -> Thread | None:
         entry = self._threads.get(user)
@@ -96,11 +99,14 @@ class FollowUps:
 
 
 def reply_to_followup(engine: Engine, threads: FollowUps, who: Hashable, followup: FollowUp,
-                      max_bytes: int = MAX_BYTES) -> str:
-    """"更多" and "原文"/"1"…"3" on the last answer this user was given, as plain WeCom text."""
+                      max_bytes: int = MAX_BYTES, record: Callable[[int, str], None] | None = None) -> str:
+    """"更多" and "原文"/"1"…"3" on the last answer this user was given, as plain WeCom text;
+    `record(query_id, kind)` logs the follow-up (a sign the answer missed, for `logs suspect`)."""
     thread = threads.get(who)
     if thread is None:
         return texts.WECOM_NO_THREAD
+    if record is not None and thread.query_id is not None:
+        record(thread.query_id, "more" if followup.kind == "more" else "passage")
     if followup.kind == "more":
         more = engine.more(thread.question, skip=thread.shown, count=3)
         if not more:
