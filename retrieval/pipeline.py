@@ -12,7 +12,7 @@ from retrieval.decide import Decision, decide
 from retrieval.index import Hit, Index, Passage, field_text
 from retrieval.normalize import normalize
 from retrieval.question import Question, analyse
-from retrieval.search import Passages, covered, passage_text, search
+from retrieval.search import covered, search
 from retrieval.sentences import choose
 
 MAX_REFERENCES = 3
@@ -115,5 +115,3 @@ def reference(p: Passage, rank: int, score: float) -> Reference:
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
-
-__all__ = ["Pipeline", "Passages", "passage_text", "reference"]

@@ -84,7 +84,7 @@ def analyse(typed_text: str, index: Index) -> Question:
     runs = _unsplit_runs(tokens, index)
     words += tuple(r for r in runs if r not in words)
     grams = tuple(unique(bigrams(strip_question_phrases(text))))
-    glosses = _latin_unknowns(text, words, index) if any(is_han(ch) for ch in text) else frozenset()
+    glosses = _latin_unknowns(words, index) if any(is_han(ch) for ch in text) else frozenset()
     weights = _term_weights(words, grams, glosses, index)
     # A run of three or more is a name jieba does not know ("谢洋节"); two are more often a verb,
     # unless a place or organisation suffix follows ("坎门" + "街道").
@@ -222,7 +222,7 @@ def _attested_anywhere(name: str, index: Index) -> bool:
     return len(stem) >= 2 and stem != name and index.attested(stem)
 
 
-def _latin_unknowns(text: str, words: tuple[str, ...], index: Index) -> frozenset[str]:
+def _latin_unknowns(words: tuple[str, ...], index: Index) -> frozenset[str]:
     """Latin words the documents never use, with no known full form, in a Chinese question: a gloss
     or an English word for what the Chinese says; weighed as nothing."""
     return frozenset(w for w in words if w.isascii() and w not in index.word_body.idf
