@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("bot.cli_eval:evaluate", "评测问答质量 / score answer quality on a question set"),
     "content": ("bot.cli_content:content", "构建与查看语料 / build and inspect the corpus"),
     "logs": ("bot.cli_logs:logs", "查看提问日志 / review the query log"),
+    "db": ("bot.cli_db:db", "创建或升级数据库 / create or upgrade the database"),
     "telegram": ("bot.telegram.run:telegram", "运行 Telegram 机器人（长轮询） / run the Telegram bot"),
     "serve": ("bot.server:serve", "HTTP 服务：企业微信回调与 Telegram webhook / HTTP server"),
 }

@@ -1,7 +1,8 @@
 """`zhewen logs`: review the query log from a terminal (tables) or a script (`--json`, CSV, JSONL).
 
 Reads never create a database; every problem is one `Error: …` line and a non-zero exit. Tables fit
-the terminal (140 cells when output is not a terminal); `--wide` never cuts a cell.
+the terminal (140 cells when output is not a terminal); `--wide` never cuts a cell. The log is a
+SQLite file or a PostgreSQL database (`--db` or ZHEWEN_DB); every command prints the same on both.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import click
 from bot.querylog import review
 from bot.querylog.render import fit_widths, one_line, table
 from bot.querylog.rows import QUERY_COLUMNS
+from bot.storage import StorageError
+from bot.storage.target import PostgresUrl, Target, parse_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 QUESTION_CELLS = 40
@@ -61,9 +64,34 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
         raise OneLineUsageError(f"Invalid value for '--since': {exc}") from None
 
 
+class TargetType(click.ParamType):
+    """A SQLite file path, sqlite:///PATH or postgresql://… URL, as ZHEWEN_DB takes."""
+
+    name = "PATH|URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Target:
+        try:
+            return parse_target(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def db_option(func: F) -> F:
-    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
-                        help="Query log file (default: ZHEWEN_DB or data/zhewen.sqlite3).")(func)
+    return click.option("--db", type=TargetType(),
+                        help="Query log: a SQLite file or postgresql://… URL "
+                             "(default: ZHEWEN_DB or data/zhewen.sqlite3).")(func)
+
+
+def configured_db(db: Target | None) -> Target:
+    """`--db` when given, else ZHEWEN_DB (settings are read only then: pydantic costs start-up time)."""
+    if db is not None:
+        return db
+    from bot.settings import ConfigError, load_settings
+
+    try:
+        return load_settings().db
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def filter_options(func: F) -> F:
@@ -101,21 +129,18 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if sys.stdout.isatty() else PIPE_WIDTH
 
 
-def _connect(db: Path | None) -> sqlite3.Connection:
-    from bot.settings import ConfigError, load_settings  # pydantic: only when --db is not given
-
+def _connect(db: Target | None) -> review.Connection:
     try:
-        path = db if db is not None else load_settings().db
-        return review.open_log(path)
-    except (ConfigError, review.ReviewError) as exc:
+        return review.open_log(configured_db(db))
+    except review.ReviewError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _run(db: Path | None, query: Callable[[sqlite3.Connection], Any]) -> Any:
+def _run(db: Target | None, query: Callable[[review.Connection], Any]) -> Any:
     conn = _connect(db)
     try:
         return query(conn)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, review.ReviewError) as exc:
         raise click.ClickException(f"reading the query log failed: {exc}") from None
     finally:
         conn.close()
@@ -173,7 +198,7 @@ def logs() -> None:
 @limit_option(DEFAULT_LIMIT)
 @json_option
 @wide_option
-def recent(db: Path | None, since: datetime | None, platform: str | None, limit: int, as_json: bool,
+def recent(db: Target | None, since: datetime | None, platform: str | None, limit: int, as_json: bool,
            wide: bool) -> None:
     """Latest questions, newest first, with the article each answer cites.
 
@@ -204,7 +229,7 @@ def recent(db: Path | None, since: datetime | None, platform: str | None, limit:
 @filter_options
 @limit_option(DEFAULT_LIMIT)
 @json_option
-def unanswered(db: Path | None, since: datetime | None, platform: str | None, limit: int,
+def unanswered(db: Target | None, since: datetime | None, platform: str | None, limit: int,
                as_json: bool) -> None:
     """Questions the documents could not answer, grouped by normalised text, most asked first.
 
@@ -227,7 +252,7 @@ def unanswered(db: Path | None, since: datetime | None, platform: str | None, li
 @limit_option(DEFAULT_LIMIT)
 @json_option
 @wide_option
-def top(db: Path | None, since: datetime | None, platform: str | None, limit: int, as_json: bool,
+def top(db: Target | None, since: datetime | None, platform: str | None, limit: int, as_json: bool,
         wide: bool) -> None:
     """Most asked questions, grouped by normalised text, with the share answered and the article
     cited the last time each was asked.
@@ -254,7 +279,7 @@ def top(db: Path | None, since: datetime | None, platform: str | None, limit: in
 @filter_options
 @limit_option(None)
 @json_option
-def stats(db: Path | None, since: datetime | None, platform: str | None, limit: int | None,
+def stats(db: Target | None, since: datetime | None, platform: str | None, limit: int | None,
           as_json: bool) -> None:
     """Totals, found rate, questions per platform and per day (with the share of suspect answers),
     latency p50/p95, 👍/👎, and how confident the answers were.
@@ -303,7 +328,8 @@ def _stats_blocks(result: dict[str, Any]) -> Iterable[str]:
 @filter_options
 @limit_option(DEFAULT_LIMIT)
 @json_option
-def suspect(db: Path | None, since: datetime | None, platform: str | None, limit: int, as_json: bool) -> None:
+def suspect(db: Target | None, since: datetime | None, platform: str | None, limit: int,
+            as_json: bool) -> None:
     """The answers most likely wrong, most suspect first, each with why.
 
     Signs, strongest first: the same user asked again in other words within two minutes; 👎;
@@ -349,7 +375,7 @@ def suspect_block(number: int, item: dict[str, Any]) -> str:
 @db_option
 @click.argument("query_id", metavar="ID", type=click.IntRange(min=0, max=2**63 - 1))
 @json_option
-def show(db: Path | None, query_id: int, as_json: bool) -> None:
+def show(db: Target | None, query_id: int, as_json: bool) -> None:
     """One exchange in full: question, normalised question, answer, every reference with its titles,
     confidence, latency, feedback, follow-ups, re-asks, platform and time. IDs are in the first
     column of `recent` and in `suspect`.
@@ -416,7 +442,7 @@ def show_text(item: dict[str, Any]) -> str:
 @click.option("--raw", is_flag=True,
               help="CSV cells exactly as logged, even those a spreadsheet would run as a formula.")
 @click.option("--excel-safe", is_flag=True, hidden=True, help="The default now; kept for old scripts.")
-def export(db: Path | None, since: datetime | None, platform: str | None, limit: int | None, fmt: str,
+def export(db: Target | None, since: datetime | None, platform: str | None, limit: int | None, fmt: str,
            output: Any, raw: bool, excel_safe: bool) -> None:
     """Every logged question with all its columns, oldest first.
 
@@ -442,7 +468,7 @@ def export(db: Path | None, since: datetime | None, platform: str | None, limit:
                 row["found"] = None if row["found"] is None else bool(row["found"])
                 row["refs"] = json.loads(row["refs"] or "[]")
                 output.write(json.dumps(row, ensure_ascii=False) + "\n")
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, review.ReviewError) as exc:
         raise click.ClickException(f"reading the query log failed: {exc}") from None
     finally:
         conn.close()
@@ -452,7 +478,7 @@ def export(db: Path | None, since: datetime | None, platform: str | None, limit:
 @db_option
 @click.option("--older-than", "older_than", required=True, metavar="AGE",
               help="Delete questions older than this, e.g. 180d.")
-def purge(db: Path | None, older_than: str) -> None:
+def purge(db: Target | None, older_than: str) -> None:
     """Delete questions (and their feedback and follow-ups) older than AGE, e.g. to keep half a year.
 
     \b
@@ -465,3 +491,48 @@ def purge(db: Path | None, older_than: str) -> None:
         raise OneLineUsageError(f"Invalid value for '--older-than': {exc}") from None
     deleted = _run(db, lambda c: review.purge(c, older_than=age))
     click.echo(f"Deleted {deleted} question(s) older than {older_than}.")
+
+
+class PostgresUrlType(TargetType):
+    name = "URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> PostgresUrl:
+        target = super().convert(value, param, ctx)
+        if not isinstance(target, PostgresUrl):
+            self.fail(f"expected a postgresql:// URL, got {value!r}", param, ctx)
+        return target
+
+
+@logs.command()
+@click.option("--to", "to", type=PostgresUrlType(), required=True,
+              help="The PostgreSQL database to copy into.")
+@click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
+              help="The SQLite log to copy (default: ZHEWEN_DB).")
+def migrate(to: PostgresUrl, source: Path | None) -> None:
+    """Copy a SQLite query log into PostgreSQL, for several replicas sharing one log.
+
+    Creates the tables when needed (as `zhewen db upgrade`), copies every question, vote and
+    follow-up in one transaction, and skips what is already there: running it again copies
+    nothing twice. The SQLite log's pseudonym key goes along when PostgreSQL has none yet.
+
+    \b
+    Example:
+      zhewen logs migrate --to postgresql://zhewen@db.example.com/zhewen
+      zhewen logs migrate --from /data/zhewen.sqlite3 --to postgresql://zhewen@127.0.0.1/zhewen
+    """
+    from bot.querylog.transfer import copy_log
+
+    origin = source if source is not None else configured_db(None)
+    if isinstance(origin, PostgresUrl):
+        raise OneLineUsageError("ZHEWEN_DB is already a postgresql:// URL: "
+                                "name the SQLite log with --from PATH")
+    try:
+        copied = copy_log(origin, to)
+    except (StorageError, sqlite3.Error, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Copied {copied.queries:,} question(s), {copied.feedback:,} vote(s) and "
+               f"{copied.followups:,} follow-up(s) from {origin} to {to}; "
+               f"{copied.skipped:,} row(s) were there already.")
+    if copied.same_salt is False:
+        click.echo("Note: PostgreSQL already keeps another pseudonym key; users get new pseudonyms "
+                   "in the rows logged from now on (set ZHEWEN_LOG_SALT to choose one key for both).")

@@ -8,9 +8,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from bot.storage.target import PostgresUrl, parse_target
 
 
 class ConfigError(Exception):
@@ -22,9 +33,12 @@ def _optional(value: object) -> object:
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore",
+                              arbitrary_types_allowed=True)
 
-    db: Path = Field(Path("data/zhewen.sqlite3"), alias="ZHEWEN_DB")
+    # A path or sqlite:///PATH (the embedded default), or postgresql://… (bot/storage/target.py).
+    db: Annotated[Path | PostgresUrl, BeforeValidator(parse_target)] = Field(
+        Path("data/zhewen.sqlite3"), alias="ZHEWEN_DB")
     log_salt: SecretStr | None = Field(None, alias="ZHEWEN_LOG_SALT")
     log_raw_ids: bool = Field(False, alias="ZHEWEN_LOG_RAW_IDS")
     admins: str = Field("", alias="ZHEWEN_ADMINS")

@@ -1,5 +1,20 @@
 """QueryLog: `record` queues a row and returns its id at once; one writer task commits in batches.
 
+The log is one SQLite file or, for several replicas, PostgreSQL (`ZHEWEN_DB=postgresql://…`); the
+same API writes to either (stores.py). On PostgreSQL the pseudonym key is ZHEWEN_LOG_SALT when set,
+else one random key stored in the database on first use, shared by every replica.
+
+Durability for replicas: a channel that must not acknowledge a question before it is logged (so a
+replica killed after replying loses nothing) awaits the commit:
+
+    query_id = log.record(answer, question=..., ...)      # returns at once, as always
+    if not await log.committed(query_id): ...             # True once the row is in the database
+
+or in one call `query_id = await log.record_committed(answer, question=..., ...)`, which raises
+LogUnavailable when the row could not be committed. While anyone waits, the writer gathers rows for
+up to GROUP_COMMIT_S after the first one, so concurrent requests share one commit (group commit):
+a few milliseconds per question instead of a commit each.
+
 A reply must never wait for, or fail because of, the log: a full queue or a disk error drops the
 row, counts it in `failures` and warns. Closing flushes what is queued. A running bot opens it with
 `required=True`: a log that cannot be opened and written stops start-up with one line, and
@@ -14,35 +29,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from bot.engine import Answer
-from bot.querylog import pseudonym, schema
+from bot.querylog import pseudonym
 from bot.querylog.ids import IdSource
 from bot.querylog.rephrase import Ask, RecentAsks
 from bot.querylog.rows import QUERY_COLUMNS, query_row, row_to_dict, storable_text, utc_timestamp
+from bot.querylog.stores import store_for
+from bot.storage.target import PostgresUrl, parse_target
 
 logger = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000
 BATCH_MAX = 200
 WARN_INTERVAL_S = 10.0
+# How long the writer waits for more rows after the first while a channel awaits a commit: long
+# enough for concurrent requests to join one transaction, short beside a reply's latency.
+GROUP_COMMIT_S = 0.002
 
-_INSERT_QUERY = (f"INSERT OR IGNORE INTO queries ({', '.join(QUERY_COLUMNS)}) "
-                 f"VALUES ({', '.join(':' + c for c in QUERY_COLUMNS)})")
-_UPSERT_FEEDBACK = ("INSERT INTO feedback (query_id, user_id, value, ts) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (query_id, user_id) DO UPDATE SET value = excluded.value, ts = excluded.ts")
-
-_INSERT_FOLLOWUP = "INSERT INTO followups (query_id, kind, user_id, ts) VALUES (?, ?, ?, ?)"
 FOLLOWUP_KINDS = ("more", "passage")
-
-_ADD_DROPPED = ("INSERT INTO counters (name, value) VALUES ('dropped', ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value")
 
 # ("query", row dict), ("feedback", (query_id, user, value, ts)) or ("followup", (query_id, kind, user, ts))
 _Item = tuple[str, Any]
@@ -53,16 +61,20 @@ class LogUnavailable(Exception):
 
 
 class QueryLog:
-    """Async, non-blocking writer over one SQLite file (aiosqlite, WAL).
+    """Async, non-blocking writer over one SQLite file (aiosqlite, WAL) or a PostgreSQL database.
 
     Use as `async with QueryLog(path, salt=..., raw_ids=False) as log:`; closing flushes the queue.
-    Without `salt` the key is read from (or created in) `<path>.salt`, mode 0600. A new database
+    `path` is a file, or a PostgresUrl (bot/storage/target.py). Without `salt` the key is read from
+    (or created in) `<path>.salt`, mode 0600, or on PostgreSQL from the database. A new database
     file is created 0600 too (its -wal and -shm follow); an existing one keeps its mode.
     """
 
-    def __init__(self, path: Path, *, salt: str | None = None, raw_ids: bool = False,
-                 queue_size: int = QUEUE_SIZE, required: bool = False) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path | PostgresUrl, *, salt: str | None = None, raw_ids: bool = False,
+                 queue_size: int = QUEUE_SIZE, required: bool = False,
+                 group_commit_s: float = GROUP_COMMIT_S) -> None:
+        self.path = parse_target(path)
+        self._store = store_for(self.path)
+        self._group_commit_s = group_commit_s
         self._salt = salt
         self._raw_ids = raw_ids
         self._queue_size = queue_size
@@ -70,7 +82,8 @@ class QueryLog:
         self._pending: dict[int, dict[str, Any]] = {}
         self._recent_asks = RecentAsks()
         self._queue: asyncio.Queue[_Item] | None = None
-        self._db: aiosqlite.Connection | None = None
+        self._waiters: dict[int, asyncio.Future[bool]] = {}
+        self._db: Any = None  # the store's open connection (SQLite) or pool (PostgreSQL)
         self._writer: asyncio.Task[None] | None = None
         self._failures = 0
         self._unsaved_drops = 0
@@ -80,14 +93,11 @@ class QueryLog:
 
     async def __aenter__(self) -> QueryLog:
         try:
-            if self._salt is None and not self._raw_ids:
-                self._salt = await asyncio.to_thread(pseudonym.load_or_create_salt, self.path)
-            self._ids = IdSource(await asyncio.to_thread(schema.prepare, self.path))
-            self._db = await aiosqlite.connect(self.path, isolation_level=None, timeout=10.0)
-            await self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db, self._salt, writer = await self._store.open(self._salt, self._raw_ids)
+            self._ids = IdSource(writer)
             if self._required:
-                await self._probe()
-        except (OSError, sqlite3.Error, ValueError) as exc:
+                await self._store.probe(self._db)
+        except self._store.errors as exc:
             await self._close_db()
             if self._required:
                 raise LogUnavailable(f"query log {self.path} cannot be opened and written: {exc}") from None
@@ -107,6 +117,10 @@ class QueryLog:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
             self._writer = None
+        for waiter in self._waiters.values():  # rows still queued when the writer stopped
+            if not waiter.done():
+                waiter.set_result(False)
+        self._waiters.clear()
         await self._close_db()
         if self._failures:  # the warnings above come at most one per interval: say the total once more
             logger.warning("query log %s closed; %d write(s) dropped since start", self.path, self._failures)
@@ -129,6 +143,25 @@ class QueryLog:
                 self._pending[query_id] = row
         except Exception as exc:  # a malformed argument must not cost the user their reply
             self._fail(1, f"unloggable question: {exc!r}")
+        return query_id
+
+    async def committed(self, query_id: int) -> bool:
+        """Wait until the row `record` returned `query_id` for is committed: True when it is in the
+        database, False when it was dropped (full queue, failed commit, log closed)."""
+        if query_id not in self._pending:
+            return await self.get(query_id) is not None
+        waiter = self._waiters.get(query_id)
+        if waiter is None:
+            waiter = self._waiters[query_id] = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(waiter)
+
+    async def record_committed(self, answer: Answer | None, **fields: Any) -> int:
+        """`record`, then wait for its commit; returns the row id. Raises LogUnavailable when the row
+        could not be committed, so the caller can refuse to acknowledge (the sender retries)."""
+        query_id = self.record(answer, **fields)
+        if not await self.committed(query_id):
+            reason = self.last_error or "dropped"
+            raise LogUnavailable(f"query log {self.path}: question not committed ({reason})")
         return query_id
 
     def record_feedback(self, query_id: int, *, user_id: str | int | None, value: int) -> None:
@@ -157,11 +190,8 @@ class QueryLog:
         if self._db is None:
             return None
         try:
-            async with self._db.execute(
-                f"SELECT {', '.join(QUERY_COLUMNS)} FROM queries WHERE id = ?", (int(query_id),)
-            ) as cursor:
-                found = await cursor.fetchone()
-        except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
+            found = await self._store.fetch(self._db, int(query_id))
+        except self._store.read_errors as exc:
             logger.warning("query log: cannot read query %r: %s", query_id, exc)
             return None
         return None if found is None else row_to_dict(dict(zip(QUERY_COLUMNS, found, strict=True)))
@@ -180,14 +210,6 @@ class QueryLog:
     def writing(self) -> bool:
         """Open, and its latest commit (if any) succeeded."""
         return self._db is not None and self._queue is not None and self.last_error is None
-
-    async def _probe(self) -> None:
-        """One real write, so a read-only file or directory fails at start-up, not at the first question."""
-        assert self._db is not None
-        await self._db.execute("BEGIN IMMEDIATE")
-        await self._db.execute("INSERT INTO counters (name, value) VALUES ('dropped', 0) "
-                               "ON CONFLICT (name) DO NOTHING")
-        await self._db.execute("COMMIT")
 
     def _id(self, raw: str | int | None) -> str | None:
         if raw is None:
@@ -219,48 +241,52 @@ class QueryLog:
     async def _write_loop(self, queue: asyncio.Queue[_Item]) -> None:
         while True:
             batch = [await queue.get()]
+            if self._waiters and self._group_commit_s > 0:
+                await self._gather(queue, batch)
             while len(batch) < BATCH_MAX and not queue.empty():
                 batch.append(queue.get_nowait())
+            committed = False
             try:
                 await self._commit(batch)
                 self.last_error = None
-            except Exception as exc:  # sqlite3.Error, OSError: the disk, not the reply, failed
+                committed = True
+            except Exception as exc:  # sqlite3.Error, OSError, StorageError: the disk or server failed
                 self.last_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 self._fail(len(batch), f"write failed: {exc}")
             finally:
                 for kind, payload in batch:
                     if kind == "query":
                         self._pending.pop(payload["id"], None)
+                        waiter = self._waiters.pop(payload["id"], None)
+                        if waiter is not None and not waiter.done():
+                            waiter.set_result(committed)
                     queue.task_done()
+
+    async def _gather(self, queue: asyncio.Queue[_Item], batch: list[_Item]) -> None:
+        """Group commit: add the rows that arrive within GROUP_COMMIT_S of the first one."""
+        deadline = asyncio.get_running_loop().time() + self._group_commit_s
+        while len(batch) < BATCH_MAX:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return
+            try:
+                batch.append(await asyncio.wait_for(queue.get(), remaining))
+            except TimeoutError:
+                return
 
     async def _commit(self, batch: list[_Item]) -> None:
         assert self._db is not None
         queries = [payload for kind, payload in batch if kind == "query"]
         feedback = [payload for kind, payload in batch if kind == "feedback"]
         followups = [payload for kind, payload in batch if kind == "followup"]
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            before = self._db.total_changes
-            if queries:
-                await self._db.executemany(_INSERT_QUERY, queries)
-            collisions = len(queries) - (self._db.total_changes - before)
-            if feedback:
-                await self._db.executemany(_UPSERT_FEEDBACK, feedback)
-            if followups:
-                await self._db.executemany(_INSERT_FOLLOWUP, followups)
-            drops = self._unsaved_drops
-            if drops:
-                await self._db.execute(_ADD_DROPPED, (drops,))
-            await self._db.execute("COMMIT")
-            self._unsaved_drops -= drops
-        except BaseException:
-            if self._db.in_transaction:
-                await self._db.execute("ROLLBACK")
-            raise
+        drops = self._unsaved_drops
+        inserted = await self._store.commit(self._db, (queries, feedback, followups, drops))
+        self._unsaved_drops -= drops
+        collisions = len(queries) - inserted
         if collisions:
             self._fail(collisions, "row id already taken by another process")
 
     async def _close_db(self) -> None:
         if self._db is not None:
             db, self._db = self._db, None
-            await db.close()
+            await self._store.close(db)

@@ -1,4 +1,5 @@
-"""Keyed hashing of user and chat ids, and the salt file that keeps the key stable across restarts.
+"""Keyed hashing of user and chat ids, and the salt file that keeps the key stable across restarts
+(on PostgreSQL, without ZHEWEN_LOG_SALT: the salt row in the database, `stored_salt`).
 
 Ids are stored as HMAC-SHA256(salt, id) truncated to 16 hex digits: the same person keeps the same
 token (so counts per user work), but without the salt the raw id cannot be recovered by trying ids.
@@ -12,6 +13,10 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.storage.postgres import PgConnection
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +64,12 @@ def load_or_create_salt(db_path: Path) -> str:
     if not salt:
         raise ValueError(f"salt file {path} is empty; delete it or set ZHEWEN_LOG_SALT")
     return salt
+
+
+def stored_salt(conn: PgConnection, proposed: str | None = None) -> str:
+    """PostgreSQL's salt when ZHEWEN_LOG_SALT is unset: kept in the `secrets` table, so every replica
+    uses the same one. The first caller stores `proposed` (default: a new random key); later callers
+    read what is there."""
+    conn.execute("INSERT INTO secrets (name, value) VALUES ('log_salt', ?) ON CONFLICT (name) DO NOTHING",
+                 (proposed or secrets.token_hex(32),))
+    return str(conn.execute("SELECT value FROM secrets WHERE name = 'log_salt'").fetchone()[0])

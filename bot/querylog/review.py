@@ -1,7 +1,10 @@
-"""Read-side queries over the log, in plain sqlite3: `zhewen logs` and the admin `/stats` commands.
+"""Read-side queries over the log: `zhewen logs` and the admin `/stats` commands.
 
-Every function takes an open connection or a path, plus the filters `since` (an aware datetime)
-and `platform`, and returns the JSON-ready objects of DESIGN.md's "Query-log review" table.
+Every function takes an open connection or a path (or PostgreSQL URL), plus the filters `since` (an
+aware datetime) and `platform`, and returns the JSON-ready objects of DESIGN.md's "Query-log review"
+table. The queries are written once in SQLite's spelling and run on PostgreSQL through a connection
+that reads like sqlite3 (bot/storage/postgres.py); what differs is in the dialect (bot/storage/
+dialect.py): the same rows give the same objects on both.
 
 Speed on a large log comes from the indexes in schema.py (0008): figures are read from indexes
 that hold every column they need, never from the rows (which carry the answers and references):
@@ -16,7 +19,7 @@ import json
 import math
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,22 +28,32 @@ from typing import Any
 from bot.querylog import schema
 from bot.querylog.rows import QUERY_COLUMNS, utc_timestamp
 from bot.querylog.suspect import FOLLOWUP_WINDOW_S, LOW_CONFIDENCE, Evidence, Reask, rank, reasons
+from bot.storage import StorageError
+from bot.storage.dialect import POSTGRES, SQLITE, Dialect
+from bot.storage.postgres import PgConnection
+from bot.storage.target import PostgresUrl, parse_target
 
 PLATFORMS: tuple[str, ...] = ("telegram", "wecom", "cli")
 # Questions are grouped by `group_key`, a virtual column (schema.py, 0008): the normalised question,
 # or the question itself for an engine error (which has no normalised form).
 FILTER_INDEX = "queries_ts_review"
 
-ConnOrPath = sqlite3.Connection | str | Path
+Connection = sqlite3.Connection | PgConnection
+ConnOrPath = Connection | str | Path | PostgresUrl
 
 
-class ReviewError(Exception):
-    """A one-line, user-facing problem: bad filter, missing or foreign database file."""
+class ReviewError(StorageError):
+    """A one-line, user-facing problem: bad filter, missing or foreign database, unreachable server."""
 
 
-def open_log(path: str | Path) -> sqlite3.Connection:
+def open_log(path: str | Path | PostgresUrl) -> Connection:
     """Open an existing log for reading or purging; never creates a file by reading."""
-    path = Path(path)
+    try:
+        path = parse_target(path)
+    except ValueError as exc:
+        raise ReviewError(str(exc)) from None
+    if isinstance(path, PostgresUrl):
+        return _open_postgres(path)
     if not path.is_file():
         raise ReviewError(f"no query log at {path} (set ZHEWEN_DB or pass --db)")
     try:
@@ -60,6 +73,25 @@ def open_log(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def _open_postgres(url: PostgresUrl) -> PgConnection:
+    """A PostgreSQL log, upgraded when an older version wrote it; StorageError becomes ReviewError."""
+    from bot.storage import postgres
+
+    try:
+        conn = postgres.connect(url, error=ReviewError)
+    except StorageError as exc:
+        raise ReviewError(str(exc)) from None
+    try:
+        if not conn.execute("SELECT to_regclass('queries') IS NOT NULL AND to_regclass('feedback') "
+                            "IS NOT NULL AND to_regclass('migrations') IS NOT NULL").fetchone()[0]:
+            raise ReviewError(f"{url} holds no zhewen query log (run: zhewen db upgrade)")
+        schema.migrate(conn)
+    except (ReviewError, StorageError) as exc:
+        conn.close()
+        raise ReviewError(str(exc)) from None
+    return conn
+
+
 def upgrade(conn: sqlite3.Connection) -> list[str]:
     """Apply the migrations a log written by an older version lacks (a current log is not written to)."""
     if conn.execute("PRAGMA user_version").fetchone()[0] >= schema.SCHEMA_VERSION:
@@ -67,9 +99,13 @@ def upgrade(conn: sqlite3.Connection) -> list[str]:
     return schema.migrate(conn)
 
 
+def _dialect(conn: Connection) -> Dialect:
+    return POSTGRES if isinstance(conn, PgConnection) else SQLITE
+
+
 @contextmanager
-def _connection(conn_or_path: ConnOrPath) -> Iterator[sqlite3.Connection]:
-    if isinstance(conn_or_path, sqlite3.Connection):
+def _connection(conn_or_path: ConnOrPath) -> Iterator[Connection]:
+    if isinstance(conn_or_path, Connection):
         yield conn_or_path
         return
     conn = open_log(conn_or_path)
@@ -117,18 +153,19 @@ def _where(since: datetime | None, platform: str | None, *extra: str,
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _queries(since: datetime | None, platform: str | None, unfiltered: str = "", alias: str = "") -> str:
+def _queries(d: Dialect, since: datetime | None, platform: str | None, unfiltered: str = "",
+             alias: str = "") -> str:
     """`queries` with the index to read it by. With a filter: the (ts, platform, found, confidence,
     latency_ms) index, which holds every column the figures need, so a time window is one range of
     it and a platform is checked without reading the row. Without one: `unfiltered`, if given.
-    (The planner has no statistics to choose by, and a wrong guess costs seconds on a large log.)"""
+    (SQLite's planner has no statistics to choose by, and a wrong guess costs seconds on a large log;
+    PostgreSQL's has, and takes no hint.)"""
     name = f"queries AS {alias}" if alias else "queries"
-    index = FILTER_INDEX if since is not None or platform is not None else unfiltered
-    return f"{name} INDEXED BY {index}" if index else name
+    return name + d.indexed(FILTER_INDEX if since is not None or platform is not None else unfiltered)
 
 
-def _limit(limit: int | None) -> int:
-    return -1 if limit is None else limit
+def _limit(d: Dialect, limit: int | None) -> int | None:
+    return d.no_limit if limit is None else limit
 
 
 def _found(value: int | None) -> bool | None:
@@ -147,7 +184,7 @@ def recent(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform:
     sql = (f"SELECT id, ts, platform, chat_type, question, found, answer, article, confidence, latency_ms "
            f"FROM queries{where} ORDER BY ts DESC, id DESC LIMIT ?")
     with _connection(conn_or_path) as conn:
-        result = [dict(r) for r in conn.execute(sql, [*params, _limit(limit)])]
+        result = [dict(r) for r in conn.execute(sql, [*params, _limit(_dialect(conn), limit)])]
     for item in result:
         item["found"] = _found(item["found"])
     return result
@@ -157,22 +194,24 @@ def count(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: 
           answered: bool = False) -> int:
     """How many questions match the filters (only answered ones with `answered`), for footers."""
     where, params = _where(since, platform, *(["found = 1"] if answered else []))
-    source = _queries(since, platform, "queries_found_confidence" if answered else "")
     with _connection(conn_or_path) as conn:
+        source = _queries(_dialect(conn), since, platform, "queries_found_confidence" if answered else "")
         return int(conn.execute(f"SELECT count(*) FROM {source}{where}", params).fetchone()[0])
 
 
-def _grouped(conn: sqlite3.Connection, where: str, params: list[Any],
+def _grouped(conn: Connection, where: str, params: list[Any],
              limit: int | None) -> tuple[list[dict[str, Any]], int]:
     """Groups of questions by `group_key`, most asked first (then the latest), and how many groups
     there are in all. Read in group order from the index on (group_key, found, platform, ts); the
     wording and article shown are then read for the `limit` groups only, from their latest row."""
-    sql = ("SELECT group_key, count(*) AS count, sum(found = 1) AS hits, max(ts) AS last_ts, "
-           f"count(*) OVER () AS groups FROM queries INDEXED BY queries_group_key{where} "
+    d = _dialect(conn)
+    by_group = d.indexed("queries_group_key")
+    sql = (f"SELECT group_key, count(*) AS count, {d.count_if('found = 1')} AS hits, max(ts) AS last_ts, "
+           f"count(*) OVER () AS groups FROM queries{by_group}{where} "
            "GROUP BY group_key ORDER BY count DESC, last_ts DESC LIMIT ?")
-    found = [dict(r) for r in conn.execute(sql, [*params, _limit(limit)])]
+    found = [dict(r) for r in conn.execute(sql, [*params, _limit(d, limit)])]
     for group in found:
-        latest = conn.execute("SELECT question, article FROM queries INDEXED BY queries_group_key "
+        latest = conn.execute(f"SELECT question, article FROM queries{by_group} "
                               "WHERE group_key = ? AND ts = ? ORDER BY id DESC LIMIT 1",
                               (group["group_key"], group["last_ts"])).fetchone()
         group["question"], group["article"] = latest if latest else (group["group_key"], None)
@@ -232,9 +271,10 @@ def stats(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: 
         by_platform = dict(conn.execute(
             f"SELECT platform, count(*) FROM queries{where} GROUP BY platform ORDER BY platform", params))
         p50, p95 = _latency_percentiles(conn, since, platform, (50, 95))
+        d = _dialect(conn)
         up, down = conn.execute(
-            "SELECT sum(f.value = 1), sum(f.value = -1) FROM feedback AS f CROSS JOIN queries AS q "
-            f"ON q.id = f.query_id{feedback_where}", params).fetchone()
+            f"SELECT {d.count_if('f.value = 1')}, {d.count_if('f.value = -1')} FROM feedback AS f "
+            f"{d.cross_join} queries AS q ON q.id = f.query_id{feedback_where}", params).fetchone()
         dropped = _counter(conn, "dropped")
         histogram = _confidence_histogram(conn, since, platform)
         shown = list(days)[-limit:] if limit is not None else list(days)
@@ -254,7 +294,7 @@ def stats(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: 
     }
 
 
-def _per_day(conn: sqlite3.Connection, since: datetime | None,
+def _per_day(conn: Connection, since: datetime | None,
              platform: str | None) -> dict[str, tuple[int, int, int]]:
     """UTC day -> (questions, answered, answered with confidence below LOW_CONFIDENCE), oldest
     first, days without questions left out. One range count per day on the filter index: faster
@@ -265,8 +305,9 @@ def _per_day(conn: sqlite3.Connection, since: datetime | None,
     if first is None or last is None:
         return {}
     day_where, day_params = _where(None, platform, "ts >= ?", "ts < ?")
-    sql = (f"SELECT count(*), sum(found = 1), sum(found = 1 AND confidence < ?) "
-           f"FROM {_queries(None, None, FILTER_INDEX)}{day_where}")
+    d = _dialect(conn)
+    sql = (f"SELECT count(*), {d.count_if('found = 1')}, {d.count_if('found = 1 AND confidence < ?')} "
+           f"FROM {_queries(d, None, None, FILTER_INDEX)}{day_where}")
     out: dict[str, tuple[int, int, int]] = {}
     day = date.fromisoformat(first[:10])
     while day.isoformat() <= last[:10]:
@@ -279,13 +320,14 @@ def _per_day(conn: sqlite3.Connection, since: datetime | None,
     return out
 
 
-def _latency_percentiles(conn: sqlite3.Connection, since: datetime | None, platform: str | None,
+def _latency_percentiles(conn: Connection, since: datetime | None, platform: str | None,
                          pcts: tuple[float, ...]) -> list[float | None]:
     """Nearest-rank latency percentiles, each one walk along the (latency_ms, platform, ts) index to
     the k-th matching entry: no row is read and nothing is sorted, whatever the filter."""
+    d = _dialect(conn)
     where, params = _where(since, platform, "latency_ms IS NOT NULL")
-    size = conn.execute(f"SELECT count(*) FROM {_queries(since, platform)}{where}", params).fetchone()[0]
-    sql = (f"SELECT latency_ms FROM queries INDEXED BY queries_latency{where} "
+    size = conn.execute(f"SELECT count(*) FROM {_queries(d, since, platform)}{where}", params).fetchone()[0]
+    sql = (f"SELECT latency_ms FROM queries{d.indexed('queries_latency')}{where} "
            "ORDER BY latency_ms LIMIT 1 OFFSET ?")
     return [conn.execute(sql, [*params, _rank_index(size, p)]).fetchone()[0] if size else None for p in pcts]
 
@@ -298,20 +340,21 @@ def histogram_label(bucket: int) -> str:
     return f"{bucket / HISTOGRAM_BUCKETS:.1f}-{(bucket + 1) / HISTOGRAM_BUCKETS:.1f}"
 
 
-def _confidence_histogram(conn: sqlite3.Connection, since: datetime | None,
+def _confidence_histogram(conn: Connection, since: datetime | None,
                           platform: str | None) -> dict[str, int]:
     """Answered questions per tenth of confidence (rows logged before confidence existed are left out).
     Without a time window, one range count per tenth of the (found, confidence, top_score, platform)
     index; with one, a single pass over the window."""
+    d = _dialect(conn)
     if since is None:
         where, params = _where(None, platform, "found = 1", "confidence >= ?", "confidence < ?")
-        sql = f"SELECT count(*) FROM queries INDEXED BY queries_found_confidence{where}"
+        sql = f"SELECT count(*) FROM queries{d.indexed('queries_found_confidence')}{where}"
         edges = [b / HISTOGRAM_BUCKETS for b in range(HISTOGRAM_BUCKETS)] + [float("inf")]
         return {histogram_label(b): conn.execute(sql, [edges[b], edges[b + 1], *params]).fetchone()[0]
                 for b in range(HISTOGRAM_BUCKETS)}
     where, params = _where(since, platform, "found = 1", "confidence IS NOT NULL")
-    bucket = f"min(max(CAST(confidence * {HISTOGRAM_BUCKETS} AS INTEGER), 0), {HISTOGRAM_BUCKETS - 1})"
-    sql = f"SELECT {bucket} AS bucket, count(*) FROM {_queries(since, platform)}{where} GROUP BY bucket"
+    bucket = d.bucket("confidence", HISTOGRAM_BUCKETS)
+    sql = f"SELECT {bucket} AS bucket, count(*) FROM {_queries(d, since, platform)}{where} GROUP BY bucket"
     counts = dict(conn.execute(sql, params))
     return {histogram_label(b): counts.get(b, 0) for b in range(HISTOGRAM_BUCKETS)}
 
@@ -319,28 +362,39 @@ def _confidence_histogram(conn: sqlite3.Connection, since: datetime | None,
 # The answers with a strong sign from their readers (suspect.is_suspect without the confidence
 # part): 👎, 更多 within FOLLOWUP_WINDOW_S of the answer, or re-asked in other words. Counted in SQL,
 # for `logs stats` over a whole log: building evidence per answer in Python costs twice as long.
-_STRONG_SIGNS = """SELECT query_id AS id FROM feedback WHERE value = -1
+def _strong_signs(d: Dialect) -> str:
+    return f"""SELECT query_id AS id FROM feedback WHERE value = -1
     UNION SELECT m.query_id FROM (SELECT query_id, min(ts) AS first FROM followups WHERE kind = 'more'
                                   GROUP BY query_id) AS m
-          CROSS JOIN queries AS o ON o.id = m.query_id
-          WHERE (julianday(m.first) - julianday(o.ts)) * 86400.0 <= ?
-    UNION SELECT rephrase_of FROM queries INDEXED BY queries_rephrase_of WHERE rephrase_of IS NOT NULL"""
+          {d.cross_join} queries AS o ON o.id = m.query_id
+          WHERE {d.seconds_between('m.first', 'o.ts')} <= ?
+    UNION SELECT rephrase_of FROM queries{d.indexed('queries_rephrase_of')} WHERE rephrase_of IS NOT NULL"""
 
 
-def _suspect_by_day(conn: sqlite3.Connection, since: datetime | None, platform: str | None,
+def _suspect_by_day(conn: Connection, since: datetime | None, platform: str | None,
                     days: dict[str, tuple[int, int, int]]) -> dict[str, float]:
     """Per UTC day of `days`, the share of answers that look wrong (suspect.is_suspect): confidence
     below LOW_CONFIDENCE (counted per day already), or a strong sign with a higher confidence."""
+    d = _dialect(conn)
     where, params = _where(since, platform, "q.found = 1", "(q.confidence IS NULL OR q.confidence >= ?)",
                            table="q")
     signed = dict(conn.execute(
-        f"SELECT substr(q.ts, 1, 10) AS day, count(*) FROM ({_STRONG_SIGNS}) AS s "
-        f"CROSS JOIN queries AS q ON q.id = s.id{where} GROUP BY day",
+        f"SELECT substr(q.ts, 1, 10) AS day, count(*) FROM ({_strong_signs(d)}) AS s "
+        f"{d.cross_join} queries AS q ON q.id = s.id{where} GROUP BY day",
         [FOLLOWUP_WINDOW_S, LOW_CONFIDENCE, *params]))
     return {day: _rate(low + signed.get(day, 0), answered) for day, (_, answered, low) in days.items()}
 
 
-def _signals(conn: sqlite3.Connection, since: datetime | None,
+def _tuples(conn: Connection) -> Callable[..., Iterable[Sequence[Any]]]:
+    """`execute` giving plain tuples: tens of thousands of rows on a large log."""
+    if isinstance(conn, PgConnection):
+        return conn.tuples
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute
+
+
+def _signals(conn: Connection, since: datetime | None,
              platform: str | None) -> dict[int, tuple[str, Evidence]]:
     """Answered questions with any sign from their readers (👍/👎, 更多/原文 right after, re-asked in
     other words), id -> (ts, evidence). Each query groups a small table (feedback, followups) or the
@@ -348,8 +402,8 @@ def _signals(conn: sqlite3.Connection, since: datetime | None,
     JOIN keeps that order) for the filters and its confidence."""
     where, params = _where(since, platform, "q.found = 1", table="q")
     found: dict[int, tuple[str, Evidence]] = {}
-    cursor = conn.cursor()
-    cursor.row_factory = None  # plain tuples: tens of thousands of rows on a large log
+    d = _dialect(conn)
+    execute = _tuples(conn)
 
     def evidence(query_id: int, ts: str, confidence: float | None, top_score: float | None) -> Evidence:
         known = found.get(query_id)
@@ -358,62 +412,66 @@ def _signals(conn: sqlite3.Connection, since: datetime | None,
         return known[1]
 
     question = "q.id, q.ts, q.confidence, q.top_score"
-    for query_id, ts, confidence, top_score, down, up in cursor.execute(
-            f"SELECT {question}, s.down, s.up FROM (SELECT query_id, sum(value = -1) AS down, "
-            "sum(value = 1) AS up FROM feedback GROUP BY query_id) AS s "
-            f"CROSS JOIN queries AS q ON q.id = s.query_id{where}", params):
+    for query_id, ts, confidence, top_score, down, up in execute(
+            f"SELECT {question}, s.down, s.up FROM (SELECT query_id, {d.count_if('value = -1')} AS down, "
+            f"{d.count_if('value = 1')} AS up FROM feedback GROUP BY query_id) AS s "
+            f"{d.cross_join} queries AS q ON q.id = s.query_id{where}", params):
         item = evidence(query_id, ts, confidence, top_score)
         item.down, item.up = down or 0, up or 0
-    for query_id, ts, confidence, top_score, kind, after in cursor.execute(
-            f"SELECT {question}, s.kind, (julianday(s.first) - julianday(q.ts)) * 86400.0 AS after "
+    after = d.seconds_between("s.first", "q.ts")
+    for query_id, ts, confidence, top_score, kind, seconds in execute(
+            f"SELECT {question}, s.kind, {after} AS after "
             "FROM (SELECT query_id, kind, min(ts) AS first FROM followups GROUP BY query_id, kind) AS s "
-            f"CROSS JOIN queries AS q ON q.id = s.query_id{where} AND after <= ?",
+            f"{d.cross_join} queries AS q ON q.id = s.query_id{where} AND {after} <= ?",
             [*params, FOLLOWUP_WINDOW_S]):
         item = evidence(query_id, ts, confidence, top_score)
         if kind == "more":
-            item.more_after_s = max(after, 0.0)
+            item.more_after_s = max(seconds, 0.0)
         else:
-            item.passage_after_s = max(after, 0.0)
-    for query_id, ts, confidence, top_score, reasked in cursor.execute(
+            item.passage_after_s = max(seconds, 0.0)
+    for query_id, ts, confidence, top_score, reasked in execute(
             f"SELECT {question}, s.reasked FROM (SELECT rephrase_of, count(*) AS reasked "
-            "FROM queries INDEXED BY queries_rephrase_of WHERE rephrase_of IS NOT NULL "
+            f"FROM queries{d.indexed('queries_rephrase_of')} WHERE rephrase_of IS NOT NULL "
             "GROUP BY rephrase_of) AS s "
-            f"CROSS JOIN queries AS q ON q.id = s.rephrase_of{where}", params):
+            f"{d.cross_join} queries AS q ON q.id = s.rephrase_of{where}", params):
         evidence(query_id, ts, confidence, top_score).reasked = reasked
     return found
 
 
-def _reasks(conn: sqlite3.Connection, query_id: int) -> list[Reask]:
+def _reasks(conn: Connection, query_id: int) -> list[Reask]:
     """The later questions that asked `query_id` again in other words, with how long after."""
+    d = _dialect(conn)
     return [Reask(r["id"], r["question"], max(r["after"], 0.0)) for r in conn.execute(
-        "SELECT r.id, r.question, (julianday(r.ts) - julianday(q.ts)) * 86400.0 AS after "
-        "FROM queries AS r INDEXED BY queries_rephrase_of JOIN queries AS q ON q.id = r.rephrase_of "
+        f"SELECT r.id, r.question, {d.seconds_between('r.ts', 'q.ts')} AS after "
+        f"FROM queries AS r{d.indexed('queries_rephrase_of')} JOIN queries AS q ON q.id = r.rephrase_of "
         "WHERE r.rephrase_of = ? ORDER BY r.id", (query_id,))]
 
 
-def _least_confident(conn: sqlite3.Connection, since: datetime | None, platform: str | None,
-                     size: int) -> dict[int, Evidence]:
+def _least_confident(conn: Connection, since: datetime | None, platform: str | None,
+                     size: int | None) -> dict[int, Evidence]:
     """The `size` least confident answers, and the `size` lowest-scored of those logged without a
     confidence. With `size` = limit + the number of answers with 👍 (already among the signalled
     ones), these and the signalled answers hold every answer that can be among the `limit` most
     suspect: an answer with no sign from its reader ranks by confidence alone. Read in order from the
     (found, confidence, top_score, platform) index, or sorted from a time window."""
     found: dict[int, Evidence] = {}
-    source = _queries(since, None, "queries_found_confidence", alias="q")
+    d = _dialect(conn)
+    source = _queries(d, since, None, "queries_found_confidence", alias="q")
     orders = (("q.confidence IS NOT NULL", "q.confidence"), ("q.confidence IS NULL", "q.top_score"))
     for known, order in orders:
         where, params = _where(since, platform, "q.found = 1", known, table="q")
-        sql = f"SELECT q.id, q.confidence, q.top_score FROM {source}{where} ORDER BY {order}, q.id LIMIT ?"
-        for query_id, confidence, top_score in conn.execute(sql, [*params, size]):
+        sql = (f"SELECT q.id, q.confidence, q.top_score FROM {source}{where} "
+               f"ORDER BY {order}{d.nulls_first}, q.id LIMIT ?")
+        for query_id, confidence, top_score in conn.execute(sql, [*params, _limit(d, size)]):
             found[query_id] = Evidence(confidence=confidence, top_score=top_score)
     return found
 
 
-def _score_range(conn: sqlite3.Connection, since: datetime | None,
+def _score_range(conn: Connection, since: datetime | None,
                  platform: str | None) -> tuple[float | None, float | None]:
     """The lowest and highest retrieval score of answers without a logged confidence."""
     where, params = _where(since, platform, "found = 1", "confidence IS NULL", "top_score IS NOT NULL")
-    source = _queries(since, None, "queries_found_confidence")
+    source = _queries(_dialect(conn), since, None, "queries_found_confidence")
     low = conn.execute(f"SELECT min(top_score) FROM {source}{where}", params).fetchone()[0]
     high = conn.execute(f"SELECT max(top_score) FROM {source}{where}", params).fetchone()[0]
     return low, high
@@ -430,7 +488,7 @@ def suspect(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform
     with _connection(conn_or_path) as conn:
         signalled = _signals(conn, since, platform)
         liked = sum(1 for _, item in signalled.values() if item.up)
-        evidence = _least_confident(conn, since, platform, -1 if limit is None else limit + liked)
+        evidence = _least_confident(conn, since, platform, None if limit is None else limit + liked)
         evidence.update({query_id: item for query_id, (_, item) in signalled.items()})
         low, high = _score_range(conn, since, platform)
         ranked = rank(evidence.items(), low, high, limit)
@@ -447,7 +505,7 @@ def suspect(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform
             for query_id, score, confidence in ranked]
 
 
-def _rows(conn: sqlite3.Connection, ids: list[int], columns: str) -> dict[int, sqlite3.Row]:
+def _rows(conn: Connection, ids: list[int], columns: str) -> dict[int, Any]:
     """Rows by id, a few hundred ids per statement (SQLite's parameter limit)."""
     out: dict[int, sqlite3.Row] = {}
     for start in range(0, len(ids), 500):
@@ -489,7 +547,7 @@ def _parsed_refs(text: str | None) -> list[dict[str, Any]]:
     return [ref for ref in refs if isinstance(ref, dict)] if isinstance(refs, list) else []
 
 
-def _counter(conn: sqlite3.Connection, name: str) -> int:
+def _counter(conn: Connection, name: str) -> int:
     try:
         row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
     except sqlite3.OperationalError:  # a log from before the counters table
@@ -514,7 +572,8 @@ def export_rows(conn_or_path: ConnOrPath, *, since: datetime | None = None, plat
     where, params = _where(since, platform)
     sql = f"SELECT {', '.join(QUERY_COLUMNS)} FROM queries{where} ORDER BY ts, id LIMIT ?"
     with _connection(conn_or_path) as conn:
-        for row in conn.execute(sql, [*params, -1 if limit is None else limit]):
+        rows = conn.stream if isinstance(conn, PgConnection) else conn.execute
+        for row in rows(sql, [*params, _limit(_dialect(conn), limit)]):
             yield dict(row)
 
 
@@ -522,7 +581,7 @@ def purge(conn_or_path: ConnOrPath, *, older_than: timedelta, now: datetime | No
     """Delete questions (and their feedback and follow-ups) older than `older_than`; returns how many."""
     cutoff = utc_timestamp((now or datetime.now(UTC)) - older_than)
     with _connection(conn_or_path) as conn:
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(_dialect(conn).begin)
         try:
             conn.execute("DELETE FROM feedback WHERE query_id IN (SELECT id FROM queries WHERE ts < ?)",
                          (cutoff,))

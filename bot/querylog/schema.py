@@ -1,8 +1,17 @@
-"""The log's schema as named, ordered migrations, recorded in the file itself.
+"""The database's schema as named, ordered migrations, recorded in the database itself.
 
-Each migration runs in its own `BEGIN IMMEDIATE` transaction and is skipped when already recorded,
-so several processes opening the same file at once apply each step exactly once. A migration may
-end with a backfill (Python, same transaction) that fills a new column on the rows already there.
+One list for both backends: a migration's `statements` are SQLite's, and `postgres` holds the same
+step in PostgreSQL's spelling where it differs (64-bit ids, double precision, byte-order "C"
+collation on text so sorting, grouping and ranges match SQLite's, STORED generated columns).
+Each migration runs in its own transaction and is skipped when already recorded, so several
+processes upgrading at once apply each step exactly once (SQLite: `BEGIN IMMEDIATE`; PostgreSQL:
+a transaction-scoped advisory lock). A migration may end with a backfill (Python, same transaction)
+that fills a new column on the rows already there; backfills run on SQLite only, because a
+PostgreSQL log never holds rows older than its schema: its rows come from the writer or from
+`zhewen logs migrate`, which upgrades the SQLite log before copying it.
+
+Besides the query log, the database holds the state the channels share across replicas
+(0009, bot/storage/state.py): dedupe claims, cached values with an expiry, rate-limit windows.
 """
 from __future__ import annotations
 
@@ -12,18 +21,25 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from bot.querylog.citations import CitationLookup, load_citations
 from bot.querylog.rephrase import REPHRASE_WINDOW_S, is_rephrase
+from bot.storage import StorageError
+from bot.storage.target import PostgresUrl, Target
+
+if TYPE_CHECKING:
+    from bot.storage.postgres import PgConnection
 
 Backfill = Callable[[sqlite3.Connection, CitationLookup], None]
+_T = TypeVar("_T")
 
 
 class Migration(NamedTuple):
     name: str
-    statements: Sequence[str]
-    backfill: Backfill | None = None
+    statements: Sequence[str]               # SQLite
+    backfill: Backfill | None = None        # SQLite only (see the module docstring)
+    postgres: Sequence[str] | None = None   # PostgreSQL, when it differs from `statements`
 
 
 # Old rows' references get their titles from the corpus as it is now (a passage it no longer has
@@ -37,6 +53,20 @@ WHERE refs NOT IN ('', '[]') AND json_valid(refs)"""
 _CITE_FIRST_REF = """UPDATE queries SET article = json_extract(refs, '$[0].article'),
                            section = json_extract(refs, '$[0].section')
 WHERE found = 1 AND article IS NULL AND refs NOT IN ('', '[]') AND json_valid(refs)"""
+
+
+# PostgreSQL text compared byte by byte, as SQLite's BINARY: ISO timestamps and keys sort the same
+# on both backends whatever the database's locale.
+_TEXT = 'TEXT COLLATE "C"'
+
+# [review] 0008's covering indexes for PostgreSQL: the same columns (its planner picks them by
+# statistics; an index-only scan needs the table vacuumed, which autovacuum does).
+_REVIEW_INDEXES_POSTGRES = (
+    "CREATE INDEX IF NOT EXISTS queries_group_key ON queries (group_key, found, platform, ts)",
+    "CREATE INDEX IF NOT EXISTS queries_ts_review ON queries (ts, platform, found, confidence, latency_ms)",
+    "CREATE INDEX IF NOT EXISTS queries_found_confidence ON queries (found, confidence, top_score, platform)",
+    "CREATE INDEX IF NOT EXISTS queries_latency ON queries (latency_ms, platform, ts)",
+)
 
 
 def cite_old_rows(conn: sqlite3.Connection, citations: CitationLookup) -> None:
@@ -103,6 +133,33 @@ MIGRATIONS: tuple[Migration, ...] = (
             ts TEXT NOT NULL,
             PRIMARY KEY (query_id, user_id)
         )""",
+    ), postgres=(
+        # No foreign keys, as in SQLite (which does not enforce them): a 👍 may reach one replica
+        # before the question's row, written by another, is committed; `logs purge` keeps the rest.
+        f"""CREATE TABLE queries (
+            id BIGINT PRIMARY KEY,
+            ts {_TEXT} NOT NULL,
+            platform {_TEXT} NOT NULL,
+            chat_type {_TEXT} NOT NULL,
+            chat_id {_TEXT},
+            user_id {_TEXT},
+            question {_TEXT} NOT NULL,
+            normalized {_TEXT} NOT NULL DEFAULT '',
+            found INTEGER,
+            answer {_TEXT},
+            refs {_TEXT} NOT NULL DEFAULT '[]',
+            top_score DOUBLE PRECISION,
+            latency_ms DOUBLE PRECISION,
+            reply_chars INTEGER NOT NULL DEFAULT 0,
+            error {_TEXT}
+        )""",
+        f"""CREATE TABLE feedback (
+            query_id BIGINT NOT NULL,
+            user_id {_TEXT} NOT NULL,
+            value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+            ts {_TEXT} NOT NULL,
+            PRIMARY KEY (query_id, user_id)
+        )""",
     )),
     Migration("0002_review_indexes", (
         "CREATE INDEX IF NOT EXISTS queries_ts ON queries (ts)",
@@ -111,11 +168,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     )),
     Migration("0003_counters", (
         "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    ), postgres=(
+        f"CREATE TABLE counters (name {_TEXT} PRIMARY KEY, value BIGINT NOT NULL)",
     )),
     # The engine's confidence in [0, 1] that the answer answers ([answers-2]); NULL on older rows,
     # which had only a retrieval score.
     Migration("0004_confidence", (
         "ALTER TABLE queries ADD COLUMN confidence REAL",
+        "CREATE INDEX IF NOT EXISTS queries_confidence ON queries (confidence)",
+    ), postgres=(
+        "ALTER TABLE queries ADD COLUMN confidence DOUBLE PRECISION",
         "CREATE INDEX IF NOT EXISTS queries_confidence ON queries (confidence)",
     )),
     # [review] The cited article and section of an answered question, so the log stays readable
@@ -123,7 +185,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0005_cited_article", (
         "ALTER TABLE queries ADD COLUMN article TEXT",
         "ALTER TABLE queries ADD COLUMN section TEXT",
-    ), cite_old_rows),
+    ), cite_old_rows, postgres=(
+        f"ALTER TABLE queries ADD COLUMN article {_TEXT}",
+        f"ALTER TABLE queries ADD COLUMN section {_TEXT}",
+    )),
     # [review] 更多 and 原文 asked on an answer: a reader who wanted more than the answer gave.
     Migration("0006_followups", (
         """CREATE TABLE followups (
@@ -133,13 +198,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             ts TEXT NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS followups_query ON followups (query_id)",
+    ), postgres=(
+        f"""CREATE TABLE followups (
+            query_id BIGINT NOT NULL,
+            kind {_TEXT} NOT NULL CHECK (kind IN ('more', 'passage')),
+            user_id {_TEXT},
+            ts {_TEXT} NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS followups_query ON followups (query_id)",
     )),
     # [review] The question this one asks again in other words (same user, within two minutes).
     Migration("0007_rephrase_of", (
         "ALTER TABLE queries ADD COLUMN rephrase_of INTEGER",
         "CREATE INDEX IF NOT EXISTS queries_rephrase_of ON queries (rephrase_of) "
         "WHERE rephrase_of IS NOT NULL",
-    ), link_old_rephrases),
+    ), link_old_rephrases, postgres=(
+        "ALTER TABLE queries ADD COLUMN rephrase_of BIGINT",
+        "CREATE INDEX IF NOT EXISTS queries_rephrase_of ON queries (rephrase_of) "
+        "WHERE rephrase_of IS NOT NULL",
+    )),
     # [review] Indexes that hold every column the review figures need, so `zhewen logs` reads them
     # instead of the rows (which carry answers and references) and answers within a second on a
     # million rows: a time window or platform is one range of queries_ts_review; grouping by question
@@ -159,6 +236,40 @@ MIGRATIONS: tuple[Migration, ...] = (
         "DROP INDEX IF EXISTS queries_ts",
         "DROP INDEX IF EXISTS queries_normalized",
         "DROP INDEX IF EXISTS queries_confidence",
+    ), postgres=(
+        f"ALTER TABLE queries ADD COLUMN group_key {_TEXT} "
+        "GENERATED ALWAYS AS (coalesce(nullif(normalized, ''), question)) STORED",
+        *_REVIEW_INDEXES_POSTGRES,
+        "DROP INDEX IF EXISTS queries_ts",
+        "DROP INDEX IF EXISTS queries_normalized",
+        "DROP INDEX IF EXISTS queries_confidence",
+    )),
+    # [scale-out] State the channels share across replicas (bot/storage/state.py), each row with
+    # its expiry (Unix seconds): first-wins claims (retry dedupe, replay nonces), small JSON values
+    # (cached replies, conversation context) and per-key hit counts in fixed windows (rate limits).
+    # PostgreSQL also keeps the pseudonym key here when ZHEWEN_LOG_SALT is unset (every replica must
+    # use the same one); its hit counts are UNLOGGED (no WAL: a crash only forgets rate windows).
+    Migration("0009_shared_state", (
+        "CREATE TABLE claims (namespace TEXT NOT NULL, key TEXT NOT NULL, expires_at REAL NOT NULL, "
+        "PRIMARY KEY (namespace, key))",
+        "CREATE INDEX IF NOT EXISTS claims_expiry ON claims (expires_at)",
+        "CREATE TABLE kv (namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+        "expires_at REAL NOT NULL, PRIMARY KEY (namespace, key))",
+        "CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at)",
+        "CREATE TABLE hits (key TEXT NOT NULL, slot INTEGER NOT NULL, hits INTEGER NOT NULL, "
+        "expires_at REAL NOT NULL, PRIMARY KEY (key, slot))",
+        "CREATE INDEX IF NOT EXISTS hits_expiry ON hits (expires_at)",
+    ), postgres=(
+        f"CREATE TABLE claims (namespace {_TEXT} NOT NULL, key {_TEXT} NOT NULL, "
+        "expires_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (namespace, key))",
+        "CREATE INDEX IF NOT EXISTS claims_expiry ON claims (expires_at)",
+        f"CREATE TABLE kv (namespace {_TEXT} NOT NULL, key {_TEXT} NOT NULL, value {_TEXT} NOT NULL, "
+        "expires_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (namespace, key))",
+        "CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at)",
+        f"CREATE UNLOGGED TABLE hits (key {_TEXT} NOT NULL, slot BIGINT NOT NULL, hits INTEGER NOT NULL, "
+        "expires_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (key, slot))",
+        "CREATE INDEX IF NOT EXISTS hits_expiry ON hits (expires_at)",
+        f"CREATE TABLE secrets (name {_TEXT} PRIMARY KEY, value {_TEXT} NOT NULL)",
     )),
 )
 
@@ -167,13 +278,19 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
 
 
-def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS, *,
+# Any fixed number: the key of the advisory lock that lets one PostgreSQL session migrate at a time.
+_POSTGRES_LOCK = 0x7A68_6577_656E  # "zhewen"
+
+
+def migrate(conn: sqlite3.Connection | PgConnection, migrations: Sequence[Migration] = MIGRATIONS, *,
             citations: CitationLookup = load_citations) -> list[str]:
     """Apply the migrations not yet recorded, in order; returns the names applied (empty when current).
 
     `conn` must be in autocommit mode (`isolation_level=None`) so the explicit transactions hold.
     `citations` resolves old rows' passage ids (default: the configured corpus, read only if needed).
     """
+    if not isinstance(conn, sqlite3.Connection):
+        return _migrate_postgres(conn, migrations)
     applied: list[str] = []
     for number, migration in enumerate(migrations, start=1):
         conn.execute("BEGIN IMMEDIATE")
@@ -194,6 +311,56 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIO
             conn.execute("ROLLBACK")
             raise
     return applied
+
+
+def _migrate_postgres(conn: PgConnection, migrations: Sequence[Migration]) -> list[str]:
+    """PostgreSQL's migrate: one transaction per migration, each under the advisory lock, so
+    concurrent upgraders wait for each other and then find the step recorded."""
+    names = [m.name for m in migrations]
+    if conn.execute("SELECT to_regclass('migrations') IS NOT NULL").fetchone()[0]:
+        done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
+        if done.issuperset(names):
+            return []
+    applied: list[str] = []
+    raw = conn.raw
+    for migration in migrations:
+        with raw.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (_POSTGRES_LOCK,))
+            conn.execute(_MIGRATIONS_TABLE.replace("TEXT", 'TEXT COLLATE "C"', 1))
+            if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (migration.name,)).fetchone():
+                continue
+            for statement in migration.postgres if migration.postgres is not None else migration.statements:
+                conn.execute(statement)
+            conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                         (migration.name, datetime.now(UTC).isoformat(timespec="seconds")))
+            applied.append(migration.name)
+    return applied
+
+
+def upgrade(target: Target, *, citations: CitationLookup = load_citations) -> list[str]:
+    """Create the database if needed and apply what is missing (`zhewen db upgrade`); returns the
+    names applied. Unreachable servers and unusable files raise StorageError (one line)."""
+    if isinstance(target, PostgresUrl):
+        return _with_postgres(target, lambda conn: migrate(conn))
+    try:
+        return _with_sqlite(target, lambda conn: migrate(conn, citations=citations))
+    except (OSError, sqlite3.Error) as exc:
+        raise StorageError(f"cannot upgrade {target}: {exc}") from None
+
+
+def prepare_postgres(url: PostgresUrl) -> int:
+    """Migrate a PostgreSQL database; returns a writer number (as `prepare` does for a file)."""
+    return _with_postgres(url, lambda conn: (migrate(conn), next_writer(conn))[1])
+
+
+def _with_postgres(url: PostgresUrl, work: Callable[[PgConnection], _T]) -> _T:
+    from bot.storage import postgres
+
+    conn = postgres.connect(url)
+    try:
+        return work(conn)
+    finally:
+        conn.close()
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -225,14 +392,18 @@ def prepare(path: Path, *, attempts: int = 5, citations: CitationLookup = load_c
     Processes opening a new file together can get "database is locked" while one of them turns on
     WAL, which SQLite reports without waiting; a few short retries cover that moment.
     """
+    return _with_sqlite(path, lambda conn: (migrate(conn, citations=citations), next_writer(conn))[1],
+                        attempts=attempts)
+
+
+def _with_sqlite(path: Path, work: Callable[[sqlite3.Connection], _T], *, attempts: int = 5) -> _T:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # README: data/ is 0700
     create_private(path)
     for attempt in range(attempts):
         try:
             conn = connect(path)
             try:
-                migrate(conn, citations=citations)
-                return next_writer(conn)
+                return work(conn)
             finally:
                 conn.close()
         except sqlite3.OperationalError as exc:
@@ -244,6 +415,6 @@ def prepare(path: Path, *, attempts: int = 5, citations: CitationLookup = load_c
 
 def next_writer(conn: sqlite3.Connection) -> int:
     """A number no other opening of this file got: the id scheme's writer field (see ids.py)."""
-    row = conn.execute("INSERT INTO counters (name, value) VALUES ('writer', 1) "
-                       "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value").fetchall()
+    row = conn.execute("INSERT INTO counters (name, value) VALUES ('writer', 1) ON CONFLICT (name) "
+                       "DO UPDATE SET value = counters.value + 1 RETURNING value").fetchall()
     return int(row[0][0])
