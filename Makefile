@@ -21,8 +21,9 @@ run: $(STAMP)
 		exec $(BIN)/zhewen chat; \
 	fi
 
+# -rs: say why tests were skipped (the PostgreSQL ones, on a machine without the server).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 bench: $(STAMP)
 	for script in tests/bench_*.py; do $(BIN)/python $$script || exit 1; done
