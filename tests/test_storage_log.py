@@ -57,7 +57,7 @@ async def test_writer_records_feedback_and_followups_and_reads_them_back(db_targ
 
 
 async def test_committed_means_visible_from_another_connection(db_target) -> None:
-    async with QueryLog(db_target, salt="s", group_commit_s=0.05) as log:
+    async with QueryLog(db_target, salt="s") as log:
         query_id = log.record(answer("杭州的算力券每年有多少钱？"), **fields(1))
         assert await log.committed(query_id) is True
         assert visible(db_target, query_id)
