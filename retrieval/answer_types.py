@@ -28,7 +28,7 @@ _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # An explicit request for a name, which no earlier interrogative overrides.
 _NAME_REQUEST = re.compile(r"叫什么|叫啥|名字|名称|什么名")
 
-_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|家|项|款|名|位|套|倍|成|年|天|小时)"
+_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|家|项|款|名|位|套|倍|成|年|天|小时|届|轮)"
                      r"|[一二三四五六七八九十百千]分之[一二三四五六七八九十]")  # 三分之二, 百分之五
 _DATE = re.compile(r"\d{2,4}年|\d{1,2}月|\d{1,2}日|年底|年初|年末|上半年|下半年|今年|去年|明年")
 _REASON = re.compile(
@@ -147,9 +147,12 @@ def passage_cue(kind: str | None, question_norm: str) -> Callable[[str], bool] |
     return None
 
 
-# How a text states a verdict, for a yes/no question: "构成帮助侵权", "并非推倒重来", "不能盲目跟风".
-_VERDICT = re.compile(r"认定|构成|属于|不属于|并非|不是|并不|不能|不应|不宜|不得|无需|不必|应当|必须"
-                      r"|确实|的确")
+# How a text states a verdict, for a yes/no question: "并非推倒重来", "不能盲目跟风" say no by
+# themselves; "构成帮助侵权", "荣获第七届全国文明城市" say yes about what follows them, so the
+# question's own words must follow within a few characters ("构成实质性近似" is no verdict on 侵权).
+_DENIAL = re.compile(r"不属于|并非|不是|并不|不能|不应|不宜|不得|无需|不必|唯一")
+_AFFIRMATION = re.compile(r"认定|构成|属于|应当|必须|确实|的确|荣获|获评|被评为|被命名为|成功")
+VERDICT_REACH = 8
 
 
 def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> bool:
@@ -164,8 +167,22 @@ def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> b
     if kind == "definition":
         return bool(_DEFINES.search(sentence_norm))
     if kind == "yesno":
-        return any(m.group() not in question_norm for m in _VERDICT.finditer(sentence_norm))
+        return states_verdict(sentence_norm, question_norm)
     return kind == "reason" and any(m.group() not in question_norm for m in _CAUSE.finditer(sentence_norm))
+
+
+def states_verdict(sentence_norm: str, question_norm: str) -> bool:
+    """A denial, or an affirmation of something the question names, that the question does not
+    itself say."""
+    if any(m.group() not in question_norm for m in _DENIAL.finditer(sentence_norm)):
+        return True
+    asked = {question_norm[i : i + 2] for i in range(len(question_norm) - 1)}
+
+    def on_asked(at: int) -> bool:
+        return any(sentence_norm[i : i + 2] in asked for i in range(at, at + VERDICT_REACH))
+
+    return any(m.group() not in question_norm and on_asked(m.end())
+               for m in _AFFIRMATION.finditer(sentence_norm))
 
 
 def states_a_date(text_norm: str) -> bool:

@@ -52,6 +52,8 @@ FOCUS_WEIGHT = 1.5
 TYPED_SHARE = 0.4
 # A best sentence shorter than this takes its neighbour along (a quote after "记载了…的故事。").
 SHORT_SENTENCE = 40
+# A year as written ("2024年").
+YEAR = re.compile(r"((?:19|20)\d\d)年")
 # Sentences that point back to the one before ("这是全省首个…"): alone they do not say who or what.
 _ANAPHOR = re.compile(r"^(?:这|那|该|此|其|它|他|她|上述)")
 
@@ -97,6 +99,8 @@ def pick_sentences(
     counted = unit if kind == "number" else None
     if counted is not None and not any(counted.search(n) for group in sentences for _, n in group):
         counted = None
+    # "到2030年…多少": of a passage that states two years' figures, not the other year's.
+    years = set(YEAR.findall(question_norm))
     for rank, group in enumerate(sentences):
         pw = passage_weights[rank] if rank < len(passage_weights) else 1.0
         context = contexts[rank] if rank < len(contexts) else ""
@@ -106,6 +110,9 @@ def pick_sentences(
             score = score_sentence(norm, local, typed, asked)
             if duration and states_duration(norm):
                 score += TYPE_BONUS
+            if years and typed:
+                stated = set(YEAR.findall(norm))
+                score -= TYPE_BONUS if stated and not stated & years else 0.0
             score *= pw
             out.append(Scored(sentence, score, rank, pos, typed))
     out.sort(key=lambda c: (-c.score, c.passage_rank, c.position))
@@ -113,12 +120,12 @@ def pick_sentences(
 
 
 def choose(candidates: Sequence[Scored], kind: str | None) -> Scored | None:
-    """The best sentence; for number and date questions, the best one that has a number or date,
-    unless it scores far below the best sentence overall."""
+    """The best sentence; for number and date questions, the best one that has a number or date
+    (for yes/no ones, a verdict), unless it scores far below the best sentence overall."""
     if not candidates:
         return None
     best = candidates[0]
-    if kind in TYPED_KINDS + ("definition",) and not best.typed:
+    if kind in TYPED_KINDS + ("definition", "yesno") and not best.typed:
         typed = next((c for c in candidates if c.typed), None)
         if typed is not None and typed.score >= TYPED_SHARE * best.score:
             return typed

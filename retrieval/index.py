@@ -124,6 +124,13 @@ class Index:
         """The documents' names this may be a short form of ("浙大" -> 浙江大学)."""
         return tuple(n for n in self.long_names.get(short[:1], ()) if is_short_form(short, n))
 
+    def mentioned(self, text: str) -> bool:
+        """Whether some article contains this normalised text as written, punctuation included
+        ("deepseek-v3", which the tokens split)."""
+        if self.structure is None:
+            self.structure = Structure.of(self.passages)
+        return any(text in self.article_text(int(doc)) for doc in self.structure.article_starts)
+
     def attested_latin(self, word: str) -> bool:
         """Whether a Latin word occurs in the documents, possibly inside a longer token."""
         return word in self.word_body.idf or word in self.bi_body.idf

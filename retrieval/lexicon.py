@@ -44,6 +44,23 @@ STANDARD: dict[str, tuple[str, ...]] = {
     "it": ("信息技术",),
 }
 
+# English words users mix into a Chinese question for an attribute the documents write in Chinese
+# ("AI核心产业revenue", "云市场的share"). Read as the Chinese word when the documents do not use the
+# English one themselves; names (Qwen3, LoRA) are never in this list.
+ENGLISH_TERMS: dict[str, str] = {
+    "revenue": "营业收入", "revenues": "营业收入", "income": "收入", "profit": "利润", "profits": "利润",
+    "sales": "销售额", "share": "占比", "market share": "市场占有率", "growth": "增长",
+    "headcount": "员工人数", "staff": "员工", "employees": "员工", "founded": "成立", "investment": "投资",
+    "budget": "预算", "funding": "资金", "subsidy": "补贴", "subsidies": "补贴", "price": "价格",
+    "cost": "成本", "costs": "成本", "users": "用户", "patents": "专利", "output": "产值",
+    "policy": "政策", "title": "称号", "benchmark": "测评", "score": "得分", "parameters": "参数量",
+    "target": "目标", "goal": "目标", "deadline": "截止时间", "population": "人口", "area": "面积",
+    "ranking": "排名", "rank": "排名", "members": "成员", "award": "奖项", "plan": "计划",
+    "infra": "基础设施", "infrastructure": "基础设施", "team": "团队", "project": "项目",
+    "company": "公司", "city": "城市", "model": "模型", "models": "模型", "rate": "率",
+    "how many": "多少", "how much": "多少", "when": "什么时候", "who": "谁", "why": "为什么",
+}
+
 _SHORT_FORM = re.compile(
     rf"(?P<long>[{HAN}A-Za-z0-9]{{2,30}})[（(](?:以下)?简称[“\"「]?(?P<short>[^”\"」）)]{{2,12}})[”\"」]?[）)]")
 _GLOSS = re.compile(rf"(?P<long>[{HAN}]{{2,12}})[（(](?P<short>[A-Za-z][A-Za-z0-9 .\-]{{1,30}})[）)]")

@@ -6,6 +6,7 @@ read its fields and never parse the text again.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from content.clean import is_han
 from retrieval import answer_types, homophones
 from retrieval.extract import split_context
 from retrieval.focus import attribution, focus_sides, is_time_word
-from retrieval.lexicon import ENTITY_SUFFIX, PROPER_TAGS
+from retrieval.lexicon import ENGLISH_TERMS, ENTITY_SUFFIX, PROPER_TAGS
 from retrieval.normalize import normalize
 from retrieval.stopwords import STOPWORDS, is_question_token
 from retrieval.tokenize import bigrams, special_spans, strip_question_phrases, unique
@@ -35,9 +36,14 @@ _YES_NO = re.compile(r"是不是|有没有|能不能|会不会|算不算|是否|
 # names money without asking an amount.
 _MONEY = re.compile(r"多少钱|贵不贵|资金规模|投资规模|投资额"
                     r"|多少[^，。？?]{0,4}?(?:资金|经费|费用|钱|元|奖金|补贴|补助|工资|薪酬)"
-                    r"|(?:售价|价格|价钱|金额|总额|费用|成本|投资|资金|投入|总投资)(?:是|为|有|达|要|一共|共)?(?:多少|几)")
+                    r"|(?:售价|价格|价钱|金额|总额|费用|成本|投资|资金|投入|总投资"
+                    # what firms and places earn or produce is stated in 元 ("营业收入超1万亿元")
+                    r"|营业收入|营收|收入|利润|销售额|营业额|产值|生产总值|gdp)"
+                    r"(?:一共|总共|共|全年)?(?:是|为|有|达|要|超过|超)?(?:多少|几)")
 _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号")
 _PERSON = re.compile(r"谁|何人")
+# A sentence that asks, however it is spaced ("charging 价格是怎么收的？"), is not a string of keywords.
+_ASKING = re.compile(r"[?？]|怎么|怎样|如何|呢")
 _WHICH_ONES = re.compile(r"哪几")
 _LIST = re.compile(r"哪些|哪几|有什么|有啥|都有")
 
@@ -75,14 +81,14 @@ def analyse(typed_text: str, index: Index) -> Question:
     raw = typed_text if isinstance(typed_text, str) else str(typed_text)
     typed = normalize(raw)
     fixes = index.typos(typed)
-    text = without_translations(homophones.apply(typed, fixes))
+    text = read_english(without_translations(homophones.apply(typed, fixes)), index.word_body.idf)
     tokenizer, lexicon = index.tokenizer, index.lexicon
     tokens = tuple((w, lexicon.tag(w)) for w, _, _ in tokenizer.spans(text))
     words = tuple(w for w in unique(tokenizer.words(text)) if not is_question_token(w))
     # jieba cuts a word it does not know into characters ("谢/洋/节"): a run of such characters
     # that the documents contain as written is a word of theirs.
     runs = _unsplit_runs(tokens, index)
-    words += tuple(r for r in runs if r not in words)
+    words += tuple(r for r in runs + _attested_parts(tokens, index) if r not in words)
     grams = tuple(unique(bigrams(strip_question_phrases(text))))
     glosses = _latin_unknowns(words, index) if any(is_han(ch) for ch in text) else frozenset()
     weights = _term_weights(words, grams, glosses, index)
@@ -92,7 +98,8 @@ def analyse(typed_text: str, index: Index) -> Question:
         + _suffixed_runs(tokens, index)
     subjects = tuple(dict.fromkeys(names))
     unknown_subjects = tuple(s for s in subjects
-                             if all(is_han(c) for c in s) and not _attested_anywhere(s, index))
+                             if all(is_han(c) for c in s) and not _attested_anywhere(s, index)) \
+        + _unknown_model_names(raw, text, index)
     kind = _kind(text)
     asked, context = split_context(text, attribution(text))
     sides = focus_sides(text, words)
@@ -112,9 +119,24 @@ def analyse(typed_text: str, index: Index) -> Question:
         unit=answer_types.counted_as(text) if kind in ("number", None) else None,
         is_list=bool(_LIST.search(text)), expansions=expansions,
         unknown_share=_unknown_share(words, glosses, expansions, index), asked=asked, context=context,
-        keywords_only=kind is None and " " in text.strip() and not _YES_NO.search(text), sides=sides,
+        keywords_only=kind is None and " " in text.strip() and not _YES_NO.search(text)
+        and not _ASKING.search(text), sides=sides,
         has_content=_has_content(text, words, grams, index),
     )
+
+
+# English words among Chinese, longest first so "market share" wins over "share".
+_ENGLISH_WORDS = sorted(map(re.escape, ENGLISH_TERMS), key=len, reverse=True)
+_ENGLISH = re.compile(r"(?<![a-z])(?:" + "|".join(_ENGLISH_WORDS) + r")(?![a-z])")
+
+
+def read_english(text: str, vocabulary: Container[str]) -> str:
+    """A Chinese question's English attribute words read as the documents' Chinese ones ("revenue"
+    as 营业收入), unless the documents use the English word themselves."""
+    if not text.isascii() and _ENGLISH.search(text):
+        return _ENGLISH.sub(lambda m: m.group() if m.group() in vocabulary else ENGLISH_TERMS[m.group()],
+                            text)
+    return text
 
 
 def without_translations(text: str) -> str:
@@ -165,17 +187,50 @@ def _subjects(raw: str, text: str, tokens: tuple[tuple[str, str], ...], words: t
     return tuple(dict.fromkeys(out))
 
 
-def _unsplit_runs(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[str, ...]:
-    """Runs of 2 to 6 single characters (not stopwords) that some passage contains."""
-    out: list[str] = []
-    run = ""
+# A product or model name as typed: letters with a digit ("DeepSeek-V3", "GPT-5", "Qwen2.5"), not
+# an English word, nor "Q1", "5G" or a rank ("Top3").
+_MODEL_NAME = re.compile(r"(?i)(?!top\d|no\.?\d)"
+                         r"(?:[a-z][a-z.-]*[a-z][a-z.-]*\d[a-z0-9.-]*|[a-z]+-[a-z]?\d[a-z0-9.]*)")
+
+
+def _unknown_model_names(raw: str, text: str, index: Index) -> tuple[str, ...]:
+    """Product and model names the question gives and no document mentions: the documents say
+    nothing of them, whatever they say of their neighbours (R1's cost is not V3's)."""
+    typed = {m.group().lower().strip(".-") for m in _MODEL_NAME.finditer(unicode_nfkc(raw))}
+    return tuple(m.group() for m in special_spans(text) if m.group() in typed
+                 and not index.attested_latin(m.group()) and not index.mentioned(m.group())
+                 and m.group() not in index.lexicon.aliases)
+
+
+def _single_character_runs(tokens: tuple[tuple[str, str], ...]) -> list[str]:
+    """Runs of single characters (not stopwords): where jieba cut a word it does not know."""
+    runs, run = [], ""
     for word, _ in (*tokens, ("", "")):
         if len(word) == 1 and is_han(word) and word not in STOPWORDS:
             run += word
             continue
-        if 2 <= len(run) <= 6 and index.attested(run):
-            out.append(run)
+        if run:
+            runs.append(run)
         run = ""
+    return runs
+
+
+def _unsplit_runs(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[str, ...]:
+    """Runs of 2 to 6 single characters that some passage contains."""
+    return tuple(run for run in _single_character_runs(tokens) if 2 <= len(run) <= 6 and index.attested(run))
+
+
+def _attested_parts(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[str, ...]:
+    """Of a run of single characters the documents do not contain whole, its longest part they do,
+    the end first: a modifier comes first in Chinese ("总" + "营收")."""
+    out: list[str] = []
+    for run in _single_character_runs(tokens):
+        if 3 <= len(run) <= 6 and not index.attested(run):
+            found = next((run[start : start + size] for size in range(len(run) - 1, 1, -1)
+                          for start in range(len(run) - size, -1, -1)
+                          if index.attested(run[start : start + size])), "")
+            if found:
+                out.append(found)
     return tuple(out)
 
 
