@@ -33,6 +33,7 @@ FLOORS: dict[str, tuple[float, float, float, float, float, int]] = {
     "own_round10": (0.85, 0.95, 0.95, 0.95, 0.8, 120),
     "own_round11": (0.85, 0.95, 0.95, 0.95, 0.7, 120),
     "own_round12": (0.83, 0.95, 0.95, 0.95, 0.8, 120),
+    "own_round13": (0.82, 0.96, 0.95, 0.9, 0.75, 120),
 }
 
 
