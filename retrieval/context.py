@@ -39,6 +39,7 @@ class Turn:
     attribute: tuple[str, ...]
     article_id: str               # the cited article
     passage_id: str               # the cited passage
+    kind: str | None = None       # the answer type asked ("number": "那营收呢" asks an amount too)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Reading:
 
     text: str
     via: str = ""                 # "", "subject", "attribute", "pronoun", "more"
+    subject: str = ""             # for "subject": the name swapped in, which the answer must be about
 
     @property
     def resolved(self) -> bool:
@@ -54,7 +56,7 @@ class Reading:
 
 
 def turn_of(q: Question, answer: str, article_id: str, passage_id: str) -> Turn:
-    return Turn(q.text, normalize(answer), q.subjects, q.attribute, article_id, passage_id)
+    return Turn(q.text, normalize(answer), q.subjects, q.attribute, article_id, passage_id, q.kind)
 
 
 def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
@@ -71,7 +73,7 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     # "嘉兴呢？算力有多少": a new subject, then what is asked of it.
     head, _, rest = text.partition("呢")
     if rest.strip("，,？? ") and len(head) <= 8 and analyse(head, index).subjects:
-        return Reading(head.lstrip("那") + rest.strip("，,？? "), "subject")
+        return Reading(head.lstrip("那") + rest.strip("，,？? "), "subject", head.lstrip("那"))
     swap = _SWAP.fullmatch(text)
     if swap and not _PRONOUN.search(text):
         other = (swap.group("x") or swap.group("y") or "").strip()
@@ -108,14 +110,22 @@ _WIDE = frozenset({"全国", "全省", "全市", "国内", "中国", "我国", "
 def _swapped(other: str, last: Turn, index: Index) -> Reading:
     """The last question about `other` (a name) or asking `other` (an attribute) of its subject."""
     named = analyse(other, index).subjects
+    # "金义片区" after "舟山片区": a name of the same kind as one in the last question, by its suffix.
+    suffix = other[-2:] if len(other) >= 4 else ""
+    kin = re.search(rf"[\u4e00-\u9fff]{{{len(other) - len(suffix)}}}{re.escape(suffix)}", last.question) \
+        if suffix else None
+    if kin and kin.group() != other:
+        return Reading(last.question.replace(kin.group(), other, 1), "subject", other)
     if named or not last.attribute:
         for old in _replaceable(other, last):
             if old in last.question:
-                return Reading(last.question.replace(old, other, 1), "subject")
-        return Reading(f"{other}{last.question}", "subject") if named else Reading(other)
+                return Reading(last.question.replace(old, other, 1), "subject", other)
+        return Reading(f"{other}{last.question}", "subject", other) if named else Reading(other)
     # "那营收呢": the same subject, another attribute, asked as keywords (the last question's
     # interrogative may not fit the new attribute: "几颗卫星" is no way to ask 在轨算力).
-    return Reading(" ".join((*last.subjects, other)), "attribute")
+    # An amount asked before is asked again ("几颗卫星" then "整体在轨算力呢": 算力是多少).
+    asked = "是多少" if last.kind in ("number", "money") and not analyse(other, index).kind else ""
+    return Reading(" ".join((*last.subjects, other)) + asked, "attribute")
 
 
 def _replaceable(other: str, last: Turn) -> list[str]:

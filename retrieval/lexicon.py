@@ -52,7 +52,7 @@ ENGLISH_TERMS: dict[str, str] = {
     "sales": "销售额", "share": "占比", "market share": "市场占有率", "growth": "增长",
     "headcount": "员工人数", "staff": "员工", "employees": "员工", "founded": "成立", "investment": "投资",
     "budget": "预算", "funding": "资金", "subsidy": "补贴", "subsidies": "补贴", "price": "价格",
-    "cost": "成本", "costs": "成本", "users": "用户", "patents": "专利", "output": "产值",
+    "cost": "成本", "costs": "成本", "user": "用户", "users": "用户", "patents": "专利", "output": "产值",
     "policy": "政策", "title": "称号", "benchmark": "测评", "score": "得分", "parameters": "参数量",
     "target": "目标", "goal": "目标", "deadline": "截止时间", "population": "人口", "area": "面积",
     "ranking": "排名", "rank": "排名", "members": "成员", "award": "奖项", "plan": "计划",

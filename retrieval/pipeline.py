@@ -8,12 +8,12 @@ from functools import lru_cache
 
 from retrieval.answer import Reference, Result
 from retrieval.context import Turn, resolve, turn_of
-from retrieval.decide import Decision, decide
+from retrieval.decide import Decision, decide, names
 from retrieval.index import Hit, Index, Passage, field_text
 from retrieval.normalize import normalize
 from retrieval.question import Question, analyse
-from retrieval.search import covered, search
-from retrieval.sentences import choose
+from retrieval.search import Passages, covered, passage_text, search
+from retrieval.sentences import choose, following
 
 MAX_REFERENCES = 3
 CITED_ARTICLE_PASSAGES = 2
@@ -41,13 +41,19 @@ class Pipeline:
         if not q.has_content:
             return Result(text, q.text, False, "", 0.0, (), prompt=True,
                           features={"latency_ms": _ms(started)})
-        more = reading.via == "more" and last is not None
-        passages = search(self.index, q, last.article_id, last.passage_id, last.answer) if more \
-            else search(self.index, q)
-        choice = choose(self.index, q, passages, self._normalize)
-        decision = decide(self.index, q, passages, choice, self._normalize)
-        if more and choice is not None:  # more of an article already judged to answer
-            decision = Decision(True, max(decision.confidence, 0.5), True, features=decision.features)
+        passages = search(self.index, q)
+        if reading.via == "more" and last is not None:
+            # what the cited article says next, already judged to answer; nothing at its end
+            choice = following(self.index, last.passage_id)
+            passages = Passages((Hit(choice.doc, 1.0),), 1.0) if choice is not None else Passages((), 0.0)
+            decision = Decision(choice is not None, 0.5 if choice is not None else 0.0, True,
+                                gate="" if choice is not None else "end of the article")
+        else:
+            if reading.subject:  # "那宁波呢": an answer about the other place is no answer
+                passages = Passages(tuple(h for h in passages.hits if names(
+                    passage_text(self.index, h.doc), reading.subject, self.index)), passages.coverage)
+            choice = choose(self.index, q, passages, self._normalize)
+            decision = decide(self.index, q, passages, choice, self._normalize)
         refs = self._references(passages.hits, first=choice.doc if choice is not None else None)
         references, related = refs[:MAX_REFERENCES], refs[MAX_REFERENCES : MAX_REFERENCES + MAX_RELATED]
         shown = self._shown(references, q, decision.found, decision.on_topic)

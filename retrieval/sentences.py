@@ -44,6 +44,25 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     return Choice(text, answer, top[best.passage_rank].doc, best.score, best.typed)
 
 
+def following(index: Index, passage_id: str, limit: int = extract.MAX_ANSWER_CHARS) -> Choice | None:
+    """What the cited article says next, for "还有呢": the next passage of the same article (the
+    cited one is a reference already), as many whole sentences as fit a phone screen. None at its end."""
+    doc = next((i for i, p in enumerate(index.passages) if p.id == passage_id), None)
+    if doc is None or doc + 1 >= len(index.passages) \
+            or index.passages[doc + 1].article_id != index.passages[doc].article_id:
+        return None
+    sentences = extract.split_sentences(index.passages[doc + 1].text)
+    if not sentences:
+        return None
+    text = sentences[0]
+    for sentence in sentences[1:]:
+        if len(text) + len(sentence) > limit:
+            break
+        text += sentence
+    answer = text if len(text) <= limit else text[: limit - 1] + "…"
+    return Choice(text, answer, doc + 1, 1.0, True)
+
+
 def expanded_weights(q: Question) -> dict[str, float]:
     """The question's term weights, plus each synonym or full form at half its word's weight: a
     sentence saying 举行 where the question says 举办 shares something with it."""

@@ -89,7 +89,36 @@ def test_conversations_expire_are_bounded_and_reset() -> None:
 
 def test_the_dialogue_set_scores_at_least_its_floor(engine: Engine) -> None:
     right, wrong = score_dialogues(load_dialogues(DIALOGUES), engine.ask)
-    assert right >= 22, wrong
+    assert right >= 26, wrong
+
+
+def test_more_is_the_next_passage_of_the_cited_article_and_ends_with_it(engine: Engine) -> None:
+    index = engine.pipeline.index
+    first = engine.ask(FIRST)
+    doc = next(i for i, p in enumerate(index.passages) if p.id == first.turn.passage_id)
+    more = engine.ask("还有呢", first.turn)
+    assert more.found and more.references[0].passage_id == index.passages[doc + 1].id
+    assert more.answer and more.answer[:10] in index.passages[doc + 1].text
+    # at the article's last passage there is no more, and the reply says so instead of wandering off
+    last_doc = max(i for i, p in enumerate(index.passages) if p.article_id == index.passages[doc].article_id)
+    end = Turn("问", "答", (), (), index.passages[last_doc].article_id, index.passages[last_doc].id)
+    assert not engine.ask("还有呢", end).found
+
+
+def test_a_swapped_in_name_must_be_what_the_answer_is_about(engine: Engine) -> None:
+    # 台州 is the last subject; the answer for 宁波 must come from a passage naming 宁波
+    first = engine.ask("台州市推动组建了多少个产业链党委？")
+    second = engine.ask("宁波的呢", first.turn)
+    assert second.read_as and "宁波" in second.read_as
+    assert second.found and "13个产业链党委" in second.answer and "台州" not in second.answer
+
+
+def test_a_name_of_the_same_kind_replaces_its_kin_and_an_amount_is_asked_again(engine: Engine) -> None:
+    first = engine.ask("浙江自贸试验区舟山片区形成了哪些全国领先的标志性成果？")
+    assert "金义片区形成了" in resolve("金义片区呢？", first.turn, engine.pipeline.index).text
+    first = engine.ask("之江实验室的“三体计算星座”首发了几颗卫星？")
+    reading = resolve("整体在轨算力呢？", first.turn, engine.pipeline.index)
+    assert reading.via == "attribute" and reading.text.endswith("整体在轨算力是多少")
 
 
 @pytest.fixture
