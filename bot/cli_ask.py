@@ -13,13 +13,17 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
+from bot import texts
+from bot.conversation import is_reset
 from bot.engine import Answer, Engine
+from retrieval.context import Turn
 
 if TYPE_CHECKING:
     from bot.querylog import QueryLog
@@ -138,13 +142,18 @@ class TerminalLog:
               help="One question per line of FILE ('-' for stdin): with --json one JSON line each, "
                    "else each reply after its question.")
 @click.option("--log", "log", is_flag=True, help="Also record the question(s) in the query log (ZHEWEN_DB).")
-def ask(question: str | None, as_json: bool, batch: BinaryIO | None, log: bool) -> None:
+@click.option("--context", "context_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Read follow-ups (那宁波呢, 它…, 还有呢) against the last answered question kept in FILE "
+                   "(JSON, created when missing) and keep the new one there; /reset clears it.")
+def ask(question: str | None, as_json: bool, batch: BinaryIO | None, log: bool,
+        context_file: Path | None) -> None:
     """Answer one question from the documents, with its source.
 
     \b
     Example:
       zhewen ask "浙江有多少款大模型通过备案？"
       printf '问题一\\n问题二\\n' | zhewen ask --json --batch -
+      zhewen ask --context turn.json "温州人工智能局是哪天挂牌的"; zhewen ask --context turn.json "那宁波呢"
     """
     if batch is not None and question is not None:
         raise click.UsageError("give either a QUESTION or --batch, not both")
@@ -153,9 +162,18 @@ def ask(question: str | None, as_json: bool, batch: BinaryIO | None, log: bool) 
     settings = _settings()
     engine = _load_engine(settings)
     questions = _batch_lines(batch) if batch is not None else iter([_from_argv(question or "")])
+    last = read_turn(context_file) if context_file is not None else None
     with TerminalLog(settings if log else None) as logged:
         for n, line in enumerate(questions):
-            answer = engine.ask(line)
+            if context_file is not None and is_reset(line.strip()):
+                last = None
+                write_turn(context_file, None)
+                click.echo(texts.CONTEXT_RESET)
+                continue
+            answer = engine.ask(line, last)
+            if context_file is not None and answer.turn is not None:
+                last = answer.turn
+                write_turn(context_file, last)
             if as_json:
                 click.echo(_dump(answer))
             elif batch is not None:
@@ -164,6 +182,32 @@ def ask(question: str | None, as_json: bool, batch: BinaryIO | None, log: bool) 
             else:
                 click.echo(answer.reply)
             logged.record(answer, answer.reply)
+
+
+def read_turn(path: Path) -> Turn | None:
+    """The last turn kept by `--context FILE`: none when the file is missing or empty."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read the context file {path}: {exc}") from None
+    if not text or text == "null":
+        return None
+    try:
+        data = json.loads(text)
+        return Turn(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+    except (ValueError, TypeError) as exc:
+        raise click.ClickException(f"the context file {path} is not one written by zhewen ask --context: "
+                                   f"{str(exc).splitlines()[0]}") from None
+
+
+def write_turn(path: Path, turn: Turn | None) -> None:
+    try:
+        kept = json.dumps(asdict(turn) if turn else None, ensure_ascii=False)
+        path.write_text(kept + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the context file {path}: {exc}") from None
 
 
 def question_echo(line: str) -> str:

@@ -166,3 +166,26 @@ def test_batch_with_log_in_both_output_modes(tmp_path, as_json):
     logged = json.loads(zhewen("logs", "recent", "--json", env=env).stdout.decode())
     assert [(r["platform"], r["question"]) for r in logged] == [("cli", "火星基地何时建成？"),
                                                                  ("cli", "魔搭社区托管了多少个模型？")]
+
+
+def test_context_file_carries_a_follow_up_between_calls_and_reset_clears_it(tmp_path):
+    turn = tmp_path / "turn.json"
+    first = zhewen("ask", "--json", "--context", str(turn), "台州市推动组建了多少个产业链党委？")
+    assert first.returncode == 0 and json.loads(first.stdout)["found"]
+    assert json.loads(turn.read_text(encoding="utf-8"))["subjects"] == ["台州市"]
+    second = json.loads(zhewen("ask", "--json", "--context", str(turn), "宁波的呢").stdout)
+    assert "宁波" in second["reply"] and "13个产业链党委" in second["answer"]
+    # without the file the same words are a question of their own
+    alone = json.loads(zhewen("ask", "--json", "宁波的呢").stdout)
+    assert "13个产业链党委" not in alone["answer"]
+    reset = zhewen("ask", "--context", str(turn), "/reset")
+    assert reset.returncode == 0 and json.loads(turn.read_text(encoding="utf-8")) is None
+
+
+def test_a_context_file_not_written_by_zhewen_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "turn.json"
+    bad.write_text("{not json", encoding="utf-8")
+    r = zhewen("ask", "--context", str(bad), "那宁波呢")
+    err = r.stderr.decode()
+    assert r.returncode != 0 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "context file" in err
