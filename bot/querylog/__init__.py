@@ -1,7 +1,9 @@
-"""The query log: one SQLite row per question, written off the reply path.
+"""The query log: one row per question, written off the reply path, in a SQLite file or PostgreSQL.
 
-INTERFACE (stable, used by every channel): `QueryLog` (bot/querylog/log.py). Review queries for the
-CLI and admin commands: `bot.querylog.review`. Schema and migrations: `bot.querylog.schema`.
+INTERFACE (stable, used by every channel): `QueryLog` (bot/querylog/log.py), with `committed` /
+`record_committed` for a reply that must wait until its row is stored. Review queries for the
+CLI and admin commands: `bot.querylog.review`. Schema and migrations (both backends):
+`bot.querylog.schema`; copying a SQLite log into PostgreSQL: `bot.querylog.transfer`.
 `QueryLog` is imported on first use, so reading the log (`zhewen logs`) never loads the engine.
 """
 from __future__ import annotations

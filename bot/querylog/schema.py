@@ -320,6 +320,10 @@ def migrate(conn: sqlite3.Connection | PgConnection, migrations: Sequence[Migrat
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        if applied and applied[-1] == migration.name:
+            # Copy this step into the file, so the -wal holds one migration's pages, not all of them:
+            # a new log needs only a little free space (or file-size allowance) to be created.
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     return applied
 
 
