@@ -12,11 +12,11 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import click
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 CLI_PLATFORM = "cli"
+T = TypeVar("T")
 TERMINAL_BYTES = 1_000_000  # the shared renderers trim to a channel's limit; a terminal has none
 
 
@@ -94,12 +95,12 @@ class TerminalLog:
         self._user = _terminal_user()
 
     def __enter__(self) -> TerminalLog:
+        self._loop = asyncio.new_event_loop()  # the conversation path runs on it, logging or not
         if self._settings is None:
             return self
         from bot.querylog import QueryLog
 
         salt = self._settings.log_salt.get_secret_value() if self._settings.log_salt else None
-        self._loop = asyncio.new_event_loop()
         log = QueryLog(self._settings.db, salt=salt, raw_ids=self._settings.log_raw_ids)
         self._loop.run_until_complete(log.__aenter__())
         self._log = log if log.writing else None
@@ -117,22 +118,38 @@ class TerminalLog:
     def on(self) -> bool:
         return self._log is not None
 
-    def record(self, answer: Answer, reply: str) -> int | None:
-        """Log one question; its row id, or None when not logging."""
-        if self._log is None or self._loop is None:
-            return None
-        query_id = self._log.record(answer, question=answer.question, platform=CLI_PLATFORM,
-                                    chat_type="private", chat_id=None, user_id=self._user,
-                                    reply_chars=len(reply))
-        self._loop.run_until_complete(self._log.flush())
-        return query_id
+    def run(self, step: Coroutine[Any, Any, T]) -> T:
+        """Run one step of the conversation path, then commit what it logged before the next prompt,
+        so `/stats` and `zhewen logs` see it at once."""
+        assert self._loop is not None, "use TerminalLog as a context manager"
+        result = self._loop.run_until_complete(step)
+        if self._log is not None:
+            self._loop.run_until_complete(self._log.flush())
+        return result
 
-    def followup(self, query_id: int | None, kind: str) -> None:
-        """Log 更多 ("more") or 原文 ("passage") asked on the answer logged as `query_id`."""
-        if self._log is None or self._loop is None or query_id is None:
-            return
-        self._log.record_followup(query_id, kind, user_id=self._user)
-        self._loop.run_until_complete(self._log.flush())
+    # The query log's interface (bot.dialogue.Log), as platform cli for the terminal's user.
+    def record(self, answer: Answer | None, *, question: str, platform: str = CLI_PLATFORM,
+               chat_type: str = "private", chat_id: str | int | None = None, user_id: str | int | None = None,
+               reply_chars: int = 0, error: str | None = None) -> int | None:
+        if self._log is None:
+            return None
+        return self._log.record(answer, question=question, platform=CLI_PLATFORM, chat_type="private",
+                                chat_id=None, user_id=self._user, reply_chars=reply_chars, error=error)
+
+    def record_followup(self, query_id: int, kind: str, *, user_id: str | int | None = None) -> None:
+        if self._log is not None:
+            self._log.record_followup(query_id, kind, user_id=self._user)
+
+    async def flush(self) -> None:
+        if self._log is not None:
+            await self._log.flush()
+
+    def record_answer(self, answer: Answer, reply: str) -> int | None:
+        """`zhewen ask --log`: one question, committed at once; its row id, or None when not logging."""
+        query_id = self.record(answer, question=answer.question, reply_chars=len(reply))
+        if self._log is not None and self._loop is not None:
+            self._loop.run_until_complete(self._log.flush())
+        return query_id
 
 
 @click.command()
@@ -181,7 +198,7 @@ def ask(question: str | None, as_json: bool, batch: BinaryIO | None, log: bool,
                 click.echo(answer.reply)
             else:
                 click.echo(answer.reply)
-            logged.record(answer, answer.reply)
+            logged.record_answer(answer, answer.reply)
 
 
 def read_turn(path: Path) -> Turn | None:
@@ -219,68 +236,28 @@ def question_echo(line: str) -> str:
 
 
 class Chat:
-    """One terminal conversation: the bots' commands and follow-ups over one engine and one log.
-
-    `reply(line)` returns the text to print for one input line; questions are logged, commands and
-    follow-ups are not (as on WeCom), but 更多/原文 are recorded against the answer they follow.
-    """
+    """One terminal conversation on the bots' conversation path (bot.dialogue): the same commands,
+    follow-ups (更多, 原文, 1/2/3) and context; questions are logged, commands and follow-ups not, but
+    更多/原文 are recorded against the answer they follow. /stats reads the local log file."""
 
     WHO = "terminal"
 
     def __init__(self, engine: Engine, log: TerminalLog, db: Path) -> None:
-        from bot.conversation import Conversations
-        from bot.wecom.callback import HELP_WORDS, parse_toc_request
-        from bot.wecom.followups import FollowUps, parse_followup
+        from bot import texts
+        from bot.dialogue import Dialogue
+        from bot.wecom.text import Voice
 
-        self._engine, self._log, self._db = engine, log, db
-        self._threads = FollowUps()
-        self._parse_toc: Callable[[str], int | None] = parse_toc_request
-        self._parse_followup = parse_followup
-        self._help_words = HELP_WORDS
-        self._last_id: int | None = None
-        self._context = Conversations()  # follow-ups ("那宁波呢") read against the last question
+        self._engine, self._log = engine, log
+        self._dialogue = Dialogue(lambda: engine, log, db, lambda platform: frozenset())
+        self._voice = Voice(help=texts.CHAT_HELP, toc_reply=texts.CHAT_TOC_REPLY, max_bytes=TERMINAL_BYTES)
 
     def reply(self, line: str) -> str:
-        from bot import texts
-        from bot.conversation import is_reset
-        from bot.wecom.followups import reply_to_followup
-        from bot.wecom.text import render_answer, render_toc
+        from bot.dialogue import Incoming
+        from bot.wecom.text import render_answer, render_outcome
 
-        text = line.strip()
-        if text.lower() in self._help_words:
-            return texts.CHAT_HELP
-        if text.lower() == "/stats":
-            return self._stats()
-        page = self._parse_toc(text)
-        if page is not None:
-            return render_toc(self._engine.toc(), page, reply=texts.CHAT_TOC_REPLY)
-        if is_reset(text):
-            self._context.reset(self.WHO)
-            return texts.CONTEXT_RESET
-        followup = self._parse_followup(text)
-        if followup is not None:
-            if self._threads.get(self.WHO) is not None:
-                self._log.followup(self._last_id, followup.kind)
-            return reply_to_followup(self._engine, self._threads, self.WHO, followup, TERMINAL_BYTES)
-        answer = self._engine.ask(line, self._context.last(self.WHO))
-        self._context.remember(self.WHO, answer.turn)
-        reply = render_answer(answer, TERMINAL_BYTES)
-        self._threads.start(self.WHO, answer.question, answer.references)
-        self._last_id = self._log.record(answer, reply)
-        return reply
-
-    def _stats(self) -> str:
-        """`/stats` from the local log file: the same figures the bots' admins get."""
-        import sqlite3
-
-        from bot import texts
-        from bot.querylog.review import ReviewError
-        from bot.wecom.stats import read_stats, stats_text
-
-        try:
-            return stats_text(*read_stats(self._db))
-        except (ReviewError, sqlite3.Error) as exc:
-            return texts.CHAT_STATS_UNAVAILABLE.format(reason=str(exc).splitlines()[0])
+        incoming = Incoming(CLI_PLATFORM, CLI_PLATFORM, "private", None, self.WHO, line)
+        outcome = self._log.run(self._dialogue.handle(incoming, lambda a: render_answer(a, TERMINAL_BYTES)))
+        return render_outcome(outcome, self._engine.toc, self._voice) or ""
 
 
 @click.command()

@@ -1,4 +1,5 @@
-"""Follow-ups by typing: WeCom passive replies have no buttons, so "更多" and "原文"/"1"/"2"/"3" are words.
+"""Follow-ups by typing, on every channel: "更多" and "原文"/"1"/"2"/"3" after an answer (WeCom's
+passive replies have no buttons; on Telegram the buttons do the same).
 
 Each user has one thread (the last question and the references numbered in the last reply), kept for
 a while in a bounded store; a follow-up after it expired is answered with a hint to ask again.
@@ -13,9 +14,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Literal
 
-from bot import texts
-from bot.engine import Engine, Reference
-from bot.wecom.text import MAX_BYTES, render_more, render_passage
+from bot.engine import Reference
 
 DEFAULT_TTL = 30 * 60.0  # seconds: long enough to read an answer, short enough to forget
 DEFAULT_MAX_USERS = 10_000
@@ -96,25 +95,3 @@ class FollowUps:
                 break
             del self._threads[oldest]
         return thread
-
-
-def reply_to_followup(engine: Engine, threads: FollowUps, who: Hashable, followup: FollowUp,
-                      max_bytes: int = MAX_BYTES, record: Callable[[int, str], None] | None = None) -> str:
-    """"更多" and "原文"/"1"…"3" on the last answer this user was given, as plain WeCom text;
-    `record(query_id, kind)` logs the follow-up (a sign the answer missed, for `logs suspect`)."""
-    thread = threads.get(who)
-    if thread is None:
-        return texts.WECOM_NO_THREAD
-    if record is not None and thread.query_id is not None:
-        record(thread.query_id, "more" if followup.kind == "more" else "passage")
-    if followup.kind == "more":
-        more = engine.more(thread.question, skip=thread.shown, count=3)
-        if not more:
-            return texts.WECOM_NO_MORE
-        threads.listed_more(who, thread, more)
-        return render_more(more, max_bytes)
-    if not 1 <= followup.number <= len(thread.listed):
-        if not thread.listed:
-            return texts.WECOM_NO_MORE
-        return texts.WECOM_NO_SUCH_REFERENCE.format(number=followup.number, count=len(thread.listed))
-    return render_passage(thread.listed[followup.number - 1], max_bytes)

@@ -7,6 +7,19 @@ Each channel adds its own strings under its own heading below; shared ones stay 
 APOLOGY = "抱歉，处理您的问题时出了点故障，请稍后再试。"
 RATE_LIMITED = "您提问太快了，请稍等一分钟再问。"
 NOT_TEXT = "目前只能回答文字问题，请直接输入您的问题。"
+# Follow-ups typed after an answer (更多, 原文, 1/2/3) and admin statistics (bot/dialogue.py).
+NO_THREAD = "请先提问，再回复“更多”或“原文”。"
+NO_MORE = "没有更多相关内容了。"
+NO_SUCH_REFERENCE = "没有第{number}条出处，请回复 1 到 {count} 之间的数字。"
+ADMIN_ONLY = "该命令仅限管理员使用。"
+STATS = (
+    "提问统计\n"
+    "今天：{today_total} 个问题，找到答案 {today_rate}\n"
+    "近7天：{week_total} 个问题，找到答案 {week_rate}，反馈 👍 {up} / 👎 {down}\n"
+    "近7天未找到答案的问题："
+)
+STATS_NONE = "（无）"
+STATS_UNAVAILABLE = "统计暂不可用：提问日志无法读取，请查看服务日志。"
 
 # --- WeCom 智能机器人 (bot/wecom/aibot.py) -------------------------------------------------------
 AIBOT_WELCOME = (
@@ -46,23 +59,12 @@ TG_BUTTON_DOWN = "👎"
 TG_STALE_BUTTON = "这个按钮已失效，请重新提问。"
 TG_FEEDBACK_THANKS = "感谢您的反馈！"
 TG_MORE_HEADING = "更多相关内容"
-TG_NO_MORE = "没有更多相关内容了。"
 TG_PASSAGE_GONE = "原文已不可用，请重新提问。"
 TG_TOC_HEADING = "文档目录"
 TG_TOC_EMPTY = "目录暂不可用。"
 TG_TOC_PREV = "« 上一页"
 TG_TOC_NEXT = "下一页 »"
 TG_TOC_POSITION = "{current}/{total}"
-TG_ADMIN_ONLY = "该命令仅限管理员使用。"
-TG_STATS = (
-    "提问统计\n"
-    "今天：{today_total} 个问题，找到答案 {today_rate}\n"
-    "近7天：{week_total} 个问题，找到答案 {week_rate}\n"
-    "近7天未找到答案的问题："
-)
-TG_STATS_NONE = "（无）"
-TG_STATS_FEEDBACK = "近7天反馈：👍 {up} / 👎 {down}"
-TG_STATS_UNAVAILABLE = "统计暂不可用：提问日志无法读取，请查看服务日志。"
 TG_COMMANDS = {
     "start": "开始使用与示例问题",
     "help": "使用说明",
@@ -98,11 +100,8 @@ WECOM_WELCOME = (
     "回答后回复“原文”查看完整段落，回复“更多”查看更多出处；发送 /toc 查看文章目录。"
 )
 WECOM_FOLLOWUP_HINT = "回复“原文”查看完整段落，回复“更多”查看更多出处。"
-WECOM_NO_THREAD = "请先提问，再回复“更多”或“原文”。"
 WECOM_MORE_HEADING = "更多出处："
 WECOM_MORE_FOOTER = "回复数字（如 1）查看该条原文，回复“更多”继续。"
-WECOM_NO_MORE = "没有更多相关内容了。"
-WECOM_NO_SUCH_REFERENCE = "没有第{number}条出处，请回复 1 到 {count} 之间的数字。"
 WECOM_TOC_HEADING = "文档目录"
 WECOM_TOC_EMPTY = "目录暂不可用。"
 WECOM_TOC_REPLY = "回复"
@@ -110,15 +109,6 @@ WECOM_TOC_NEXT = "第{page}/{total}页，{reply}“目录 {next}”查看下一�
 WECOM_TOC_LAST = "第{page}/{total}页，已是最后一页。"
 WECOM_TOC_NO_PAGE = "没有这一页：目录共{total}页，请{reply}“目录 1”到“目录 {total}”。"
 WECOM_TOC_ONE_PAGE = "没有这一页：目录只有1页，请{reply}“目录”查看。"
-WECOM_ADMIN_ONLY = "该命令仅限管理员使用。"
-WECOM_STATS = (
-    "提问统计\n"
-    "今天：{today_total} 个问题，找到答案 {today_rate}\n"
-    "近7天：{week_total} 个问题，找到答案 {week_rate}，反馈 👍 {up} / 👎 {down}\n"
-    "近7天未找到答案的问题："
-)
-WECOM_STATS_NONE = "（无）"
-WECOM_STATS_UNAVAILABLE = "统计暂不可用：提问日志无法读取，请查看服务日志。"
 
 # --- terminal chat (bot/cli_ask.py: zhewen chat) -------------------------------------------------
 CHAT_HINT = "输入 /help 查看用法，/toc 查看文章目录。"

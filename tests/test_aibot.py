@@ -262,7 +262,7 @@ async def test_a_stream_refresh_gets_the_finished_answer_again(client: httpx.Asy
 async def test_follow_ups_by_mentioning_again(client: httpx.AsyncClient, engine: Engine,
                                               resources: Resources) -> None:
     first = mention("原文")
-    assert stream_content(await ask(client, first), first["msgid"]) == texts.WECOM_NO_THREAD
+    assert stream_content(await ask(client, first), first["msgid"]) == texts.NO_THREAD
 
     await ask(client, mention(QUESTION))
     passage = mention("原文")
@@ -275,7 +275,7 @@ async def test_follow_ups_by_mentioning_again(client: httpx.AsyncClient, engine:
 
     # another member of the same group has asked nothing yet
     other = wecom.text_message("@浙问 更多", chatid="wrkGroupA", userid="zhaoliu")
-    assert stream_content(await ask(client, other), other["msgid"]) == texts.WECOM_NO_THREAD
+    assert stream_content(await ask(client, other), other["msgid"]) == texts.NO_THREAD
     assert [r["question"] for r in await rows(resources)] == [QUESTION]
 
 

@@ -210,7 +210,7 @@ async def test_replies_continue_when_the_log_cannot_be_opened(
             api.feed(tg.private_text("/stats", user_id=1000))
             *_, stats = await api.wait("sendMessage", len(QUESTIONS) + 1, timeout=30)
     assert sorted(int(c.params["chat_id"]) for c in replies) == list(range(1000, 1000 + len(QUESTIONS)))
-    assert stats.params["text"] == texts.TG_STATS_UNAVAILABLE, "the admin is told the log is unreadable"
+    assert stats.params["text"] == texts.STATS_UNAVAILABLE, "the admin is told the log is unreadable"
     reported = [r.getMessage() for r in caplog.records if r.name.startswith("bot.querylog")]
     assert any(str(db) in m and "cannot be opened" in m for m in reported), reported
     assert any("dropped" in m for m in reported), reported

@@ -25,13 +25,13 @@ from test_props_text import NASTY
 
 from bot import texts
 from bot.conversation import is_reset
+from bot.dialogue import HELP_WORDS, TOC_WORDS, parse_toc_request
 from bot.engine import Engine, Reference
+from bot.followups import parse_followup
 from bot.resources import open_resources
 from bot.server import create_app
 from bot.settings import load_settings
 from bot.wecom.aibot_protocol import strip_mentions
-from bot.wecom.callback import HELP_WORDS, TOC_WORDS, parse_toc_request
-from bot.wecom.followups import parse_followup
 from bot.wecom.text import MAX_BYTES
 
 wecom = fake.FakeWeCom()
@@ -84,16 +84,16 @@ def expect(engine: Engine, threads: dict[str, Thread], user: str, text: str,
         return answer.reply[:30], text
     thread = threads.get(user)
     if thread is None:
-        return texts.WECOM_NO_THREAD, None
+        return texts.NO_THREAD, None
     if followup.kind == "more":
         more = engine.more(thread.question, skip=thread.shown, count=3)
         if not more:
-            return texts.WECOM_NO_MORE, None
+            return texts.NO_MORE, None
         threads[user] = Thread(thread.question, more, thread.shown + len(more), thread.turn)
         return texts.WECOM_MORE_HEADING, None
     if not 1 <= followup.number <= len(thread.listed):
-        return (texts.WECOM_NO_MORE if not thread.listed else
-                texts.WECOM_NO_SUCH_REFERENCE.format(number=followup.number, count=len(thread.listed))), None
+        return (texts.NO_MORE if not thread.listed else
+                texts.NO_SUCH_REFERENCE.format(number=followup.number, count=len(thread.listed))), None
     return thread.listed[followup.number - 1].text[:20], None
 
 
@@ -113,8 +113,9 @@ async def robot_turn(client: httpx.AsyncClient, user: str, text: str) -> str:
 
 async def converse(engine: Engine, conversation: list[tuple[str, str]], channel: str) -> None:
     turn = app_turn if channel == "app" else robot_turn
-    # the robot has no /stats; in a group the question is what follows the @mention
-    commands = HELP_WORDS | TOC_WORDS | (frozenset({"/stats"}) if channel == "app" else frozenset())
+    # both channels take the same commands (one conversation path); in a group the question is what
+    # follows the @mention
+    commands = HELP_WORDS | TOC_WORDS | frozenset({"/stats"})
     threads: dict[str, Thread] = {}
     questions: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -252,7 +252,7 @@ async def test_more_button_pages_through_references(app: Application, api: FakeB
     assert "，文章7 › " in last.params["text"] and _buttons(api, last) == {}
     query_id = callbacks.decode(_buttons(api, more)["更多"]).key
     await _process(app, tg.callback(callbacks.encode(callbacks.MORE, query_id, 9), api.sent_message(last)))
-    assert api.calls_of("answerCallbackQuery")[-1].params["text"] == texts.TG_NO_MORE
+    assert api.calls_of("answerCallbackQuery")[-1].params["text"] == texts.NO_MORE
     # Each press is recorded: 更多 right after an answer is a sign it missed (`zhewen logs suspect`).
     log = app.bot_data["resources"].log
     await log.flush()
@@ -306,9 +306,9 @@ async def test_stats_for_admins_only(app: Application, api: FakeBotAPI) -> None:
     await _process(app, tg.private_text("/stats"))
     await _process(app, tg.private_text("/stats", user_id=7))
     sent = _texts(api)
-    assert sent[2] == texts.TG_ADMIN_ONLY
+    assert sent[2] == texts.ADMIN_ONLY
     assert "今天：2 个问题，找到答案 50%" in sent[3] and "今天天气怎么样（1次）" in sent[3]
-    assert sent[3].endswith("近7天反馈：👍 0 / 👎 0")
+    assert "反馈 👍 0 / 👎 0" in sent[3]   # the same summary as on WeCom and the terminal
 
 
 async def test_stats_without_a_readable_log_says_so(api: FakeBotAPI, tmp_path: Path) -> None:
@@ -316,7 +316,7 @@ async def test_stats_without_a_readable_log_says_so(api: FakeBotAPI, tmp_path: P
     async with QueryLog(tmp_path / "other.sqlite3", raw_ids=True) as log:
         async with build_application(Resources(settings, FakeEngine(), log), polling=False) as application:
             await _process(application, tg.private_text("/stats", user_id=7))
-    assert _texts(api) == [texts.TG_STATS_UNAVAILABLE]
+    assert _texts(api) == [texts.STATS_UNAVAILABLE]
 
 
 async def test_engine_failure_gets_an_apology_not_a_traceback(app: Application, api: FakeBotAPI) -> None:
@@ -495,3 +495,22 @@ async def test_a_button_telegram_no_longer_acknowledges_still_works(app: Applica
     await _process(app, press)
     assert [c.status for c in api.calls_of("answerCallbackQuery")] == [200, 400]
     assert _texts(api)[1] == _texts(api)[2] and PASSAGE in _texts(api)[2]
+
+
+async def test_follow_ups_and_toc_pages_can_be_typed_as_on_wecom(app: Application, api: FakeBotAPI) -> None:
+    # one conversation path: 更多, 原文/2 and 目录 2 typed in a chat do what they do on WeCom
+    await _process(app, tg.private_text("更多"))
+    await _process(app, tg.private_text("浙江有多少款大模型通过备案？"))
+    await _process(app, tg.private_text("2"))
+    await _process(app, tg.private_text("更多"))
+    await _process(app, tg.private_text("目录 2"))
+    sent = _texts(api)
+    assert sent[0] == texts.NO_THREAD
+    assert "文章2" in sent[2] and PASSAGE[:10] in sent[2]           # the second reference in full
+    assert "4." in sent[3] and "文章4" in sent[3]                     # 更多 numbers on after the three shown
+    assert "文章&lt;16&gt;" in sent[4] and "文章&lt;1&gt;" not in sent[4]  # page 2 of the escaped TOC
+    log = app.bot_data["resources"].log
+    await log.flush()
+    with sqlite3.connect(log.path) as conn:
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM followups ORDER BY rowid")]
+    assert kinds == ["passage", "more"]   # recorded against the answer, for logs suspect

@@ -321,9 +321,9 @@ async def test_follow_ups_by_typing(client: httpx.AsyncClient, resources: Resour
     assert f"1. {format_citation(ref(4))}" in more and f"2. {format_citation(ref(5))}" in more
     assert ref(4).text in (await say(client, fake.text_xml("1", user="wangwu"))).content
     assert (await say(client, fake.text_xml("3", user="wangwu"))).content == (
-        texts.WECOM_NO_SUCH_REFERENCE.format(number=3, count=2))
-    assert (await say(client, fake.text_xml("更多", user="wangwu"))).content == texts.WECOM_NO_MORE
-    assert (await say(client, fake.text_xml("原文", user="zhaoliu"))).content == texts.WECOM_NO_THREAD
+        texts.NO_SUCH_REFERENCE.format(number=3, count=2))
+    assert (await say(client, fake.text_xml("更多", user="wangwu"))).content == texts.NO_MORE
+    assert (await say(client, fake.text_xml("原文", user="zhaoliu"))).content == texts.NO_THREAD
     assert resources.engine.questions == [QUESTION]  # follow-ups are not questions
     assert len(await rows(resources)) == 1
 
@@ -349,15 +349,15 @@ async def test_questions_are_rate_limited_per_user(tmp_path: Path) -> None:
 
 async def test_stats_for_admins_only(client: httpx.AsyncClient) -> None:
     await say(client, fake.text_xml(QUESTION, user="zhangsan"))
-    assert (await say(client, fake.text_xml("/stats", user="zhangsan"))).content == texts.WECOM_ADMIN_ONLY
+    assert (await say(client, fake.text_xml("/stats", user="zhangsan"))).content == texts.ADMIN_ONLY
     stats = (await say(client, fake.text_xml("/stats", user="boss"))).content
     assert stats.startswith("提问统计") and "今天：1 个问题，找到答案 100%" in stats
-    assert stats.endswith(texts.WECOM_STATS_NONE)
+    assert stats.endswith(texts.STATS_NONE)
 
 
 async def test_stats_when_the_log_cannot_be_read(client: httpx.AsyncClient, resources: Resources) -> None:
     resources.settings.db.unlink()
-    assert (await say(client, fake.text_xml("/stats", user="boss"))).content == texts.WECOM_STATS_UNAVAILABLE
+    assert (await say(client, fake.text_xml("/stats", user="boss"))).content == texts.STATS_UNAVAILABLE
 
 
 # --- a slow engine -----------------------------------------------------------------------------------

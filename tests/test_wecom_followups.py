@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine import Reference
-from bot.wecom.followups import FollowUp, FollowUps, parse_followup
+from bot.followups import FollowUp, FollowUps, parse_followup
 
 
 def ref(n: int) -> Reference:

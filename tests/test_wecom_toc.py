@@ -19,12 +19,12 @@ from test_aibot import ask, mention, stream_content
 from test_wecom_callback import FakeEngine, rows, say
 
 from bot import texts
+from bot.dialogue import parse_toc_request
 from bot.engine import TocEntry
 from bot.resources import Resources, open_resources
 from bot.server import create_app
 from bot.settings import load_settings
 from bot.wecom import aibot
-from bot.wecom.callback import parse_toc_request
 from bot.wecom.text import TOC_PER_PAGE, render_toc, utf8_len
 
 MAGAZINE, PAPER = "今日浙江 2025年第17期", "报纸 2025年5月28日"

@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.dialogue import Dialogue
 from bot.ratelimit import RateLimiter
 from bot.resources import Resources
 from bot.telegram import callbacks, handlers
@@ -67,7 +68,9 @@ def build_application(resources: Resources, *, polling: bool,
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data[handlers.RESOURCES] = resources
-    application.bot_data[handlers.LIMITER] = RateLimiter(settings.rate_limit_per_minute)
+    application.bot_data[handlers.DIALOGUE] = Dialogue(
+        lambda: resources.engine, resources.log, settings.db, settings.admin_ids, resources.conversations,
+        RateLimiter(settings.rate_limit_per_minute))
 
     new = filters.UpdateType.MESSAGE  # edited messages are not questions
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS

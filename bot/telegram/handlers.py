@@ -1,14 +1,11 @@
-"""Handlers, one per user action: read the text, ask the engine, render, send, log.
+"""Handlers, one per user action: parse the update, go down the conversation path (bot.dialogue),
+render HTML with inline buttons, send.
 
-Shared state sits in `application.bot_data`: the opened Resources and the per-user RateLimiter.
+Shared state sits in `application.bot_data`: the opened Resources and the channel's Dialogue.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
-import sqlite3
-from contextlib import closing
-from datetime import UTC, datetime, timedelta
 
 from telegram import Chat, InlineKeyboardMarkup, Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatType
@@ -16,17 +13,14 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot import texts
-from bot.conversation import is_reset
-from bot.querylog import review
-from bot.ratelimit import RateLimiter, Verdict
+from bot.dialogue import SHOWN, Dialogue, Incoming, Outcome, Step, stats_text
 from bot.resources import Resources
 from bot.telegram import callbacks, render
 
 logger = logging.getLogger(__name__)
 
 RESOURCES = "resources"
-LIMITER = "rate_limiter"
-SHOWN = 3  # references under an answer; 更多 starts after them
+DIALOGUE = "dialogue"
 
 
 def _resources(context: ContextTypes.DEFAULT_TYPE) -> Resources:
@@ -91,65 +85,66 @@ async def _reply(message: Message, html: str, **kwargs: object) -> Message:
                                     **kwargs)
 
 
-async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def _converse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """A question or a typed command from a chat, down the shared conversation path."""
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     if message is None or chat is None:
         return
-    question = question.strip()
-    if not question:
-        await _reply(message, render.fit([(texts.TG_ASK_USAGE, "")]))
-        return
-    limiter: RateLimiter = context.bot_data[LIMITER]
-    verdict = limiter.check(user.id if user else chat.id)
-    if verdict is Verdict.NOTIFY:
-        await _reply(message, render.fit([(texts.RATE_LIMITED, "")]))
-    if verdict is not Verdict.ALLOW:
-        return
-    resources = _resources(context)
-    who = {"platform": "telegram", "chat_type": chat.type, "chat_id": chat.id,
-           "user_id": user.id if user else None}
-    conversation = _conversation(update)
-    if is_reset(question):
-        resources.conversations.reset(conversation)
-        await _reply(message, render.fit([(texts.CONTEXT_RESET, "")]))
-        return
-    try:
-        answer = resources.engine.ask(question, resources.conversations.last(conversation))
-    except Exception as exc:
-        resources.log.record(None, question=question, error=f"{type(exc).__name__}: {exc}", **who)
-        raise
-    resources.conversations.remember(conversation, answer.turn)
-    html = render.render_answer(answer)
-    query_id = resources.log.record(answer, question=question, reply_chars=len(html), **who)
-    keyboard = callbacks.answer_keyboard(query_id, bool(answer.references), SHOWN)
-    await _reply(message, html, reply_markup=keyboard)
+    dialogue: Dialogue = context.bot_data[DIALOGUE]
+    incoming = Incoming("telegram", "telegram", chat.type, chat.id, user.id if user else None, text)
+    outcome = await dialogue.handle(incoming, render.render_answer)
+    if outcome.step is Step.ANSWER:
+        keyboard = callbacks.answer_keyboard(outcome.query_id, bool(outcome.answer.references), SHOWN)
+        await _reply(message, outcome.reply, reply_markup=keyboard)
+    elif outcome.step is Step.TOC:
+        await _send_toc(message, context, outcome.page - 1)
+    elif outcome.step is not Step.SILENT:
+        await _reply(message, _html(outcome))
 
 
-def _conversation(update: Update) -> tuple[str, int | None, int | None]:
-    """Per user within a chat: in a group, two people asking at once never share a context."""
-    chat, user = update.effective_chat, update.effective_user
-    return ("telegram", chat.id if chat else None, user.id if user else None)
+def _html(outcome: Outcome) -> str:
+    """Every reply but an answer and the TOC: one block of escaped text."""
+    if outcome.step is Step.EMPTY:
+        return render.fit([(texts.TG_ASK_USAGE, "")])
+    if outcome.step is Step.HELP:
+        return render.fit([(texts.TG_HELP, "")])
+    if outcome.stats is not None:
+        return render.fit([(stats_text(outcome.stats), "")])
+    if outcome.followup is not None:
+        listed = outcome.followup.references
+        if outcome.followup.kind == "more":
+            return render.render_more(listed, outcome.followup.first_rank)
+        return render.render_passage(listed[0])
+    return render.fit([(outcome.notice or texts.APOLOGY, "")])
 
 
 async def reset_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reset: the next question is not read as a follow-up of the last."""
-    _resources(context).conversations.reset(_conversation(update))
-    await _reply(update.effective_message, render.fit([(texts.CONTEXT_RESET, "")]))
+    await _converse(update, context, "/reset")
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats, for admins only (ZHEWEN_ADMINS)."""
+    await _converse(update, context, "/stats")
 
 
 async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Private chat: every text message is a question."""
-    await _answer(update, context, update.effective_message.text or "")
+    await _converse(update, context, update.effective_message.text or "")
 
 
 async def group_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Group: a message addressed to the bot, the mention removed from the question."""
     message = update.effective_message
-    await _answer(update, context, without_entities(message.text or "", _mentions(message)))
+    await _converse(update, context, without_entities(message.text or "", _mentions(message)))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _answer(update, context, _command_argument(update.effective_message))
+    text = _command_argument(update.effective_message)
+    if not text.strip():  # "/ask" alone: how to ask, not the prompt of a private chat
+        await _reply(update.effective_message, render.fit([(texts.TG_ASK_USAGE, "")]))
+        return
+    await _converse(update, context, text)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -166,9 +161,15 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def toc_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _send_toc(update.effective_message, context, 0)
+
+
+async def _send_toc(message: Message, context: ContextTypes.DEFAULT_TYPE, page: int) -> None:
+    """A TOC page (from 0; past the end, the last) with its paging buttons."""
     entries = _resources(context).engine.toc()
-    await _reply(update.effective_message, render.render_toc(entries, 0),
-                 reply_markup=callbacks.toc_keyboard(0, render.toc_pages(entries)))
+    total = render.toc_pages(entries)
+    page = max(0, min(page, total - 1))
+    await _reply(message, render.render_toc(entries, page), reply_markup=callbacks.toc_keyboard(page, total))
 
 
 async def _acknowledge(update: Update, notice: str | None = None) -> None:
@@ -249,7 +250,7 @@ async def show_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     shown = button.arg
     refs = _resources(context).engine.more(record["question"], skip=shown, count=SHOWN)
     if not refs:
-        await _acknowledge(update, texts.TG_NO_MORE)
+        await _acknowledge(update, texts.NO_MORE)
         await _retire_button(update)
         return
     await _acknowledge(update)
@@ -305,39 +306,3 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _reply(update.effective_message, render.fit([(texts.APOLOGY, "")]))
     except TelegramError as exc:
         logger.warning("could not send the apology for update %s: %s", update_id, exc)
-
-
-def stats_text(today: dict, week: dict, unanswered: list[dict]) -> str:
-    """The admin summary: today and the last 7 days, found rate, top unanswered questions."""
-    head = texts.TG_STATS.format(today_total=today["total"], today_rate=f"{today['found_rate']:.0%}",
-                                 week_total=week["total"], week_rate=f"{week['found_rate']:.0%}")
-    lines = [f"{i}. {row['question']}（{row['count']}次）" for i, row in enumerate(unanswered, 1)]
-    feedback = texts.TG_STATS_FEEDBACK.format(**week["feedback"])
-    return render.fit([(head, ""), ("\n", ""), ("\n".join(lines) or texts.TG_STATS_NONE, ""),
-                       ("\n", ""), (feedback, "")])
-
-
-def _read_stats(path: object) -> tuple[dict, dict, list[dict]]:
-    now = datetime.now(UTC)
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    week = now - timedelta(days=7)
-    with closing(review.open_log(path)) as conn:
-        return (review.stats(conn, since=midnight), review.stats(conn, since=week),
-                review.unanswered(conn, since=week, limit=10))
-
-
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats, for admins only (ZHEWEN_ADMINS): read from the log file off the event loop."""
-    message, user = update.effective_message, update.effective_user
-    resources = _resources(context)
-    if user is None or str(user.id) not in resources.settings.admin_ids("telegram"):
-        await _reply(message, render.fit([(texts.TG_ADMIN_ONLY, "")]))
-        return
-    await resources.log.flush()
-    try:
-        today, week, unanswered = await asyncio.to_thread(_read_stats, resources.settings.db)
-    except (review.ReviewError, sqlite3.Error) as exc:
-        logger.error("/stats cannot read the query log: %s", exc)
-        await _reply(message, render.fit([(texts.TG_STATS_UNAVAILABLE, "")]))
-        return
-    await _reply(message, stats_text(today, week, unanswered))

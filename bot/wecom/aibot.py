@@ -17,7 +17,6 @@ or logged before the signature check; decrypted text is never logged at INFO.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -28,9 +27,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import texts
-from bot.conversation import is_reset
+from bot.dialogue import Dialogue, Incoming, Step
 from bot.engine import Answer
-from bot.ratelimit import RateLimiter, Verdict
+from bot.ratelimit import RateLimiter
 from bot.resources import Resources
 from bot.wecom.aibot_crypto import AibotCrypto
 from bot.wecom.aibot_protocol import (
@@ -41,17 +40,18 @@ from bot.wecom.aibot_protocol import (
     stream_reply,
     text_reply,
 )
-from bot.wecom.callback import HELP_WORDS, parse_toc_request
 from bot.wecom.crypto import Undecryptable
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
-from bot.wecom.followups import FollowUps, parse_followup, reply_to_followup
-from bot.wecom.text import render_answer, render_toc, trim_utf8
+from bot.wecom.text import Voice, render_answer, render_outcome, trim_utf8
 
 log = logging.getLogger(__name__)
 
 # Stream content may hold 20480 bytes (101031); we keep the app channel's 2048 so both read the same.
 MAX_REPLY_BYTES = 2048
+ONE_TO_ONE = Voice(help=texts.AIBOT_WELCOME, empty=texts.AIBOT_EMPTY_QUESTION, max_bytes=MAX_REPLY_BYTES)
+GROUP = Voice(help=texts.AIBOT_WELCOME, empty=texts.AIBOT_EMPTY_QUESTION,
+              toc_reply=texts.AIBOT_GROUP_TOC_REPLY, max_bytes=MAX_REPLY_BYTES)
 
 
 class AibotEndpoint(SignedEndpoint):
@@ -72,8 +72,8 @@ class AibotEndpoint(SignedEndpoint):
         self._clock = clock
         self._guard()
         self._replies: Dedupe[dict[str, Any] | None] = Dedupe()
-        self._threads = FollowUps()
-        self._limiter = RateLimiter(settings.rate_limit_per_minute)
+        self._dialogue = Dialogue(lambda: resources.engine, resources.log, settings.db, settings.admin_ids,
+                                  resources.conversations, RateLimiter(settings.rate_limit_per_minute))
 
     def _encrypted_field(self, body: bytes) -> str:
         try:
@@ -114,44 +114,13 @@ class AibotEndpoint(SignedEndpoint):
         return stream_reply(callback.msgid, await self._text(callback))
 
     async def _text(self, callback: Callback) -> str:
-        text = question_of(callback)
-        if not text:
-            return texts.AIBOT_EMPTY_QUESTION
-        if text.lower() in HELP_WORDS:
-            return texts.AIBOT_WELCOME
-        if is_reset(text):
-            self._resources.conversations.reset(("aibot", callback.chat_id, callback.user_id))
-            return texts.CONTEXT_RESET
-        page = parse_toc_request(text)
-        if page is not None:  # as on the app: not logged as a question
-            reply = texts.AIBOT_GROUP_TOC_REPLY if callback.group else texts.WECOM_TOC_REPLY
-            return render_toc(self._resources.engine.toc(), page, MAX_REPLY_BYTES, reply)
-        followup = parse_followup(text)
-        if followup is not None:
-            who = (callback.chat_id, callback.user_id)
-            return reply_to_followup(self._resources.engine, self._threads, who, followup, MAX_REPLY_BYTES,
-                                     record=lambda query_id, kind: self._resources.log.record_followup(
-                                         query_id, kind, user_id=callback.user_id))
-        if self._limiter.check(callback.user_id) is not Verdict.ALLOW:  # as on the app channel
+        incoming = Incoming("wecom", "aibot", "group" if callback.group else "private", callback.chat_id,
+                            callback.user_id, question_of(callback))
+        outcome = await self._dialogue.handle(incoming, lambda answer: self._render(answer, callback.group))
+        if outcome.step is Step.SILENT:  # a stream must say something: the notice again
             return texts.RATE_LIMITED
-        return await self._answer(callback, text)
-
-    async def _answer(self, callback: Callback, question: str) -> str:
-        where = {"platform": "wecom", "chat_type": "group" if callback.group else "private",
-                 "chat_id": callback.chat_id, "user_id": callback.user_id}
-        conversation = ("aibot", callback.chat_id, callback.user_id)  # per user within a group
-        try:
-            last = self._resources.conversations.last(conversation)
-            answer = await asyncio.to_thread(self._resources.engine.ask, question, last)
-        except Exception as exc:
-            log.error("engine failed on an aibot question", exc_info=exc)
-            self._resources.log.record(None, question=question, error=type(exc).__name__, **where)
-            return texts.APOLOGY
-        content = self._render(answer, callback.group)
-        self._resources.conversations.remember(conversation, answer.turn)
-        query_id = self._resources.log.record(answer, question=question, reply_chars=len(content), **where)
-        self._threads.start((callback.chat_id, callback.user_id), question, answer.references, query_id)
-        return content
+        return render_outcome(outcome, self._resources.engine.toc, GROUP if callback.group else ONE_TO_ONE) \
+            or texts.APOLOGY
 
     @staticmethod
     def _render(answer: Answer, group: bool) -> str:

@@ -14,40 +14,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import sqlite3
-import sys
 import time
-import unicodedata
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from starlette.responses import Response
 from wechatpy.enterprise import WeChatClient, create_reply, parse_message
 
 from bot import texts
-from bot.conversation import is_reset
-from bot.engine import Answer
-from bot.querylog import review
-from bot.ratelimit import RateLimiter, Verdict
+from bot.dialogue import Dialogue, Incoming, Outcome
+from bot.ratelimit import RateLimiter
 from bot.resources import Resources
 from bot.wecom.crypto import CallbackCrypto, encrypt_field
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
-from bot.wecom.followups import FollowUps, parse_followup, reply_to_followup
-from bot.wecom.stats import read_stats, stats_text
-from bot.wecom.text import render_answer, render_toc, trim_utf8
+from bot.wecom.text import Voice, render_answer, render_outcome
 
 log = logging.getLogger(__name__)
 
 ANSWER_DEADLINE = 4.0  # seconds; WeCom gives up after 5
 API_TIMEOUT = 10  # seconds for one message API call
 WELCOME_EVENTS = frozenset({"enter_agent", "subscribe"})
-HELP_WORDS = frozenset({"/start", "/help", "帮助", "help"})
-TOC_WORDS = frozenset({"/toc", "目录"})
-# A TOC word alone or with a page: "目录 2", "目录2", "/toc 2", "目录第2页" (after NFKC: full-width too).
-_TOC_WORD = "|".join(map(re.escape, sorted(TOC_WORDS)))
-_TOC_REQUEST = re.compile(rf"(?:{_TOC_WORD})\s*(?:第\s*([0-9]+)\s*页|([0-9]+))?")
+VOICE = Voice(help=texts.WECOM_WELCOME)
 
 # (user id, text): sends one message through WeCom's message API; blocking, run in a thread.
 Sender = Callable[[str, str], None]
@@ -59,17 +47,6 @@ def message_api_sender(client: WeChatClient, agent_id: str) -> Sender:
         client.message.send_text(agent_id, user, text)
 
     return send
-
-
-def parse_toc_request(text: str) -> int | None:
-    """The table-of-contents page a message asks for (1 when it names none), or None for anything else."""
-    match = _TOC_REQUEST.fullmatch(unicodedata.normalize("NFKC", text).strip().lower())
-    if match is None:
-        return None
-    digits = match.group(1) or match.group(2)
-    if digits is None:
-        return 1
-    return int(digits) if len(digits) <= 9 else sys.maxsize  # past any page, without a huge int()
 
 
 def dedupe_key(message: Any) -> Hashable:
@@ -107,14 +84,9 @@ class AppEndpoint(SignedEndpoint):
         self._clock = clock
         self._guard()
         self._replies: Dedupe[str | None] = Dedupe()
-        self._threads = FollowUps()
-        self._admins = settings.admin_ids("wecom")
-        self._limiter = RateLimiter(settings.rate_limit_per_minute)
+        self._dialogue = Dialogue(lambda: resources.engine, resources.log, settings.db, settings.admin_ids,
+                                  resources.conversations, RateLimiter(settings.rate_limit_per_minute))
         self._late: set[asyncio.Task[None]] = set()
-        # Typed commands (matched whole, case-insensitive); then a TOC page, a follow-up or a question.
-        self._commands: dict[str, Callable[[str], Awaitable[str]]] = {
-            **dict.fromkeys(HELP_WORDS, self._welcome), "/stats": self._stats,
-        }
 
     @property
     def configured(self) -> bool:
@@ -155,49 +127,29 @@ class AppEndpoint(SignedEndpoint):
             return texts.WECOM_WELCOME if message.event in WELCOME_EVENTS else None
         if message.type != "text":
             return texts.NOT_TEXT
-        user, text = str(message.source), (message.content or "").strip()
-        if not text:
-            return texts.ASK_PROMPT
-        if is_reset(text):
-            self._resources.conversations.reset(("wecom", user))
-            return texts.CONTEXT_RESET
-        command = self._commands.get(text.lower())
-        if command is not None:
-            return await command(user)
-        page = parse_toc_request(text)
-        if page is not None:  # like every command: neither rate-limited nor logged as a question
-            return render_toc(self._resources.engine.toc(), page)
-        followup = parse_followup(text)
-        if followup is not None:
-            return reply_to_followup(self._resources.engine, self._threads, user, followup,
-                                     record=lambda query_id, kind: self._resources.log.record_followup(
-                                         query_id, kind, user_id=user))
-        verdict = self._limiter.check(user)
-        if verdict is not Verdict.ALLOW:
-            return texts.RATE_LIMITED if verdict is Verdict.NOTIFY else None
-        return await self._answer(user, text)
+        user = str(message.source)
+        incoming = Incoming("wecom", "wecom", "private", user, user, message.content or "")
+        return await self._within_deadline(user, self._dialogue.handle(incoming, render_answer))
 
-    async def _answer(self, user: str, question: str) -> str | None:
-        """Ask the engine off the event loop; past the deadline, answer later through the message API."""
-        last = self._resources.conversations.last(("wecom", user))
-        job = asyncio.get_running_loop().run_in_executor(None, self._resources.engine.ask, question, last)
+    async def _within_deadline(self, user: str, handled: Any) -> str | None:
+        """The reply, or past the deadline None now and the reply later through the message API."""
+        job = asyncio.ensure_future(handled)
         try:
-            answer = await asyncio.wait_for(asyncio.shield(job), self._deadline)
+            return self._render(await asyncio.wait_for(asyncio.shield(job), self._deadline))
         except TimeoutError:
             log.warning("wecom answer took over %.1f s; sending it through the message API", self._deadline)
-            task = asyncio.create_task(self._answer_late(user, question, job))
+            task = asyncio.create_task(self._answer_late(user, job))
             self._late.add(task)
             task.add_done_callback(self._late.discard)
             return None
-        except Exception as exc:
-            return self._failed(user, question, exc)
-        return self._answered(user, question, answer)
 
-    async def _answer_late(self, user: str, question: str, job: asyncio.Future[Answer]) -> None:
-        try:
-            content = self._answered(user, question, await job)
-        except Exception as exc:
-            content = self._failed(user, question, exc)
+    def _render(self, outcome: Outcome) -> str | None:
+        return render_outcome(outcome, self._resources.engine.toc, VOICE)
+
+    async def _answer_late(self, user: str, job: asyncio.Future[Outcome]) -> None:
+        content = self._render(await job)
+        if content is None:
+            return
         if self._send is None:
             log.error("a late wecom answer was dropped: set WECOM_AGENT_ID and WECOM_SECRET")
             return
@@ -205,33 +157,3 @@ class AppEndpoint(SignedEndpoint):
             await asyncio.to_thread(self._send, user, content)
         except Exception as exc:  # the network edge: log it and keep serving
             log.error("sending a wecom answer through the message API failed: %s", exc)
-
-    def _answered(self, user: str, question: str, answer: Answer) -> str:
-        content = render_answer(answer)
-        self._resources.conversations.remember(("wecom", user), answer.turn)
-        query_id = self._resources.log.record(answer, question=question, platform="wecom",
-                                              chat_type="private", chat_id=user, user_id=user,
-                                              reply_chars=len(content))
-        self._threads.start(user, question, answer.references, query_id)
-        return content
-
-    def _failed(self, user: str, question: str, exc: BaseException) -> str:
-        log.error("engine failed on a wecom question", exc_info=exc)
-        self._resources.log.record(None, question=question, platform="wecom", chat_type="private",
-                                   chat_id=user, user_id=user, error=type(exc).__name__)
-        return texts.APOLOGY
-
-    async def _welcome(self, user: str) -> str:
-        return texts.WECOM_WELCOME
-
-    async def _stats(self, user: str) -> str:
-        if user not in self._admins:
-            return texts.WECOM_ADMIN_ONLY
-        await self._resources.log.flush()
-        try:
-            figures = await asyncio.to_thread(read_stats, self._resources.settings.db)
-        except (review.ReviewError, sqlite3.Error) as exc:
-            log.error("wecom /stats: the query log cannot be read: %s", exc)
-            return texts.WECOM_STATS_UNAVAILABLE
-        return trim_utf8(stats_text(*figures))
-

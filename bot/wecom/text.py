@@ -6,9 +6,11 @@ character; it prefers to stop at a line or sentence end so the reply still reads
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from bot import texts
+from bot.dialogue import Outcome, Step, stats_text
 from bot.engine import Answer, Reference, TocEntry
 from bot.reply import format_citation
 
@@ -126,3 +128,37 @@ def render_toc(entries: Sequence[TocEntry], page: int = 1, max_bytes: int = MAX_
     elif total > 1:
         lines += ["", texts.WECOM_TOC_LAST.format(page=page, total=total)]
     return trim_utf8("\n".join(lines), max_bytes)
+
+
+@dataclass(frozen=True)
+class Voice:
+    """What a plain-text channel says where channels differ: its help, its prompt for an empty
+    message, and how its TOC footer says to send the next page ("回复", "@我并回复", "输入")."""
+
+    help: str
+    empty: str = texts.ASK_PROMPT
+    toc_reply: str = texts.WECOM_TOC_REPLY
+    max_bytes: int = MAX_BYTES
+
+
+def render_outcome(outcome: Outcome, toc: Callable[[], Sequence[TocEntry]], voice: Voice) -> str | None:
+    """The plain-text reply to what the conversation path did (None: no reply, over the rate limit)."""
+    step = outcome.step
+    if step is Step.ANSWER:
+        return outcome.reply
+    if step is Step.EMPTY:
+        return voice.empty
+    if step is Step.HELP:
+        return voice.help
+    if step is Step.TOC:
+        return render_toc(toc(), outcome.page, voice.max_bytes, voice.toc_reply)
+    if step is Step.SILENT:
+        return None
+    if step is Step.STATS and outcome.stats is not None:
+        return trim_utf8(stats_text(outcome.stats), voice.max_bytes)
+    if step is Step.FOLLOWUP and outcome.followup is not None:
+        listed = outcome.followup.references
+        if outcome.followup.kind == "more":
+            return render_more(listed, voice.max_bytes)
+        return render_passage(listed[0], voice.max_bytes)
+    return outcome.notice

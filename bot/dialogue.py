@@ -1,0 +1,229 @@
+"""One conversation path for every channel.
+
+A channel parses its input into an `Incoming` and renders the `Outcome`; everything between lives
+here once, in this order: commands and typed follow-ups (帮助, /reset, 目录 2, /stats, 更多, 原文,
+1/2/3) → the per-user rate limit → the conversation's context → the engine, off the event loop →
+the log (the question, or the error) → the context and the follow-up thread kept for next time.
+
+Channels differ only at the edges: HTML and inline buttons on Telegram, 2048 bytes of text on the
+WeCom app, a stream on the 智能机器人, plain text on the terminal. The rendered answer is passed in
+(`render`), so the log records the length of what the user was actually sent.
+"""
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Hashable
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot import texts
+from bot.conversation import Conversations, is_reset
+from bot.engine import Answer, Engine, Reference
+from bot.followups import FollowUp, FollowUps, parse_followup
+from bot.ratelimit import RateLimiter, Verdict
+
+log = logging.getLogger(__name__)
+
+HELP_WORDS = frozenset({"/start", "/help", "帮助", "help"})
+STATS_WORDS = frozenset({"/stats"})
+TOC_WORDS = frozenset({"/toc", "目录"})
+# A TOC word alone or with a page: "目录 2", "目录2", "/toc 2", "目录第2页" (after NFKC: full-width too).
+_TOC_WORD = "|".join(map(re.escape, sorted(TOC_WORDS)))
+_TOC_REQUEST = re.compile(rf"(?:{_TOC_WORD})\s*(?:第\s*([0-9]+)\s*页|([0-9]+))?")
+SHOWN = 3  # references listed with an answer; 更多 lists the next ones
+
+
+def parse_toc_request(text: str) -> int | None:
+    """The table-of-contents page a message asks for (1 when it names none), or None for anything else."""
+    match = _TOC_REQUEST.fullmatch(unicodedata.normalize("NFKC", text).strip().lower())
+    if match is None:
+        return None
+    digits = match.group(1) or match.group(2)
+    if digits is None:
+        return 1
+    return int(digits) if len(digits) <= 9 else sys.maxsize  # past any page, without a huge int()
+
+
+class Step(enum.Enum):
+    EMPTY = "empty"          # nothing to ask: the channel says how to ask
+    HELP = "help"
+    RESET = "reset"          # the context was cleared
+    TOC = "toc"              # `page` of the table of contents
+    STATS = "stats"          # `stats`, or `notice` when not an admin or the log is unreadable
+    FOLLOWUP = "followup"    # `followup`: more references, or a passage, or `notice`
+    LIMITED = "limited"      # over the rate limit, first time in the window: say so
+    SILENT = "silent"        # over the rate limit again: no reply where the channel allows none
+    ANSWER = "answer"        # `answer`, `reply` (rendered), `query_id`
+    FAILED = "failed"        # the engine failed: logged with the error, the user gets an apology
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message as a channel parsed it."""
+
+    platform: str                 # as logged: telegram | wecom | cli
+    channel: str                  # context and follow-ups are kept per channel (telegram, wecom, aibot, cli)
+    chat_type: str                # private | group
+    chat_id: str | int | None
+    user_id: str | int | None
+    text: str
+
+    @property
+    def who(self) -> Hashable:
+        """Per user within a chat: in a group two people asking at once never share a context."""
+        return (self.channel, self.chat_id, self.user_id)
+
+
+@dataclass(frozen=True)
+class FollowUpReply:
+    kind: str                              # "more" | "passage"
+    references: tuple[Reference, ...]      # the next references, or the one passage asked for
+    first_rank: int = 1                    # 更多 numbers on from the references already shown
+
+
+Stats = tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    step: Step
+    answer: Answer | None = None
+    reply: str = ""                        # the answer as rendered for the channel
+    query_id: int | None = None
+    page: int = 1
+    followup: FollowUpReply | None = None
+    stats: Stats | None = None
+    notice: str = ""                       # a one-line reply shared by every channel
+
+
+class Log(Protocol):
+    """What the path needs of the query log (bot.querylog.QueryLog has it)."""
+
+    def record(self, answer: Answer | None, *, question: str, platform: str, chat_type: str,
+               chat_id: str | int | None, user_id: str | int | None, reply_chars: int = 0,
+               error: str | None = None) -> int: ...
+
+    def record_followup(self, query_id: int, kind: str, *, user_id: str | int | None = None) -> None: ...
+
+    async def flush(self) -> None: ...
+
+
+@dataclass
+class Dialogue:
+    """The shared steps over one engine, one log and one conversation store; one per channel
+    endpoint (its rate limiter and follow-up threads are its own)."""
+
+    engine: Callable[[], Engine]
+    log: Log
+    db: Path
+    admins: Callable[[str], frozenset[str]]
+    conversations: Conversations = field(default_factory=Conversations)
+    limiter: RateLimiter | None = None
+    threads: FollowUps = field(default_factory=FollowUps)
+
+    async def handle(self, msg: Incoming, render: Callable[[Answer], str]) -> Outcome:
+        text = msg.text.strip()
+        if not text:
+            return Outcome(Step.EMPTY)
+        if is_reset(text):
+            self.conversations.reset(msg.who)
+            return Outcome(Step.RESET, notice=texts.CONTEXT_RESET)
+        lowered = text.lower()
+        if lowered in HELP_WORDS:
+            return Outcome(Step.HELP)
+        if lowered in STATS_WORDS:
+            return await self._stats(msg)
+        page = parse_toc_request(text)
+        if page is not None:  # like every command: neither rate-limited nor logged as a question
+            return Outcome(Step.TOC, page=page)
+        followup = parse_followup(text)
+        if followup is not None:
+            return self._followup(msg, followup)
+        if self.limiter is not None:
+            sender = msg.user_id if msg.user_id is not None else msg.chat_id
+            verdict = self.limiter.check((msg.platform, sender))
+            if verdict is not Verdict.ALLOW:
+                return Outcome(Step.LIMITED if verdict is Verdict.NOTIFY else Step.SILENT,
+                               notice=texts.RATE_LIMITED)
+        return await self._answer(msg, text, render)
+
+    async def _answer(self, msg: Incoming, question: str, render: Callable[[Answer], str]) -> Outcome:
+        where = {"platform": msg.platform, "chat_type": msg.chat_type, "chat_id": msg.chat_id,
+                 "user_id": msg.user_id}
+        try:
+            answer = await asyncio.to_thread(self.engine().ask, question, self.conversations.last(msg.who))
+            reply = render(answer)
+        except Exception as exc:
+            log.error("engine failed on a %s question", msg.channel, exc_info=exc)
+            self.log.record(None, question=question, error=type(exc).__name__, **where)
+            return Outcome(Step.FAILED, notice=texts.APOLOGY)
+        self.conversations.remember(msg.who, answer.turn)
+        query_id = self.log.record(answer, question=question, reply_chars=len(reply), **where)
+        self.threads.start(msg.who, question, answer.references, query_id)
+        return Outcome(Step.ANSWER, answer=answer, reply=reply, query_id=query_id)
+
+    def _followup(self, msg: Incoming, followup: FollowUp) -> Outcome:
+        """更多 and 原文/1/2/3 typed after an answer, recorded against it for `logs suspect`."""
+        thread = self.threads.get(msg.who)
+        if thread is None:
+            return Outcome(Step.FOLLOWUP, notice=texts.NO_THREAD)
+        if thread.query_id is not None:
+            self.log.record_followup(thread.query_id, followup.kind, user_id=msg.user_id)
+        if followup.kind == "more":
+            more = self.engine().more(thread.question, skip=thread.shown, count=SHOWN)
+            if not more:
+                return Outcome(Step.FOLLOWUP, notice=texts.NO_MORE)
+            self.threads.listed_more(msg.who, thread, more)
+            return Outcome(Step.FOLLOWUP, followup=FollowUpReply("more", tuple(more), thread.shown + 1))
+        if not 1 <= followup.number <= len(thread.listed):
+            if not thread.listed:
+                return Outcome(Step.FOLLOWUP, notice=texts.NO_MORE)
+            return Outcome(Step.FOLLOWUP, notice=texts.NO_SUCH_REFERENCE.format(
+                number=followup.number, count=len(thread.listed)))
+        asked = thread.listed[followup.number - 1]
+        return Outcome(Step.FOLLOWUP, followup=FollowUpReply("passage", (asked,)))
+
+    async def _stats(self, msg: Incoming) -> Outcome:
+        """/stats for admins (ZHEWEN_ADMINS; everyone on the terminal, whose log is their own file)."""
+        if msg.platform != "cli" and str(msg.user_id) not in self.admins(msg.platform):
+            return Outcome(Step.STATS, notice=texts.ADMIN_ONLY)
+        await self.log.flush()
+        try:
+            figures = await asyncio.to_thread(read_stats, self.db)
+        except Exception as exc:  # review.ReviewError, sqlite3.Error, a server gone: say so, keep serving
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if msg.platform == "cli":  # the terminal's user is its operator: the reason, not the service log
+                return Outcome(Step.STATS, notice=texts.CHAT_STATS_UNAVAILABLE.format(reason=reason))
+            log.error("%s /stats: the query log cannot be read: %s", msg.channel, reason)
+            return Outcome(Step.STATS, notice=texts.STATS_UNAVAILABLE)
+        return Outcome(Step.STATS, stats=figures)
+
+
+def read_stats(db: Path, now: datetime | None = None) -> Stats:
+    """Today (UTC), the last 7 days, and the top unanswered questions of the last 7 days."""
+    from bot.querylog import review
+
+    now = now or datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = now - timedelta(days=7)
+    with closing(review.open_log(db)) as conn:
+        return (review.stats(conn, since=midnight), review.stats(conn, since=week),
+                review.unanswered(conn, since=week, limit=10))
+
+
+def stats_text(figures: Stats) -> str:
+    """The admin summary as plain text, the same on every channel."""
+    today, week, unanswered = figures
+    head = texts.STATS.format(today_total=today["total"], today_rate=f"{today['found_rate']:.0%}",
+                              week_total=week["total"], week_rate=f"{week['found_rate']:.0%}",
+                              up=week["feedback"]["up"], down=week["feedback"]["down"])
+    lines = [f"{i}. {row['question']}（{row['count']}次）" for i, row in enumerate(unanswered, 1)]
+    return f"{head}\n" + ("\n".join(lines) or texts.STATS_NONE)
