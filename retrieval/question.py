@@ -41,7 +41,11 @@ _MONEY = re.compile(r"多少钱|贵不贵|资金规模|投资规模|投资额"
                     r"|营业收入|营收|收入|利润|销售额|营业额|产值|生产总值|gdp)"
                     r"(?:一共|总共|共|全年)?(?:是|为|有|达|要|超过|超)?(?:多少|几)")
 _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号")
-_PERSON = re.compile(r"谁|何人")
+# Who: 谁, or the name of someone by their role ("院长叫什么名字", "负责人姓什么"), or a role asked
+# as keywords ("国家数据局 现任局长").
+_ROLE = r"(?:长|主任|书记|负责人|创始人|董事长|总裁|总经理|经理|主席|院士|教授|法官|首席执行官|ceo)"
+_PERSON = re.compile(rf"谁|何人|{_ROLE}(?:的)?(?:叫什么|叫啥|名字|姓什么|是哪位)")
+_ROLE_KEYWORD = re.compile(rf"\s\S*{_ROLE}$")
 # A sentence that asks, however it is spaced ("charging 价格是怎么收的？"), is not a string of keywords.
 _ASKING = re.compile(r"[?？]|怎么|怎样|如何|呢")
 _WHICH_ONES = re.compile(r"哪几")
@@ -81,7 +85,8 @@ def analyse(typed_text: str, index: Index) -> Question:
     raw = typed_text if isinstance(typed_text, str) else str(typed_text)
     typed = normalize(raw)
     fixes = index.typos(typed)
-    text = read_english(without_translations(homophones.apply(typed, fixes)), index.word_body.idf)
+    text = without_translations(homophones.apply(typed, fixes))
+    text = read_numbers(read_english(text, index.word_body.idf))
     tokenizer, lexicon = index.tokenizer, index.lexicon
     tokens = tuple((w, lexicon.tag(w)) for w, _, _ in tokenizer.spans(text))
     words = tuple(w for w in unique(tokenizer.words(text)) if not is_question_token(w))
@@ -139,6 +144,22 @@ def read_english(text: str, vocabulary: Container[str]) -> str:
     return text
 
 
+_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+           "十一": 11, "十二": 12}
+_MONTHS = "|".join(sorted(_DIGITS, key=len, reverse=True))
+_FIRST_MONTHS = re.compile(rf"前({_MONTHS}|\d{{1,2}})个月")
+_MONTH = re.compile(rf"(?<![\d一二三四五六七八九十])({_MONTHS})月(?:份)?")
+
+
+def read_numbers(text: str) -> str:
+    """Spans of months as the documents write them: "前八个月" is 1—8月, "七月份" is 7月."""
+    def month(m: re.Match[str]) -> str:
+        return str(_DIGITS.get(m.group(1)) or m.group(1))
+
+    text = _FIRST_MONTHS.sub(lambda m: f"1—{month(m)}月", text)
+    return _MONTH.sub(lambda m: f"{month(m)}月", text)
+
+
 def without_translations(text: str) -> str:
     """The question with each bracketed translation resolved to its Chinese side."""
     if "(" not in text:
@@ -158,6 +179,8 @@ def _kind(text: str) -> str | None:
     if kind is None and _YES_NO.search(text):
         return "yesno"
     if kind == "name" and _PERSON.search(text):
+        return "person"
+    if kind is None and " " in text and _ROLE_KEYWORD.search(text.rstrip("?？ ")):
         return "person"
     return kind
 

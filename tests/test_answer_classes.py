@@ -76,3 +76,32 @@ def test_a_model_name_no_document_gives_declines_and_says_which(engine):
     assert analyse("Qwen3在AIME25上多少分", engine.pipeline.index).unknown_subjects == ()
     assert analyse("HuggingFace趋势榜的Top3是哪几个模型", engine.pipeline.index).unknown_subjects == ()
     assert analyse("DeepSeek-V3是谁发布的", engine.pipeline.index).unknown_subjects == ()
+
+
+def test_spans_of_months_are_read_as_the_documents_write_them():
+    from retrieval.question import read_numbers
+
+    assert read_numbers("今年前八个月营收多少") == "今年1—8月营收多少"
+    assert read_numbers("七月份发布了什么") == "7月发布了什么"
+    assert read_numbers("十二月") == "12月"
+    assert read_numbers("用了三个月") == "用了三个月"      # a duration, not a span of months
+
+
+@pytest.mark.parametrize("question", ["杭州互联网法院现任院长叫什么名字？", "这家公司的创始人叫啥",
+                                      "国家数据局 现任局长"])
+def test_a_role_asked_by_name_is_a_person_question(engine, question):
+    assert analyse(question, engine.pipeline.index).kind == "person"
+
+
+def test_a_deputy_does_not_answer_for_the_head(engine):
+    r = engine.ask("杭州互联网法院现任院长叫什么名字？")
+    assert not r.found   # the documents name its 副院长 only
+
+
+def test_a_state_word_jieba_tags_as_a_name_is_not_taken_for_an_unknown_name(engine):
+    from retrieval.lexicon import common_words
+
+    assert "兴盛" in common_words() and "宁波" not in common_words() and "世界杯" not in common_words()
+    q = analyse("象山渔民开洋节历史上最兴盛的是哪一段时期？", engine.pipeline.index)
+    assert "兴盛" not in q.unknown_subjects
+    assert "世界杯" in analyse("2026年世界杯在哪几个国家举办？", engine.pipeline.index).subjects
