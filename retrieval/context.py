@@ -17,7 +17,14 @@ from retrieval.question import Question, analyse
 # "还有呢", "其他的呢", "还有别的措施吗", "其他方面呢": more of the same article.
 _ASPECT = "(?:措施|做法|办法|方面|应用|成果|案例|例子|内容|举措|的)"
 _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外)(?:的|别的|其他的|什么|其他|{_ASPECT})*"
-                   r"(?:呢|吗|嘛|么)?|再来点|继续|接着说")
+                   r"(?:呢|吗|嘛|么)?|再来点|继续|接着说|再说说"
+                   r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?|另外(?:几|两|三)[个条项点]呢?")
+# "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
+_SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到)(?P<y>[^，,。？?!！呢]{1,12}?)"
+                      r"(?:的)?(?:呢|的呢|怎么样)?")
+# "湖州怎么样", "宁波几个", "绍兴如何": a name and a word that asks the same again.
+_AGAIN = re.compile(r"(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
+                    r"(?:怎么样|如何|咋样|呢|几个|多少|有多少|几家|几项)")
 # "那宁波呢", "杭州的呢", "换成嘉兴", "温州那边呢": the same question about something else.
 _SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|那边|这边|那里)?呢"
                    r"|(?:那)?(?:换成|换作|改成)(?P<y>[^，,。？?!！呢]{1,12}?)(?:呢|的呢)?")
@@ -74,11 +81,16 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     head, _, rest = text.partition("呢")
     if rest.strip("，,？? ") and len(head) <= 8 and analyse(head, index).subjects:
         return Reading(head.lstrip("那") + rest.strip("，,？? "), "subject", head.lstrip("那"))
-    swap = _SWAP.fullmatch(text)
+    again = None if _SWAP_TO.fullmatch(text) else _AGAIN.fullmatch(text)
+    if again and not _PRONOUN.search(text) and analyse(again.group("x"), index).subjects \
+            and again.group("x") != subject:
+        return _swapped(again.group("x"), last, index)
+    swap = _SWAP_TO.fullmatch(text) or _SWAP.fullmatch(text)
     if swap and not _PRONOUN.search(text):
-        other = (swap.group("x") or swap.group("y") or "").strip()
+        said = (swap.groupdict().get("x") or swap.group("y") or "").strip()
+        other = _THAT_ONE.sub("", said)
         if other and other != subject:
-            return _swapped(other, last, index)
+            return _swapped(other, last, index, pointed=other != said)
     pronoun = _PRONOUN.search(text)
     if pronoun:
         named = _referent(pronoun, last) or subject
@@ -86,7 +98,8 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
             return Reading(text[: pronoun.start()] + named + text[pronoun.end():], "pronoun")
     # A short question with no subject of its own asks about the last one ("增长了多少？").
     if subject and not q.subjects and len(text) <= SHORT and not q.keywords_only:
-        return Reading(f"{' '.join(last.subjects)} {text}", "attribute")
+        asked = text.removeprefix("那么").removeprefix("那")
+        return Reading(f"{' '.join(_held(last, index))} {asked}", "attribute")
     return Reading(typed)
 
 
@@ -95,7 +108,10 @@ def _referent(pronoun: re.Match[str], last: Turn) -> str:
     it found), else in the last question ("人工智能局")."""
     noun = pronoun.groupdict().get("noun")
     if not noun:
-        return ""
+        # "它" after "…叫什么": the name the answer gave, in quotes ("版权AI智审")
+        asked_name = last.kind == "name" and re.search(r"叫什么|叫啥|名字|名称", last.question)
+        named = re.search(r"[“\"《]([^”\"》]{2,16})[”\"》]", last.answer) if asked_name else None
+        return named.group(1) if named else ""
     for text in (last.answer, last.question):
         found = re.findall(rf"[\u4e00-\u9fff]{{1,12}}?{noun}", text)
         if found:
@@ -103,13 +119,22 @@ def _referent(pronoun: re.Match[str], last: Turn) -> str:
     return ""
 
 
+# "悦动悦快乐那个系列": the name, without the words that point at it.
+_THAT_ONE = re.compile(r"(?:那个|这个|那项|这项|那家|这家)[\u4e00-\u9fff]{0,3}$")
+# A name in quotes in the last question ("“快乐进校园”系列"): what a new name in its place replaces.
+_QUOTED = re.compile(r"“([^”]{2,16})”")
+
 # Names that contain the others (全国, 全省, 浙江 around a city): never the one a swap replaces.
 _WIDE = frozenset({"全国", "全省", "全市", "国内", "中国", "我国", "浙江", "浙江省", "长三角"})
 
 
-def _swapped(other: str, last: Turn, index: Index) -> Reading:
+def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Reading:
     """The last question about `other` (a name) or asking `other` (an attribute) of its subject."""
     named = analyse(other, index).subjects
+    quoted = _QUOTED.search(last.question)
+    # "悦动悦快乐那个系列呢": another of the programmes the last question quoted
+    if quoted and pointed and not named and other not in last.question:
+        return Reading(last.question.replace(quoted.group(1), other, 1), "subject", other)
     # "金义片区" after "舟山片区": a name of the same kind as one in the last question, by its suffix.
     suffix = other[-2:] if len(other) >= 4 else ""
     kin = re.search(rf"[\u4e00-\u9fff]{{{len(other) - len(suffix)}}}{re.escape(suffix)}", last.question) \
@@ -125,7 +150,14 @@ def _swapped(other: str, last: Turn, index: Index) -> Reading:
     # interrogative may not fit the new attribute: "几颗卫星" is no way to ask 在轨算力).
     # An amount asked before is asked again ("几颗卫星" then "整体在轨算力呢": 算力是多少).
     asked = "是多少" if last.kind in ("number", "money") and not analyse(other, index).kind else ""
-    return Reading(" ".join((*last.subjects, other)) + asked, "attribute")
+    return Reading(" ".join((*_held(last, index), other)) + asked, "attribute")
+
+
+def _held(last: Turn, index: Index) -> tuple[str, ...]:
+    """The subjects an attribute swap keeps: what was asked about, not where ("之江实验室", "geogpt",
+    not "日内瓦" of "在日内瓦拿了什么奖"), unless only places were named."""
+    things = tuple(s for s in last.subjects if index.lexicon.tag(s) != "ns")
+    return things or last.subjects
 
 
 def _replaceable(other: str, last: Turn) -> list[str]:

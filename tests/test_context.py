@@ -69,25 +69,25 @@ def test_a_generic_reference_names_what_the_last_answer_found(engine: Engine) ->
     assert reading.via == "pronoun" and "是石科技" in reading.text
 
 
-def test_conversations_expire_are_bounded_and_reset() -> None:
+async def test_conversations_expire_are_bounded_and_reset() -> None:
     now = [0.0]
     turns = Conversations(ttl=600, max_entries=2, clock=lambda: now[0])
     turn = Turn("问", "答", ("温州",), (), "a", "p")
-    turns.remember("a", turn)
-    assert turns.last("a") is turn
+    await turns.remember("a", turn)
+    assert await turns.last("a") is turn
     now[0] = 601
-    assert turns.last("a") is None
+    assert await turns.last("a") is None
     for key in "xyz":
-        turns.remember(key, turn)
-    assert len(turns) == 2 and turns.last("x") is None
-    turns.reset("z")
-    assert turns.last("z") is None
-    turns.remember("y", None)           # an unanswered question keeps the last turn
-    assert turns.last("y") is turn
+        await turns.remember(key, turn)
+    assert len(turns) == 2 and await turns.last("x") is None
+    await turns.reset("z")
+    assert await turns.last("z") is None
+    await turns.remember("y", None)           # an unanswered question keeps the last turn
+    assert await turns.last("y") is turn
     assert is_reset("/reset") and is_reset("重新开始") and not is_reset("重新开始建设了什么")
 
 
-@pytest.mark.parametrize(("name", "floor"), [("round1", 26), ("round2", 20)])
+@pytest.mark.parametrize(("name", "floor"), [("round1", 26), ("round2", 25)])
 def test_the_dialogue_sets_score_at_least_their_floors(engine: Engine, name: str, floor: int) -> None:
     right, wrong = score_dialogues(load_dialogues(DIALOGUES.with_name(f"{name}.jsonl")), engine.ask)
     assert right >= floor, wrong
@@ -166,3 +166,32 @@ def test_the_terminal_chat_reads_follow_ups_and_resets(tmp_path: Path, monkeypat
     assert "按“" not in replies[0]                                # nothing to follow yet
     assert "按“温州市的人工智能局是什么时候挂牌的" in replies[2] and "9月3日" in replies[2]
     assert texts.CONTEXT_RESET in replies[3]
+
+
+@pytest.mark.parametrize(("first", "typed", "read"), [
+    ("宁波在AI上计划打造什么产业高地？", "湖州怎麼樣", "湖州在ai上计划打造什么产业高地"),
+    ("台州一共组建了多少个产业链党委？", "宁波几个", "宁波一共组建了多少个产业链党委"),
+    ("绍兴的机器人主要用在哪些行业啊", "换成宁波呢", "宁波的机器人主要用在哪些行业"),
+    ("浙青年爱运动的“快乐进校园”系列办了多少场比赛", "悦动悦快乐那个系列呢", "“悦动悦快乐”系列办了多少场"),
+])
+def test_more_ways_of_asking_the_same_of_another(engine: Engine, first: str, typed: str, read: str) -> None:
+    last = engine.ask(first).turn
+    reading = resolve(typed, last, engine.pipeline.index)
+    assert reading.via == "subject" and read in reading.text
+
+
+def test_an_attribute_swap_keeps_what_was_asked_about_not_where(engine: Engine) -> None:
+    last = engine.ask("之江实验室的GeoGPT在日内瓦拿了啥奖？").turn
+    reading = resolve("有多少个国家的人在用", last, engine.pipeline.index)
+    assert reading.via == "attribute" and "之江实验室" in reading.text and "日内瓦" not in reading.text
+
+
+def test_it_after_a_name_question_is_the_name_the_answer_gave(engine: Engine) -> None:
+    last = engine.ask("柯桥法院轻纺城法庭自己研发的图案查重应用叫什么").turn
+    reading = resolve("用了它以后花样纠纷少了多少", last, engine.pipeline.index)
+    assert reading.via == "pronoun" and "版权ai智审" in reading.text.lower()
+
+
+@pytest.mark.parametrize("typed", ["还有别的领域吗", "另外几个呢", "再说说"])
+def test_more_of_the_same_in_other_words(engine: Engine, last: Turn, typed: str) -> None:
+    assert resolve(typed, last, engine.pipeline.index).via == "more"
