@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 import click
 
 from bot import texts
-from bot.conversation import is_reset
+from bot.conversation import is_reset, turn_from_json
 from bot.engine import Answer, Engine
 from retrieval.context import Turn
 
@@ -128,13 +128,21 @@ class TerminalLog:
         return result
 
     # The query log's interface (bot.dialogue.Log), as platform cli for the terminal's user.
-    def record(self, answer: Answer | None, *, question: str, platform: str = CLI_PLATFORM,
-               chat_type: str = "private", chat_id: str | int | None = None, user_id: str | int | None = None,
-               reply_chars: int = 0, error: str | None = None) -> int | None:
+    def record(self, answer: Answer | None, *, question: str, reply_chars: int = 0,
+               error: str | None = None) -> int | None:
         if self._log is None:
             return None
         return self._log.record(answer, question=question, platform=CLI_PLATFORM, chat_type="private",
                                 chat_id=None, user_id=self._user, reply_chars=reply_chars, error=error)
+
+    async def record_committed(self, answer: Answer | None, *, question: str, reply_chars: int = 0,
+                               error: str | None = None, **where: Any) -> int | None:
+        """`record`, committed before the reply is printed; raises LogUnavailable when it was not."""
+        if self._log is None:
+            return None
+        return await self._log.record_committed(answer, question=question, platform=CLI_PLATFORM,
+                                                chat_type="private", chat_id=None, user_id=self._user,
+                                                reply_chars=reply_chars, error=error)
 
     def record_followup(self, query_id: int, kind: str, *, user_id: str | int | None = None) -> None:
         if self._log is not None:
@@ -212,9 +220,8 @@ def read_turn(path: Path) -> Turn | None:
     if not text or text == "null":
         return None
     try:
-        data = json.loads(text)
-        return Turn(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-    except (ValueError, TypeError) as exc:
+        return turn_from_json(json.loads(text))
+    except (ValueError, TypeError, AttributeError) as exc:
         raise click.ClickException(f"the context file {path} is not one written by zhewen ask --context: "
                                    f"{str(exc).splitlines()[0]}") from None
 

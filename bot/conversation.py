@@ -1,15 +1,19 @@
 """Per-conversation context for follow-up questions: the last answered turn of each user in each
 chat (a group is per user within the chat, so two people asking at once never mix).
 
-In memory, bounded, and short-lived on purpose: a turn expires after TTL_SECONDS and nothing
-survives a restart. /reset and 重新开始 clear it.
+Short-lived on purpose: a turn expires after TTL_SECONDS. `SharedConversations` keeps it in the
+shared state, so the next message may reach any replica; `Conversations` keeps it in this process's
+memory, bounded (the terminal chat, tests). /reset and 重新开始 clear it.
 """
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import asdict
+from typing import Any, Protocol
 
+from bot.storage.state import State
 from retrieval.context import Turn
 
 TTL_SECONDS = 600.0
@@ -19,6 +23,42 @@ RESET_WORDS = frozenset({"/reset", "重新开始", "重新开始吧", "换个话
 
 def is_reset(text: str) -> bool:
     return text.strip().lower().rstrip("。!！") in RESET_WORDS
+
+
+def turn_from_json(data: dict[str, Any]) -> Turn:
+    """A Turn from its JSON form (dataclasses.asdict; JSON turns tuples into lists); TypeError or
+    ValueError when it is not one."""
+    return Turn(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+class ContextStore(Protocol):
+    async def last(self, key: Hashable) -> Turn | None: ...
+    async def remember(self, key: Hashable, turn: Turn | None) -> None: ...
+    async def reset(self, key: Hashable) -> None: ...
+
+
+class SharedConversations:
+    """key -> the last Turn as JSON in the shared state, for TTL_SECONDS (one statement a call)."""
+
+    NAMESPACE = "context"
+
+    def __init__(self, state: State, key: Callable[[str], str], ttl: float = TTL_SECONDS) -> None:
+        self._state, self._key, self._ttl = state, key, ttl
+
+    async def last(self, key: Hashable) -> Turn | None:
+        value = await self._state.get(self.NAMESPACE, self._key(repr(key)))
+        try:
+            return turn_from_json(value) if isinstance(value, dict) else None
+        except (TypeError, ValueError):  # written by another version: start afresh
+            return None
+
+    async def remember(self, key: Hashable, turn: Turn | None) -> None:
+        """Keep an answered turn; a question not answered leaves the last one in place."""
+        if turn is not None:
+            await self._state.put(self.NAMESPACE, self._key(repr(key)), asdict(turn), self._ttl)
+
+    async def reset(self, key: Hashable) -> None:
+        await self._state.delete(self.NAMESPACE, self._key(repr(key)))
 
 
 class Conversations:
@@ -32,7 +72,7 @@ class Conversations:
     def __len__(self) -> int:
         return len(self._turns)
 
-    def last(self, key: Hashable) -> Turn | None:
+    async def last(self, key: Hashable) -> Turn | None:
         entry = self._turns.get(key)
         if entry is None:
             return None
@@ -41,7 +81,7 @@ class Conversations:
             return None
         return entry[1]
 
-    def remember(self, key: Hashable, turn: Turn | None) -> None:
+    async def remember(self, key: Hashable, turn: Turn | None) -> None:
         """Keep an answered turn; a question not answered leaves the last one in place."""
         if turn is None:
             return
@@ -50,5 +90,5 @@ class Conversations:
         while len(self._turns) > self._max:
             self._turns.popitem(last=False)
 
-    def reset(self, key: Hashable) -> None:
+    async def reset(self, key: Hashable) -> None:
         self._turns.pop(key, None)

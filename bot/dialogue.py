@@ -8,6 +8,13 @@ the log (the question, or the error) → the context and the follow-up thread ke
 Channels differ only at the edges: HTML and inline buttons on Telegram, 2048 bytes of text on the
 WeCom app, a stream on the 智能机器人, plain text on the terminal. The rendered answer is passed in
 (`render`), so the log records the length of what the user was actually sent.
+
+A question's row is committed before its reply is returned (`record_committed`), so a replica killed
+after replying has lost nothing it acknowledged. When the commit fails, a `must_log` dialogue (WeCom
+on PostgreSQL, whose HTTP response is the acknowledgement) raises Unavailable so the channel refuses
+with 503 and WeCom retries, on this replica or another; otherwise the user gets the answer anyway (a
+single process on SQLite, as before; Telegram, whose update was acknowledged on receipt). A channel
+that deduplicates retries passes `settle`: the reply is then kept for them in the row's transaction.
 """
 from __future__ import annotations
 
@@ -25,10 +32,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot import texts
-from bot.conversation import Conversations, is_reset
+from bot.conversation import ContextStore, Conversations, is_reset
 from bot.engine import Answer, Engine, Reference
-from bot.followups import FollowUp, FollowUps, parse_followup
-from bot.ratelimit import RateLimiter, Verdict
+from bot.followups import FollowUp, FollowUps, ThreadStore, parse_followup
+from bot.querylog import LogUnavailable
+from bot.ratelimit import Limiter, Verdict
+from bot.storage import StorageError
+from bot.storage.state import Settle
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +73,19 @@ class Step(enum.Enum):
     SILENT = "silent"        # over the rate limit again: no reply where the channel allows none
     ANSWER = "answer"        # `answer`, `reply` (rendered), `query_id`
     FAILED = "failed"        # the engine failed: logged with the error, the user gets an apology
+
+
+class Unavailable(Exception):
+    """The message cannot be deduplicated or logged now (the database is out of reach, or a retry's
+    first copy is still being answered elsewhere): a channel whose response is the acknowledgement
+    refuses it with `status`, and the sender retries. `reason` is one of a few fixed phrases (refusals
+    are counted by it), `detail` the error behind it."""
+
+    status = 503
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason, self.detail = reason, detail
 
 
 @dataclass(frozen=True)
@@ -102,39 +125,56 @@ class Outcome:
     followup: FollowUpReply | None = None
     stats: Stats | None = None
     notice: str = ""                       # a one-line reply shared by every channel
+    settled: bool = False                  # the reply was kept for retries with the logged row
 
 
 class Log(Protocol):
     """What the path needs of the query log (bot.querylog.QueryLog has it)."""
 
-    def record(self, answer: Answer | None, *, question: str, platform: str, chat_type: str,
-               chat_id: str | int | None, user_id: str | int | None, reply_chars: int = 0,
-               error: str | None = None) -> int: ...
+    async def record_committed(self, answer: Answer | None, *, question: str, platform: str, chat_type: str,
+                               chat_id: str | int | None, user_id: str | int | None, reply_chars: int = 0,
+                               error: str | None = None, settle: Settle | None = None) -> int | None: ...
 
     def record_followup(self, query_id: int, kind: str, *, user_id: str | int | None = None) -> None: ...
 
     async def flush(self) -> None: ...
 
 
+# The reply a retry of this message should get -> the claim's Settle, written with the logged row.
+Settler = Callable[[str], Settle]
+
+
 @dataclass
 class Dialogue:
     """The shared steps over one engine, one log and one conversation store; one per channel
-    endpoint (its rate limiter and follow-up threads are its own)."""
+    endpoint. The stores are in memory for one process, or in the shared state for replicas
+    (bot.resources builds them)."""
 
     engine: Callable[[], Engine]
     log: Log
     db: Path
     admins: Callable[[str], frozenset[str]]
-    conversations: Conversations = field(default_factory=Conversations)
-    limiter: RateLimiter | None = None
-    threads: FollowUps = field(default_factory=FollowUps)
+    conversations: ContextStore = field(default_factory=Conversations)
+    limiter: Limiter | None = None
+    threads: ThreadStore = field(default_factory=FollowUps)
+    must_log: bool = False   # refuse (Unavailable) rather than answer a question the log did not commit
 
-    async def handle(self, msg: Incoming, render: Callable[[Answer], str]) -> Outcome:
+    async def handle(self, msg: Incoming, render: Callable[[Answer], str],
+                     settle: Settler | None = None) -> Outcome:
+        """What to answer `msg` with; raises Unavailable when the shared state or (with `must_log`) the
+        log cannot be used."""
+        try:
+            return await self._handle(msg, render, settle)
+        except (StorageError, LogUnavailable) as exc:
+            raise Unavailable("database unavailable", str(exc).splitlines()[0] if str(exc) else "") from None
+
+    async def _handle(self, msg: Incoming, render: Callable[[Answer], str],
+                      settle: Settler | None) -> Outcome:
         text = msg.text.strip()
         if not text:
             return Outcome(Step.EMPTY)
         if is_reset(text):
-            self.conversations.reset(msg.who)
+            await self.conversations.reset(msg.who)
             return Outcome(Step.RESET, notice=texts.CONTEXT_RESET)
         lowered = text.lower()
         if lowered in HELP_WORDS:
@@ -146,33 +186,53 @@ class Dialogue:
             return Outcome(Step.TOC, page=page)
         followup = parse_followup(text)
         if followup is not None:
-            return self._followup(msg, followup)
+            return await self._followup(msg, followup)
         if self.limiter is not None:
             sender = msg.user_id if msg.user_id is not None else msg.chat_id
-            verdict = self.limiter.check((msg.platform, sender))
+            verdict = await self.limiter.check((msg.platform, sender))
             if verdict is not Verdict.ALLOW:
                 return Outcome(Step.LIMITED if verdict is Verdict.NOTIFY else Step.SILENT,
                                notice=texts.RATE_LIMITED)
-        return await self._answer(msg, text, render)
+        return await self._answer(msg, text, render, settle)
 
-    async def _answer(self, msg: Incoming, question: str, render: Callable[[Answer], str]) -> Outcome:
+    async def _answer(self, msg: Incoming, question: str, render: Callable[[Answer], str],
+                      settle: Settler | None) -> Outcome:
         where = {"platform": msg.platform, "chat_type": msg.chat_type, "chat_id": msg.chat_id,
                  "user_id": msg.user_id}
+        last = await self.conversations.last(msg.who)
         try:
-            answer = await asyncio.to_thread(self.engine().ask, question, self.conversations.last(msg.who))
+            answer = await asyncio.to_thread(self.engine().ask, question, last)
             reply = render(answer)
         except Exception as exc:
             log.error("engine failed on a %s question", msg.channel, exc_info=exc)
-            self.log.record(None, question=question, error=type(exc).__name__, **where)
-            return Outcome(Step.FAILED, notice=texts.APOLOGY)
-        self.conversations.remember(msg.who, answer.turn)
-        query_id = self.log.record(answer, question=question, reply_chars=len(reply), **where)
-        self.threads.start(msg.who, question, answer.references, query_id)
-        return Outcome(Step.ANSWER, answer=answer, reply=reply, query_id=query_id)
+            query_id = await self._commit(None, texts.APOLOGY, settle, question=question,
+                                          error=type(exc).__name__, **where)
+            return Outcome(Step.FAILED, notice=texts.APOLOGY, query_id=query_id,
+                           settled=settle is not None and query_id is not None)
+        query_id = await self._commit(answer, reply, settle, question=question, reply_chars=len(reply),
+                                      **where)
+        try:  # after the commit the answer stands: a context not kept costs a follow-up, not the reply
+            await asyncio.gather(self.conversations.remember(msg.who, answer.turn),
+                                 self.threads.start(msg.who, question, answer.references, query_id))
+        except StorageError as exc:
+            log.warning("%s: the conversation's context was not kept: %s", msg.channel, exc)
+        return Outcome(Step.ANSWER, answer=answer, reply=reply, query_id=query_id,
+                       settled=settle is not None and query_id is not None)
 
-    def _followup(self, msg: Incoming, followup: FollowUp) -> Outcome:
+    async def _commit(self, answer: Answer | None, reply: str, settle: Settler | None,
+                      **fields: Any) -> int | None:
+        """The question's row, committed (with the reply kept for retries): its id, or None when the
+        log could not commit it and the answer goes out anyway."""
+        try:
+            return await self.log.record_committed(answer, settle=settle(reply) if settle else None, **fields)
+        except LogUnavailable:
+            if self.must_log:
+                raise
+            return None
+
+    async def _followup(self, msg: Incoming, followup: FollowUp) -> Outcome:
         """更多 and 原文/1/2/3 typed after an answer, recorded against it for `logs suspect`."""
-        thread = self.threads.get(msg.who)
+        thread = await self.threads.get(msg.who)
         if thread is None:
             return Outcome(Step.FOLLOWUP, notice=texts.NO_THREAD)
         if thread.query_id is not None:
@@ -181,7 +241,7 @@ class Dialogue:
             more = self.engine().more(thread.question, skip=thread.shown, count=SHOWN)
             if not more:
                 return Outcome(Step.FOLLOWUP, notice=texts.NO_MORE)
-            self.threads.listed_more(msg.who, thread, more)
+            await self.threads.listed_more(msg.who, thread, more)
             return Outcome(Step.FOLLOWUP, followup=FollowUpReply("more", tuple(more), thread.shown + 1))
         if not 1 <= followup.number <= len(thread.listed):
             if not thread.listed:

@@ -2,7 +2,9 @@
 passive replies have no buttons; on Telegram the buttons do the same).
 
 Each user has one thread (the last question and the references numbered in the last reply), kept for
-a while in a bounded store; a follow-up after it expired is answered with a hint to ask again.
+a while; a follow-up after it expired is answered with a hint to ask again. `SharedFollowUps` keeps
+it in the shared state (passage ids, rebuilt from the engine), so 更多 may reach another replica than
+the question; `FollowUps` keeps it in this process's memory, bounded (the terminal chat, tests).
 """
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
-from bot.engine import Reference
+from bot.engine import Engine, Reference
+from bot.storage.state import State
 
 DEFAULT_TTL = 30 * 60.0  # seconds: long enough to read an answer, short enough to forget
 DEFAULT_MAX_USERS = 10_000
@@ -53,6 +56,52 @@ class Thread:
     query_id: int | None = None   # the logged question, so a follow-up can be recorded against it
 
 
+class ThreadStore(Protocol):
+    async def start(self, user: Hashable, question: str, references: tuple[Reference, ...],
+                    query_id: int | None = None) -> Thread: ...
+    async def listed_more(self, user: Hashable, thread: Thread, references: list[Reference]) -> Thread: ...
+    async def get(self, user: Hashable) -> Thread | None: ...
+
+
+class SharedFollowUps:
+    """Per-user threads in the shared state as JSON: the question, the numbered passages' ids and
+    ranks (a few dozen bytes, rebuilt with engine.passage), how many were shown, the logged id."""
+
+    NAMESPACE = "thread"
+
+    def __init__(self, state: State, key: Callable[[str], str], engine: Callable[[], Engine],
+                 ttl: float = DEFAULT_TTL) -> None:
+        self._state, self._key, self._engine, self._ttl = state, key, engine, ttl
+
+    async def start(self, user: Hashable, question: str, references: tuple[Reference, ...],
+                    query_id: int | None = None) -> Thread:
+        return await self._put(user, Thread(question, tuple(references), len(references), query_id))
+
+    async def listed_more(self, user: Hashable, thread: Thread, references: list[Reference]) -> Thread:
+        return await self._put(user, Thread(thread.question, tuple(references),
+                                            thread.shown + len(references), thread.query_id))
+
+    async def get(self, user: Hashable) -> Thread | None:
+        """The thread; None when expired, unreadable, or naming a passage the corpus no longer has."""
+        value = await self._state.get(self.NAMESPACE, self._key(repr(user)))
+        try:
+            listed = []
+            for passage_id, rank in value["listed"]:
+                ref = self._engine().passage(passage_id)
+                if ref is None:
+                    return None
+                listed.append(ref.ranked(rank))
+            return Thread(str(value["question"]), tuple(listed), int(value["shown"]), value["query_id"])
+        except (TypeError, KeyError, ValueError):  # none, or written by another version
+            return None
+
+    async def _put(self, user: Hashable, thread: Thread) -> Thread:
+        value = {"question": thread.question, "listed": [[r.passage_id, r.rank] for r in thread.listed],
+                 "shown": thread.shown, "query_id": thread.query_id}
+        await self._state.put(self.NAMESPACE, self._key(repr(user)), value, self._ttl)
+        return thread
+
+
 class FollowUps:
     """Per-user threads with a TTL, bounded by the number of users (oldest forgotten first)."""
 
@@ -66,17 +115,17 @@ class FollowUps:
     def __len__(self) -> int:
         return len(self._threads)
 
-    def start(self, user: Hashable, question: str, references: tuple[Reference, ...],
-              query_id: int | None = None) -> Thread:
+    async def start(self, user: Hashable, question: str, references: tuple[Reference, ...],
+                    query_id: int | None = None) -> Thread:
         """After an answer: its references are the numbered ones."""
         return self._put(user, Thread(question, tuple(references), len(references), query_id))
 
-    def listed_more(self, user: Hashable, thread: Thread, references: list[Reference]) -> Thread:
+    async def listed_more(self, user: Hashable, thread: Thread, references: list[Reference]) -> Thread:
         """After "更多": the new references are now the numbered ones."""
         return self._put(user, Thread(thread.question, tuple(references), thread.shown + len(references),
                                       thread.query_id))
 
-    def get(self, user: Hashable) -> Thread | None:
+    async def get(self, user: Hashable) -> Thread | None:
         entry = self._threads.get(user)
         if entry is None:
             return None

@@ -32,6 +32,7 @@ from bot.querylog import LogUnavailable
 from bot.reload import reloading
 from bot.resources import Resources, open_resources
 from bot.settings import ConfigError, Settings, load_settings
+from bot.storage import StorageError
 from bot.wecom.aibot import routes as aibot_routes
 from bot.wecom.callback import AppEndpoint
 from bot.wecom.endpoint import TooLarge, TooSlow, read_body
@@ -222,7 +223,7 @@ def serve(host: str, port: int) -> None:
         settings = load_settings()
         check_settings(settings)
         asyncio.run(run(settings, host, port))
-    except (ConfigError, ContentError, StartupError, LogUnavailable) as exc:
+    except (ConfigError, ContentError, StartupError, LogUnavailable, StorageError) as exc:
         raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     except OSError as exc:  # a file or directory the server needs is out of reach
         raise click.ClickException(str(exc)) from None

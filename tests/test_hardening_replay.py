@@ -19,6 +19,7 @@ from bot.querylog import QueryLog
 from bot.resources import Resources
 from bot.server import create_app
 from bot.settings import load_settings
+from bot.storage.state import open_state
 from bot.wecom.aibot import routes as aibot_routes
 from bot.wecom.callback import AppEndpoint
 from bot.wecom.endpoint import MAX_CLOCK_SKEW
@@ -32,8 +33,8 @@ async def resources(tmp_path: Path) -> AsyncIterator[Resources]:
     env = fake.env(ZHEWEN_DB=str(tmp_path / "log.sqlite3"), WECOM_AIBOT_TOKEN=robot.TOKEN,
                    WECOM_AIBOT_AES_KEY=robot.AES_KEY)
     settings = load_settings(env, env_file=None)
-    async with QueryLog(settings.db, salt="test-salt") as log:
-        yield Resources(settings=settings, engine=FakeEngine(), log=log)
+    async with QueryLog(settings.db, salt="test-salt") as log, open_state(settings.db) as state:
+        yield Resources(settings=settings, engine=FakeEngine(), log=log, state=state)
 
 
 @pytest.fixture

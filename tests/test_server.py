@@ -35,6 +35,7 @@ from bot.querylog import QueryLog
 from bot.resources import Resources
 from bot.server import check_settings, create_app
 from bot.settings import ConfigError, load_settings
+from bot.storage.state import open_state
 from bot.wecom.text import render_answer
 
 QUESTION = "浙江有多少款人工智能大模型通过备案？"
@@ -64,8 +65,8 @@ async def serving(resources: Resources) -> AsyncIterator[str]:
 @asynccontextmanager
 async def opened(environ: dict[str, str], engine: Engine) -> AsyncIterator[Resources]:
     settings = load_settings(environ, env_file=None)
-    async with QueryLog(settings.db, salt="test-salt") as log:
-        yield Resources(settings=settings, engine=engine, log=log)
+    async with QueryLog(settings.db, salt="test-salt") as log, open_state(settings.db) as state:
+        yield Resources(settings=settings, engine=engine, log=log, state=state)
 
 
 def count_rows(db: Path, platform: str = "wecom") -> int:

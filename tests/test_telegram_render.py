@@ -130,21 +130,21 @@ def test_foreign_callback_data_is_refused(data: str | None) -> None:
     assert callbacks.decode(data) is None
 
 
-def test_rate_limit_sliding_window_notifies_once() -> None:
+async def test_rate_limit_sliding_window_notifies_once() -> None:
     now = [0.0]
     limiter = RateLimiter(2, window=60, clock=lambda: now[0])
-    verdicts = [limiter.check("u") for _ in range(4)]
+    verdicts = [await limiter.check("u") for _ in range(4)]
     assert verdicts == [Verdict.ALLOW, Verdict.ALLOW, Verdict.NOTIFY, Verdict.SILENT]
-    assert limiter.check("other") is Verdict.ALLOW
+    assert await limiter.check("other") is Verdict.ALLOW
     now[0] = 60.0
-    assert [limiter.check("u") for _ in range(3)] == [Verdict.ALLOW, Verdict.ALLOW, Verdict.NOTIFY]
+    assert [await limiter.check("u") for _ in range(3)] == [Verdict.ALLOW, Verdict.ALLOW, Verdict.NOTIFY]
 
 
-def test_rate_limit_memory_is_bounded() -> None:
+async def test_rate_limit_memory_is_bounded() -> None:
     now = [0.0]
     limiter = RateLimiter(1, window=10, clock=lambda: now[0], max_users=100)
     for user in range(100):
-        limiter.check(user)
+        await limiter.check(user)
     now[0] = 11.0
-    limiter.check("late")
+    await limiter.check("late")
     assert len(limiter._seen) == 1

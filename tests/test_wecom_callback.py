@@ -25,6 +25,7 @@ from bot.reply import format_citation
 from bot.resources import Resources
 from bot.server import create_app
 from bot.settings import load_settings
+from bot.storage.state import open_state
 from bot.wecom.callback import AppEndpoint, dedupe_key, message_api_sender
 from bot.wecom.crypto import signature
 from bot.wecom.text import render_answer
@@ -60,7 +61,9 @@ class FakeEngine:
         return [ref(n) for n in range(skip + 1, min(skip + count, 5) + 1)]
 
     def passage(self, passage_id: str) -> Reference | None:
-        return None
+        """As the real engine: rank 1, score 0 (threads in the shared state are rebuilt from ids)."""
+        n = int(passage_id[1:]) if passage_id[:1] == "p" and passage_id[1:].isdigit() else 0
+        return Reference(**{**ref(n).__dict__, "rank": 1, "score": 0.0}) if 1 <= n <= 5 else None
 
     def toc(self) -> list[TocEntry]:
         return [TocEntry("今日浙江 2025年第17期", 8, "勇立新一代人工智能发展潮头", ("马跃明",), "本期关注")]
@@ -80,8 +83,8 @@ class Sent:
 async def resources(tmp_path: Path) -> AsyncIterator[Resources]:
     settings = load_settings(fake.env(ZHEWEN_DB=str(tmp_path / "log.sqlite3"), ZHEWEN_ADMINS="wecom:boss"),
                              env_file=None)
-    async with QueryLog(settings.db, salt="test-salt") as log:
-        yield Resources(settings=settings, engine=FakeEngine(), log=log)
+    async with QueryLog(settings.db, salt="test-salt") as log, open_state(settings.db) as state:
+        yield Resources(settings=settings, engine=FakeEngine(), log=log, state=state)
 
 
 @pytest.fixture
@@ -331,8 +334,8 @@ async def test_follow_ups_by_typing(client: httpx.AsyncClient, resources: Resour
 async def test_questions_are_rate_limited_per_user(tmp_path: Path) -> None:
     settings = load_settings(fake.env(ZHEWEN_DB=str(tmp_path / "log.sqlite3"), ZHEWEN_RATE_LIMIT="2"),
                              env_file=None)
-    async with QueryLog(settings.db, salt="test-salt") as log:
-        resources = Resources(settings=settings, engine=FakeEngine(), log=log)
+    async with QueryLog(settings.db, salt="test-salt") as log, open_state(settings.db) as state:
+        resources = Resources(settings=settings, engine=FakeEngine(), log=log, state=state)
         app = create_app(resources)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             for _ in range(2):

@@ -40,36 +40,36 @@ class Clock:
         return self.now
 
 
-def test_threads_are_per_user_and_advance_with_more():
+async def test_threads_are_per_user_and_advance_with_more():
     store = FollowUps()
-    store.start("alice", "问题A", (ref(1), ref(2), ref(3)))
-    store.start("bob", "问题B", (ref(9),))
-    alice = store.get("alice")
+    await store.start("alice", "问题A", (ref(1), ref(2), ref(3)))
+    await store.start("bob", "问题B", (ref(9),))
+    alice = await store.get("alice")
     assert alice.question == "问题A" and alice.shown == 3
-    after = store.listed_more("alice", alice, [ref(4), ref(5)])
+    after = await store.listed_more("alice", alice, [ref(4), ref(5)])
     assert after.listed == (ref(4), ref(5)) and after.shown == 5
-    assert store.get("alice") == after
-    assert store.get("bob").listed == (ref(9),)
-    assert store.get("carol") is None
+    assert await store.get("alice") == after
+    assert (await store.get("bob")).listed == (ref(9),)
+    assert await store.get("carol") is None
 
 
-def test_threads_expire():
+async def test_threads_expire():
     clock = Clock()
     store = FollowUps(ttl=60, clock=clock)
-    store.start("alice", "问题", (ref(1),))
+    await store.start("alice", "问题", (ref(1),))
     clock.now = 59
-    assert store.get("alice") is not None
+    assert await store.get("alice") is not None
     clock.now = 61
-    assert store.get("alice") is None
+    assert await store.get("alice") is None
     assert len(store) == 0
 
 
-def test_the_store_is_bounded():
+async def test_the_store_is_bounded():
     store = FollowUps(max_users=3)
     for user in range(10):
-        store.start(user, "问题", ())
+        await store.start(user, "问题", ())
     assert len(store) == 3
-    assert store.get(0) is None and store.get(9) is not None
+    assert await store.get(0) is None and await store.get(9) is not None
 
 
 async def test_follow_ups_on_the_app_are_recorded_for_logs_suspect(tmp_path) -> None:

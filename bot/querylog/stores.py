@@ -26,7 +26,8 @@ _UPSERT_FEEDBACK = ("INSERT INTO feedback (query_id, user_id, value, ts) VALUES 
                     "ON CONFLICT (query_id, user_id) DO UPDATE SET value = excluded.value, ts = excluded.ts")
 _INSERT_FOLLOWUP = "INSERT INTO followups (query_id, kind, user_id, ts) VALUES (?, ?, ?, ?)"
 
-Batch = tuple[list[dict[str, Any]], list[tuple], list[tuple], int]  # queries, feedback, followups, drops
+# queries, feedback, followups, drops, and the shared-state writes (sql, params) that go with them
+Batch = tuple[list[dict[str, Any]], list[tuple], list[tuple], int, list[tuple[str, tuple]]]
 
 
 class SqliteStore:
@@ -56,7 +57,7 @@ class SqliteStore:
 
     async def commit(self, db: aiosqlite.Connection, batch: Batch) -> int:
         """Write the batch in one transaction; returns how many question rows were inserted."""
-        queries, feedback, followups, drops = batch
+        queries, feedback, followups, drops, settles = batch
         await db.execute("BEGIN IMMEDIATE")
         try:
             before = db.total_changes
@@ -69,6 +70,8 @@ class SqliteStore:
                 await db.executemany(_INSERT_FOLLOWUP, followups)
             if drops:
                 await db.execute(_ADD_DROPPED, (drops,))
+            for sql, params in settles:
+                await db.execute(sql, params)
             await db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -122,7 +125,7 @@ class PostgresStore:
         from bot.storage.dialect import to_pyformat
         from bot.storage.postgres import text_value
 
-        queries, feedback, followups, drops = batch
+        queries, feedback, followups, drops, settles = batch
         async with pool.connection() as conn, conn.transaction():
             cursor = conn.cursor()
             inserted = 0
@@ -138,6 +141,8 @@ class PostgresStore:
                                          [tuple(map(text_value, row)) for row in followups])
             if drops:
                 await cursor.execute(to_pyformat(_ADD_DROPPED), (drops,))
+            for sql, params in settles:
+                await cursor.execute(to_pyformat(sql), params)
         return inserted
 
     async def fetch(self, pool: Any, query_id: int) -> tuple | None:

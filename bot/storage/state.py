@@ -16,15 +16,18 @@ operations, each one statement (one round trip), atomic in the database itself (
         await state.delete("context", f"{chat}:{user}")             # /reset
 
 `claim` is INSERT … ON CONFLICT DO NOTHING in effect (an expired claim may be taken again);
-`put`/`get`/`delete` keep small JSON values (cached replies, conversation context); `hit` counts
-per key in fixed windows of `window_s` (use one window length per key). Every row carries its
+`settle` keeps a claim's outcome under the same key and holds the claim as long (the query log can
+write the same in the transaction of the row it answers: `Settle`, so a retry finds the reply exactly
+when the question is logged); `release` gives a claim up; `put`/`get`/`delete` keep small JSON values
+(cached replies, conversation context); `hit` counts per key in fixed windows of `window_s` (use one
+window length per key). Every row carries its
 expiry: reads ignore expired rows, and a sweep (every SWEEP_INTERVAL_S while open, any replica)
 deletes them. Times come from `clock` (default time.time): replicas' clocks are assumed to agree
 within well under a TTL, as NTP keeps them.
 
 The tables come from migration 0009 (bot/querylog/schema.py), applied when the query log opens or
 by `zhewen db upgrade`. Failures raise StorageError (one line); callers decide whether to answer
-anyway.
+anyway: `Lenient` wraps a state so that a failing database degrades instead of raising.
 """
 from __future__ import annotations
 
@@ -37,8 +40,9 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bot.storage import StorageError
 from bot.storage.dialect import to_pyformat
@@ -56,11 +60,45 @@ _PUT = ("INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?) 
         "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at")
 _GET = "SELECT value FROM kv WHERE namespace = ? AND key = ? AND expires_at > ?"
 _DELETE = "DELETE FROM kv WHERE namespace = ? AND key = ?"
+_HOLD = ("INSERT INTO claims (namespace, key, expires_at) VALUES (?, ?, ?) "
+         "ON CONFLICT (namespace, key) DO UPDATE SET expires_at = excluded.expires_at")
+_RELEASE = "DELETE FROM claims WHERE namespace = ? AND key = ?"
 _HIT = ("INSERT INTO hits (key, slot, hits, expires_at) VALUES (?, ?, 1, ?) "
         "ON CONFLICT (key, slot) DO UPDATE SET hits = hits.hits + 1 RETURNING hits")
 _SWEEPS = tuple(f"DELETE FROM {table} WHERE expires_at <= ?" for table in ("claims", "kv", "hits"))
 
 Json = Any  # what json.dumps takes: str, number, bool, None, lists and dicts of them
+WARN_INTERVAL_S = 10.0
+
+
+@dataclass(frozen=True)
+class Settle:
+    """A won claim's outcome: `value` kept under the claim's (namespace, key), and the claim held, for
+    `ttl_s`, so a later duplicate anywhere finds the value instead of winning the claim again."""
+
+    namespace: str
+    key: str
+    value: Json
+    ttl_s: float
+
+    def statements(self, now: float) -> list[tuple[str, tuple[Any, ...]]]:
+        """The two writes, for `SharedState.settle` or a transaction of the query log's own."""
+        expires = now + self.ttl_s
+        text = json.dumps(self.value, ensure_ascii=False)
+        return [(_PUT, (self.namespace, self.key, text, expires)),
+                (_HOLD, (self.namespace, self.key, expires))]
+
+
+class State(Protocol):
+    """What the channels call: `SharedState`, or `Lenient` around one."""
+
+    async def claim(self, namespace: str, key: str, ttl_s: float) -> bool: ...
+    async def settle(self, settle: Settle) -> None: ...
+    async def release(self, namespace: str, key: str) -> None: ...
+    async def put(self, namespace: str, key: str, value: Json, ttl_s: float) -> None: ...
+    async def get(self, namespace: str, key: str, *, wait_s: float = 0.0) -> Json | None: ...
+    async def delete(self, namespace: str, key: str) -> None: ...
+    async def hit(self, key: str, window_s: float) -> int: ...
 
 
 class SharedState(ABC):
@@ -75,6 +113,16 @@ class SharedState(ABC):
         """True for the first caller (in any process) to claim `key` until it expires, else False."""
         now = self._clock()
         return bool(await self._run(_CLAIM, (namespace, key, now + ttl_s, now), fetch=True))
+
+    async def settle(self, settle: Settle) -> None:
+        """Keep a claim's outcome and hold the claim as long (two statements: a crash between them
+        leaves the value with a short claim, and a later duplicate answers again, as before the claim)."""
+        for sql, params in settle.statements(self._clock()):
+            await self._run(sql, params)
+
+    async def release(self, namespace: str, key: str) -> None:
+        """Give a claim up, so the next caller wins it (the claimant could not finish)."""
+        await self._run(_RELEASE, (namespace, key))
 
     async def put(self, namespace: str, key: str, value: Json, ttl_s: float) -> None:
         """Keep a JSON value for `ttl_s` seconds, replacing any earlier one."""
@@ -190,6 +238,51 @@ class PostgresState(SharedState):
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+class Lenient:
+    """A state whose failures degrade instead of raising: a claim is won, nothing is found, no hit is
+    counted, writes are skipped, with one warning per interval. For a process that must answer even
+    when its database cannot be written (SQLite on a full disk, as the log does; Telegram, whose
+    updates are acknowledged before they are answered); its in-process guards still hold."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+        self._failures = 0
+        self._last_warning = float("-inf")
+
+    async def claim(self, namespace: str, key: str, ttl_s: float) -> bool:
+        return await self._or(self._state.claim(namespace, key, ttl_s), True)
+
+    async def settle(self, settle: Settle) -> None:
+        await self._or(self._state.settle(settle), None)
+
+    async def release(self, namespace: str, key: str) -> None:
+        await self._or(self._state.release(namespace, key), None)
+
+    async def put(self, namespace: str, key: str, value: Json, ttl_s: float) -> None:
+        await self._or(self._state.put(namespace, key, value, ttl_s), None)
+
+    async def get(self, namespace: str, key: str, *, wait_s: float = 0.0) -> Json | None:
+        return await self._or(self._state.get(namespace, key, wait_s=wait_s), None)
+
+    async def delete(self, namespace: str, key: str) -> None:
+        await self._or(self._state.delete(namespace, key), None)
+
+    async def hit(self, key: str, window_s: float) -> int:
+        return await self._or(self._state.hit(key, window_s), 0)
+
+    async def _or(self, call: Any, fallback: Any) -> Any:
+        try:
+            return await call
+        except StorageError as exc:
+            self._failures += 1
+            now = time.monotonic()
+            if now - self._last_warning >= WARN_INTERVAL_S:
+                self._last_warning = now
+                logger.warning("shared state unavailable, going on without it (%d call(s) so far): %s",
+                               self._failures, exc)
+            return fallback
 
 
 @asynccontextmanager

@@ -23,8 +23,6 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.dialogue import Dialogue
-from bot.ratelimit import RateLimiter
 from bot.resources import Resources
 from bot.telegram import callbacks, handlers
 from bot.telegram.flood import FloodControl
@@ -68,9 +66,8 @@ def build_application(resources: Resources, *, polling: bool,
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data[handlers.RESOURCES] = resources
-    application.bot_data[handlers.DIALOGUE] = Dialogue(
-        lambda: resources.engine, resources.log, settings.db, settings.admin_ids, resources.conversations,
-        RateLimiter(settings.rate_limit_per_minute))
+    # Telegram acknowledges an update on receipt: a question the log cannot take is answered anyway.
+    application.bot_data[handlers.DIALOGUE] = resources.dialogue(acknowledges=False)
 
     new = filters.UpdateType.MESSAGE  # edited messages are not questions
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS

@@ -94,7 +94,9 @@ async def _converse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
     incoming = Incoming("telegram", "telegram", chat.type, chat.id, user.id if user else None, text)
     outcome = await dialogue.handle(incoming, render.render_answer)
     if outcome.step is Step.ANSWER:
-        keyboard = callbacks.answer_keyboard(outcome.query_id, bool(outcome.answer.references), SHOWN)
+        keyboard = None  # buttons read the logged row: none for an answer the log could not take
+        if outcome.query_id is not None:
+            keyboard = callbacks.answer_keyboard(outcome.query_id, bool(outcome.answer.references), SHOWN)
         await _reply(message, outcome.reply, reply_markup=keyboard)
     elif outcome.step is Step.TOC:
         await _send_toc(message, context, outcome.page - 1)

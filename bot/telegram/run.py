@@ -16,6 +16,7 @@ from bot.querylog import LogUnavailable
 from bot.reload import reloading
 from bot.resources import open_resources
 from bot.settings import ConfigError, Settings, load_settings
+from bot.storage import StorageError
 from content.store import ContentError
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def telegram() -> None:
         settings = load_settings()
         settings.require("telegram_bot_token")
         asyncio.run(poll(settings))
-    except (ConfigError, ContentError, LogUnavailable) as exc:
+    except (ConfigError, ContentError, LogUnavailable, StorageError) as exc:
         raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     except InvalidToken:
         raise click.ClickException(

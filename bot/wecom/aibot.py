@@ -13,7 +13,8 @@ to one) and WeCom POSTs each message here. Formats, from WeCom's developer docum
 - 101031 被动回复消息: welcome as a text message (only for enter_chat); answers as a stream message,
   sent complete (finish=true) in the first response, content at most 20480 bytes of UTF-8.
 Not used: response_url (101138, active replies), template cards, feedback ids. Nothing is processed
-or logged before the signature check; decrypted text is never logged at INFO.
+or logged before the signature check; decrypted text is never logged at INFO. A retried msgid is
+answered once across replicas, and a stream refresh finds the reply on any of them (replies.py).
 """
 from __future__ import annotations
 
@@ -27,9 +28,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import texts
-from bot.dialogue import Dialogue, Incoming, Step
+from bot.dialogue import Incoming, Step, Unavailable
 from bot.engine import Answer
-from bot.ratelimit import RateLimiter
 from bot.resources import Resources
 from bot.wecom.aibot_crypto import AibotCrypto
 from bot.wecom.aibot_protocol import (
@@ -43,6 +43,7 @@ from bot.wecom.aibot_protocol import (
 from bot.wecom.crypto import Undecryptable
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
+from bot.wecom.replies import Answered, Settler, SharedReplies
 from bot.wecom.text import Voice, render_answer, render_outcome, trim_utf8
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,11 @@ class AibotEndpoint(SignedEndpoint):
             if settings.wecom_aibot_token and settings.wecom_aibot_aes_key else None
         )
         self._clock = clock
-        self._guard()
+        state = resources.shared(acknowledges=True)
+        self._guard(state)
         self._replies: Dedupe[dict[str, Any] | None] = Dedupe()
-        self._dialogue = Dialogue(lambda: resources.engine, resources.log, settings.db, settings.admin_ids,
-                                  resources.conversations, RateLimiter(settings.rate_limit_per_minute))
+        self._shared = SharedReplies(state, "aibot-reply", resources.log.pseudonym) if state else None
+        self._dialogue = resources.dialogue(acknowledges=True)
 
     def _encrypted_field(self, body: bytes) -> str:
         try:
@@ -90,37 +92,51 @@ class AibotEndpoint(SignedEndpoint):
         except (Undecryptable, MalformedCallback) as exc:
             return self._refuse(f"malformed callback ({exc})", "undecryptable or malformed callback", 400)
         key = (callback.user_id, callback.msgid)  # a msgid is unique per sender only
-        reply = await self._replies.once(key, lambda: self._safe_reply(callback))
+        reply = await self._replies.once(key, lambda: self._once(callback, repr(key)))
         if reply is None:
             return Response(status_code=200)
         return JSONResponse(self._crypto.encrypt_json(reply, nonce))
 
-    async def _safe_reply(self, callback: Callback) -> dict[str, Any] | None:
+    async def _once(self, callback: Callback, key: str) -> dict[str, Any] | None:
+        """The reply object, answered here or, for a copy another replica answers, that replica's."""
+        if self._shared is None:
+            return (await self._safe_reply(callback, None)).reply
+        return await self._shared.once(key, lambda settle: self._safe_reply(callback, settle))
+
+    async def _safe_reply(self, callback: Callback, settle: Settler | None) -> Answered:
         try:
-            return await self._reply(callback)
+            return await self._reply(callback, settle)
+        except Unavailable:
+            raise
         except Exception:
             log.exception("aibot %s callback failed", callback.msgtype)
-            return stream_reply(callback.msgid, texts.APOLOGY)
+            return Answered(stream_reply(callback.msgid, texts.APOLOGY), False)
 
-    async def _reply(self, callback: Callback) -> dict[str, Any] | None:
-        """The plaintext reply object for one callback, or None for an empty reply."""
+    async def _reply(self, callback: Callback, settle: Settler | None) -> Answered:
+        """The plaintext reply object for one callback (None for an empty reply), and whether it is
+        settled already."""
         log.info("aibot %s callback (%s chat)", callback.msgtype, "group" if callback.group else "one-to-one")
         if callback.msgtype == "event":
-            return text_reply(texts.AIBOT_WELCOME) if callback.event == "enter_chat" else None
+            welcome = text_reply(texts.AIBOT_WELCOME) if callback.event == "enter_chat" else None
+            return Answered(welcome, False)
         if callback.msgtype == "stream":
-            return await self._refresh(callback)
+            return Answered(await self._refresh(callback), False)
         if callback.msgtype != "text":
-            return stream_reply(callback.msgid, texts.NOT_TEXT)
-        return stream_reply(callback.msgid, await self._text(callback))
+            return Answered(stream_reply(callback.msgid, texts.NOT_TEXT), False)
+        text, settled = await self._text(callback, settle)
+        return Answered(stream_reply(callback.msgid, text), settled)
 
-    async def _text(self, callback: Callback) -> str:
+    async def _text(self, callback: Callback, settle: Settler | None) -> tuple[str, bool]:
         incoming = Incoming("wecom", "aibot", "group" if callback.group else "private", callback.chat_id,
                             callback.user_id, question_of(callback))
-        outcome = await self._dialogue.handle(incoming, lambda answer: self._render(answer, callback.group))
+        # The object a retry should get: the same stream, finished, with this text.
+        as_stream = (lambda text: settle(stream_reply(callback.msgid, text))) if settle else None
+        outcome = await self._dialogue.handle(incoming, lambda answer: self._render(answer, callback.group),
+                                              as_stream)
         if outcome.step is Step.SILENT:  # a stream must say something: the notice again
-            return texts.RATE_LIMITED
-        return render_outcome(outcome, self._resources.engine.toc, GROUP if callback.group else ONE_TO_ONE) \
-            or texts.APOLOGY
+            return texts.RATE_LIMITED, False
+        voice = GROUP if callback.group else ONE_TO_ONE
+        return render_outcome(outcome, self._resources.engine.toc, voice) or texts.APOLOGY, outcome.settled
 
     @staticmethod
     def _render(answer: Answer, group: bool) -> str:
@@ -130,16 +146,22 @@ class AibotEndpoint(SignedEndpoint):
         return render_answer(answer, MAX_REPLY_BYTES)
 
     async def _refresh(self, callback: Callback) -> dict[str, Any] | None:
-        """A stream refresh (100719): our stream ids are the msgids, so the cached reply (of the same
-        user) is the answer. A refresh naming itself would wait for its own reply: it has none."""
+        """A stream refresh (100719): our stream ids are the msgids, so the reply to that message (of
+        the same user), in progress here or settled on any replica, is the answer. A refresh naming
+        itself would wait for its own reply: it has none."""
         stream_id = callback.stream_id
-
-        async def expired() -> dict[str, Any]:
-            return stream_reply(stream_id, texts.AIBOT_STREAM_EXPIRED)
-
+        expired = stream_reply(stream_id, texts.AIBOT_STREAM_EXPIRED)
+        key = (callback.user_id, stream_id)
         if stream_id == callback.msgid:
-            return await expired()
-        return await self._replies.once((callback.user_id, stream_id), expired)
+            return expired
+        if key in self._replies or self._shared is None:  # in progress or kept here: wait for it
+
+            async def gone() -> dict[str, Any]:
+                return expired
+
+            return await self._replies.once(key, gone)
+        found = await self._shared.find(repr(key))
+        return found if isinstance(found, dict) else expired
 
 
 def routes(resources: Resources) -> list[Route]:

@@ -6,6 +6,9 @@ encrypted passive reply in the same response, well inside WeCom's 5-second windo
 ever takes longer than ANSWER_DEADLINE, we answer 200 with an empty body (WeCom then stops waiting)
 and send the answer through the message API from a worker thread.
 
+A retried message (same sender and MsgId) is answered once across replicas (replies.py); with
+several replicas the in-process Dedupe only keeps concurrent copies on this one off the database.
+
 Formats from developer.work.weixin.qq.com/document/path/…: 96466 接收消息与事件 概述, 96467 消息格式,
 96469 被动回复消息格式 (Content at most 2048 bytes), 91144 加解密方案说明.
 Nothing is processed or logged before the signature checks; decrypted text is never logged at INFO.
@@ -22,12 +25,12 @@ from starlette.responses import Response
 from wechatpy.enterprise import WeChatClient, create_reply, parse_message
 
 from bot import texts
-from bot.dialogue import Dialogue, Incoming, Outcome
-from bot.ratelimit import RateLimiter
+from bot.dialogue import Incoming, Outcome, Unavailable
 from bot.resources import Resources
 from bot.wecom.crypto import CallbackCrypto, encrypt_field
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
+from bot.wecom.replies import Answered, Settler, SharedReplies
 from bot.wecom.text import Voice, render_answer, render_outcome
 
 log = logging.getLogger(__name__)
@@ -82,10 +85,11 @@ class AppEndpoint(SignedEndpoint):
         self._send = send
         self._deadline = answer_deadline
         self._clock = clock
-        self._guard()
+        state = resources.shared(acknowledges=True)
+        self._guard(state)
         self._replies: Dedupe[str | None] = Dedupe()
-        self._dialogue = Dialogue(lambda: resources.engine, resources.log, settings.db, settings.admin_ids,
-                                  resources.conversations, RateLimiter(settings.rate_limit_per_minute))
+        self._shared = SharedReplies(state, "wecom-reply", resources.log.pseudonym) if state else None
+        self._dialogue = resources.dialogue(acknowledges=True)
         self._late: set[asyncio.Task[None]] = set()
 
     @property
@@ -107,47 +111,60 @@ class AppEndpoint(SignedEndpoint):
         except Exception as exc:  # Undecryptable, or whatever expat and wechatpy raise on a broken message
             return self._refuse(f"malformed message ({type(exc).__name__})",
                                 "undecryptable or malformed message", 400)
-        content = await self._replies.once(key, lambda: self._safe_reply(message))
+        content = await self._replies.once(key, lambda: self._once(message, repr(key)))
         if content is None:
             return Response(status_code=200)
         xml = create_reply(content, message, render=True)
         return Response(self._crypto.encrypt_reply(xml, nonce), media_type="application/xml")
 
-    async def _safe_reply(self, message: Any) -> str | None:
+    async def _once(self, message: Any, key: str) -> str | None:
+        """The reply, answered here or, for a copy another replica answers, that replica's."""
+        if self._shared is None:
+            return (await self._safe_reply(message, None)).reply
+        return await self._shared.once(key, lambda settle: self._safe_reply(message, settle))
+
+    async def _safe_reply(self, message: Any, settle: Settler | None) -> Answered:
         try:
-            return await self._reply(message)
+            return await self._reply(message, settle)
+        except Unavailable:
+            raise
         except Exception:
             log.exception("wecom %s callback failed", message.type)
-            return texts.APOLOGY
+            return Answered(texts.APOLOGY, False)
 
-    async def _reply(self, message: Any) -> str | None:
-        """The plain text to answer `message` with, or None for no reply."""
+    async def _reply(self, message: Any, settle: Settler | None) -> Answered:
+        """The plain text to answer `message` with (None for no reply), and whether it is settled."""
         log.debug("wecom %s callback", message.type if message.type != "event" else f"event {message.event}")
         if message.type == "event":
-            return texts.WECOM_WELCOME if message.event in WELCOME_EVENTS else None
+            return Answered(texts.WECOM_WELCOME if message.event in WELCOME_EVENTS else None, False)
         if message.type != "text":
-            return texts.NOT_TEXT
+            return Answered(texts.NOT_TEXT, False)
         user = str(message.source)
         incoming = Incoming("wecom", "wecom", "private", user, user, message.content or "")
-        return await self._within_deadline(user, self._dialogue.handle(incoming, render_answer))
+        return await self._within_deadline(user, self._dialogue.handle(incoming, render_answer, settle))
 
-    async def _within_deadline(self, user: str, handled: Any) -> str | None:
+    async def _within_deadline(self, user: str, handled: Any) -> Answered:
         """The reply, or past the deadline None now and the reply later through the message API."""
         job = asyncio.ensure_future(handled)
         try:
-            return self._render(await asyncio.wait_for(asyncio.shield(job), self._deadline))
+            outcome = await asyncio.wait_for(asyncio.shield(job), self._deadline)
+            return Answered(self._render(outcome), outcome.settled)
         except TimeoutError:
             log.warning("wecom answer took over %.1f s; sending it through the message API", self._deadline)
             task = asyncio.create_task(self._answer_late(user, job))
             self._late.add(task)
             task.add_done_callback(self._late.discard)
-            return None
+            return Answered(None, False)
 
     def _render(self, outcome: Outcome) -> str | None:
         return render_outcome(outcome, self._resources.engine.toc, VOICE)
 
     async def _answer_late(self, user: str, job: asyncio.Future[Outcome]) -> None:
-        content = self._render(await job)
+        try:
+            content = self._render(await job)
+        except Unavailable as exc:  # its 200 went out already: nothing to refuse, the answer is lost
+            log.error("a late wecom answer was dropped: %s", exc)
+            return
         if content is None:
             return
         if self._send is None:

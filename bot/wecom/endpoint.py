@@ -2,6 +2,11 @@
 
 The app (`/wecom/callback`, XML) and the 智能机器人 (`/wecom/aibot`, JSON) differ only in their bodies,
 so each subclass supplies `_callback`; nothing reaches it without msg_signature, timestamp and nonce.
+
+A replay is refused on any replica: each accepted (timestamp, nonce, signature) is claimed in the
+shared state as well as remembered in this process (which still holds when a lenient state cannot
+be written). A message that cannot be deduplicated or logged now (bot.dialogue.Unavailable) is
+refused with 503 here, in one place, and WeCom retries it.
 """
 from __future__ import annotations
 
@@ -13,7 +18,10 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from bot.dialogue import Unavailable
 from bot.http_limits import BODY_SECONDS
+from bot.storage import StorageError
+from bot.storage.state import State
 from bot.wecom.crypto import CallbackCrypto, ForgedSignature, Undecryptable
 from bot.wecom.guard import Rejections, ReplayGuard
 
@@ -62,11 +70,14 @@ class SignedEndpoint:
     _crypto: CallbackCrypto | None
     _clock: Callable[[], float]
     _replays: ReplayGuard
+    _nonces: State | None
     rejections: Rejections
 
-    def _guard(self) -> None:
-        """Set up the replay memory and the refusal counter (called by each route's __init__)."""
+    def _guard(self, state: State | None) -> None:
+        """Set up the replay memory (this process's, and the shared state's when there is one) and the
+        refusal counter (called by each route's __init__)."""
         self._replays = ReplayGuard(MAX_CLOCK_SKEW)
+        self._nonces = state
         self.rejections = Rejections()
 
     def _refuse(self, reason: str, text: str, status: int) -> Response:
@@ -81,15 +92,20 @@ class SignedEndpoint:
         if not all(signed):
             return PlainTextResponse("missing msg_signature, timestamp or nonce", status_code=403)
         msg_signature, timestamp, nonce = signed
-        if request.method == "GET":
-            return self._verify_url(msg_signature, timestamp, nonce, params.get("echostr", ""))
-        return await self._callback(request, msg_signature, timestamp, nonce)
+        try:
+            if request.method == "GET":
+                return await self._verify_url(msg_signature, timestamp, nonce, params.get("echostr", ""))
+            return await self._callback(request, msg_signature, timestamp, nonce)
+        except Unavailable as exc:
+            if exc.detail:
+                log.warning("%s: refused with %d: %s", self.channel, exc.status, exc)
+            return self._refuse(exc.reason, "busy, try again later", exc.status)
 
-    def _verify_url(self, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> Response:
+    async def _verify_url(self, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> Response:
         """Decrypt WeCom's echostr, and nothing else: a GET is no oracle for captured messages
         (their ciphertext signed as an echostr), old or replayed."""
         assert self._crypto is not None
-        refused = self._refuse_unauthentic(msg_signature, timestamp, nonce, echostr, "URL verification")
+        refused = await self._refuse_unauthentic(msg_signature, timestamp, nonce, echostr, "URL verification")
         if refused is not None:
             return refused
         try:
@@ -100,8 +116,8 @@ class SignedEndpoint:
             return self._refuse("echostr that is not one", "bad echostr", 400)
         return Response(echo.encode("utf-8"), media_type="text/plain")
 
-    def _refuse_unauthentic(self, msg_signature: str, timestamp: str, nonce: str, encrypt: str,
-                            what: str = "callback") -> Response | None:
+    async def _refuse_unauthentic(self, msg_signature: str, timestamp: str, nonce: str, encrypt: str,
+                                  what: str = "callback") -> Response | None:
         """403 for a forged signature, a stale timestamp or a replay; None when the request is WeCom's."""
         assert self._crypto is not None
         try:
@@ -115,7 +131,18 @@ class SignedEndpoint:
             return self._refuse(f"replayed {what}", "replayed request", 403)
         if seen == "full":
             return self._refuse("replay memory full", "busy, try again later", 503)
+        if self._nonces is not None and not await self._seen_first(timestamp, nonce, msg_signature):
+            return self._refuse(f"replayed {what} (first seen by another replica)", "replayed request", 403)
         return None
+
+    async def _seen_first(self, timestamp: str, nonce: str, signature: str) -> bool:
+        """Claimed for as long as ReplayGuard remembers: True where no replica saw it before."""
+        assert self._nonces is not None
+        try:
+            return await self._nonces.claim(f"replay-{self.channel}", f"{timestamp}:{nonce}:{signature}",
+                                            2 * MAX_CLOCK_SKEW)
+        except StorageError as exc:
+            raise Unavailable("database unavailable", str(exc)) from None
 
     async def _callback(self, request: Request, msg_signature: str, timestamp: str, nonce: str) -> Response:
         try:
@@ -128,7 +155,7 @@ class SignedEndpoint:
             encrypt = self._encrypted_field(body)
         except Undecryptable:
             return PlainTextResponse(self.body_hint, status_code=400)
-        refused = self._refuse_unauthentic(msg_signature, timestamp, nonce, encrypt)
+        refused = await self._refuse_unauthentic(msg_signature, timestamp, nonce, encrypt)
         if refused is not None:
             return refused
         return await self._authentic(encrypt, nonce)
