@@ -87,7 +87,9 @@ def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "
     for given in _GIVEN_NUMBER.findall(question_norm):
         sentence_norm = sentence_norm.replace(given, " ")
     if kind == "number":
-        return bool(_NUMBER.search(_DATE_ONLY.sub(" ", sentence_norm)))
+        unit = counted_as(question_norm)  # "几次" is answered by "三次" as well as by "3次"
+        return bool(_NUMBER.search(_DATE_ONLY.sub(" ", sentence_norm))
+                    or (unit is not None and unit.search(sentence_norm)))
     return bool(_DATE.search(sentence_norm))
 
 
@@ -194,14 +196,14 @@ def states_a_date(text_norm: str) -> bool:
 # "上限是多少", so they are not the counted thing a sentence must name.
 MEASURE_NOUNS = frozenset("""
 资金 费用 金额 总额 钱 数量 人数 总数 规模 总量 数目 数额 额度 时间 时长 比例 比重 占比
-份额 上限 下限 水平 成本 开支 花费 时刻 起止
+份额 上限 下限 水平 成本 开支 花费 时刻 起止 时间跨度 跨度 期限
 """.split())
 
 # Nouns that ask about an aspect of something, not a property the text must name: "定位", "内容",
 # "书名" ask what the passage says of the subject.
 ASPECT_NOUNS = frozenset("""
 定位 内容 情况 作用 特点 特色 方式 做法 措施 举措 意义 含义 目标 名称 名字 书名 出处 来源 时间 地点
-经验 成效 成果
+经验 成效 成果 定义 概念 意思
 """.split())
 
 # A reason stated in the text: a causal or purposive link ("因此", "从而", "由于", "寓意").

@@ -45,6 +45,9 @@ THRESHOLD = 0.5
 
 # A year as written ("2024年"): a question about one year is not answered by another year's figure.
 _YEAR = re.compile(r"((?:19|20)\d\d)年")
+_FOUNDING = re.compile(r"成立|组建|创立|创办|创建|建立|设立|筹建")
+# A verb with a directional complement, as spoken ("卖出去", "搞出来"): a predicate, never required.
+_COMPLEMENT = re.compile(r".(?:出去|出来|进去|进来|下来|下去|上去|上来|起来|过来|过去)$")
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")
 
 
@@ -96,7 +99,8 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
     words beside the interrogative are matched softly (a synonym, a short form, a shared rare
     character), except the event of a date: 学科 设立 is not 学院 设立."""
     before, after = q.sides
-    sides = [w for w in (before, after) if w and not is_time_word(w)]
+    # English the documents never use ("region", "total") names nothing a sentence must have.
+    sides = [w for w in (before, after) if w and not is_time_word(w) and w not in q.glosses]
     asked_years = set(_YEAR.findall(q.text))
     # The passage (or, when it gives no year, its article) dates its figures, but not by the year
     # asked: another year's figure.
@@ -113,8 +117,12 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         # A verb ("成立") need not be the text's ("创建"), but then the sentence must be about the
         # subject: another company's date is no answer.
         verbs = [w for w in sides if index.lexicon.tag(w) in ("v", "vd", "vi")]
+        # A founding is an event of its own: another date of the same body does not answer it.
+        founded = _FOUNDING.search(q.text) is not None
+        if founded and _FOUNDING.search(answer_norm):  # 成立, 创建, 组建: one event in other words
+            return ""
         if verbs and not any(_soft(answer_norm, w, q, index) for w in verbs) \
-                and not any(names(answer_norm, s, index) for s in q.subjects):
+                and (founded or not any(names(answer_norm, s, index) for s in q.subjects)):
             return "dated event not in the sentence"
         return ""
     if q.duration:
@@ -128,7 +136,8 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         if any(w == "" for w in sides):
             return ""
         # Predicates are not required ("超过多少" is answered by "超1.2万亿元").
-        named = [w for w in sides if index.lexicon.tag(w) not in ("v", "vd", "vi")]
+        named = [w for w in sides
+                 if index.lexicon.tag(w) not in ("v", "vd", "vi") and not _COMPLEMENT.search(w)]
         named = [w for w in named if not w.isascii()] or named
         return "" if not named or any(_soft(answer_norm, w, q, index) for w in named) else \
             "counted thing not in the sentence"

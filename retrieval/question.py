@@ -40,7 +40,8 @@ _MONEY = re.compile(r"多少钱|贵不贵|资金规模|投资规模|投资额"
                     # what firms and places earn or produce is stated in 元 ("营业收入超1万亿元")
                     r"|营业收入|营收|收入|利润|销售额|营业额|产值|生产总值|gdp)"
                     r"(?:一共|总共|共|全年)?(?:是|为|有|达|要|超过|超)?(?:多少|几)")
-_DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号")
+_DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号"
+                         r"|哪年到哪年|哪一年到哪一年")
 # Who: 谁, or the name of someone by their role ("院长叫什么名字", "负责人姓什么"), or a role asked
 # as keywords ("国家数据局 现任局长").
 _ROLE = r"(?:长|主任|书记|负责人|创始人|董事长|总裁|总经理|经理|主席|院士|教授|法官|首席执行官|ceo)"

@@ -105,3 +105,21 @@ def test_a_state_word_jieba_tags_as_a_name_is_not_taken_for_an_unknown_name(engi
     q = analyse("象山渔民开洋节历史上最兴盛的是哪一段时期？", engine.pipeline.index)
     assert "兴盛" not in q.unknown_subjects
     assert "世界杯" in analyse("2026年世界杯在哪几个国家举办？", engine.pipeline.index).subjects
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("阿里云在全球29个region里一共设了多少个可用区（availability zone）？", "90个"),   # English names nothing
+    ("TPT2发布当天卖出去几套啊？", "112套"),                                        # a spoken verb phrase
+    ("是石科技一共拿過幾次戈登·貝爾獎？", "三次"),   # 几次: 三次 as well as 3次
+    ("习近平同志在浙江时亲手制定的那份数字浙江建设规划纲要，时间跨度是从哪年到哪年？", "2003—2007"),
+    ("风险平价模型 定义", "分配相同的权重"),                                         # 定义 asks what it says
+    ("浙大最早是哪一年成立计算机系的？", "1978年"),                                  # 成立 for 创建
+])
+def test_what_a_question_needs_besides_its_value_is_asked_softly(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
+
+
+def test_a_founding_is_not_answered_by_another_date_of_the_same_body(engine):
+    r = engine.ask("之江实验室是哪年成立的啊？")
+    assert not r.found   # the documents give its model's award date, not its founding
