@@ -20,7 +20,7 @@ _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外)(?:的|别�
                    r"(?:呢|吗|嘛|么)?|再来点|继续|接着说|再说说"
                    r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?|另外(?:几|两|三)[个条项点]呢?")
 # "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
-_SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到)(?P<y>[^，,。？?!！呢]{1,12}?)"
+_SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"
                       r"(?:的)?(?:呢|的呢|怎么样)?")
 # "湖州怎么样", "宁波几个", "绍兴如何": a name and a word that asks the same again.
 _AGAIN = re.compile(r"(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
@@ -28,6 +28,8 @@ _AGAIN = re.compile(r"(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|�
 # "那宁波呢", "杭州的呢", "换成嘉兴", "温州那边呢": the same question about something else.
 _SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|那边|这边|那里)?呢"
                    r"|(?:那)?(?:换成|换作|改成)(?P<y>[^，,。？?!！呢]{1,12}?)(?:呢|的呢)?")
+# Spoken forms of a closing 呢 ("绍兴咧", "宁波嘞").
+_SPOKEN_NE = re.compile(r"(?:咧|嘞|呐|捏)$")
 # Pronouns and generic references to the last subject.
 _GENERIC = "(?:公司|企业|集团|平台|局|市|区|县|实验室|大学|学院|中心|项目|机构|部门|产品|模型)"
 _GENERIC_REF = re.compile(f"(?:该|这(?:个|家|所|座)?)(?P<noun>{_GENERIC})")
@@ -68,7 +70,7 @@ def turn_of(q: Question, answer: str, article_id: str, passage_id: str) -> Turn:
 
 def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     """The question to answer for `typed`, given the conversation's last turn (None: none)."""
-    text = normalize(typed).strip(_END)
+    text = _SPOKEN_NE.sub("呢", normalize(typed).strip(_END))
     if last is None or not text:
         return Reading(typed)
     if _MORE.fullmatch(text):
@@ -97,10 +99,21 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
         if named and named not in text:
             return Reading(text[: pronoun.start()] + named + text[pronoun.end():], "pronoun")
     # A short question with no subject of its own asks about the last one ("增长了多少？").
-    if subject and not q.subjects and len(text) <= SHORT and not q.keywords_only:
+    if subject and not q.subjects and len(text) <= SHORT and not q.keywords_only \
+            and not _elsewhere(q, last, index):
         asked = text.removeprefix("那么").removeprefix("那")
         return Reading(f"{' '.join(_held(last, index))} {asked}", "attribute")
     return Reading(typed)
+
+
+def _elsewhere(q: Question, last: Turn, index: Index) -> bool:
+    """A short question with a topic of its own ("那全球治理倡议是在哪提出来的"): a term of four or
+    more characters that the documents use, but not the article the last answer came from."""
+    doc = index.doc_of(last.passage_id)
+    if doc is None:
+        return False
+    article = index.article_text(doc)
+    return any(len(w) >= 4 and w not in article and index.attested(w) for w in q.words)
 
 
 def _referent(pronoun: re.Match[str], last: Turn) -> str:
@@ -112,12 +125,18 @@ def _referent(pronoun: re.Match[str], last: Turn) -> str:
         asked_name = last.kind == "name" and re.search(r"叫什么|叫啥|名字|名称", last.question)
         named = re.search(r"[“\"《]([^”\"》]{2,16})[”\"》]", last.answer) if asked_name else None
         return named.group(1) if named else ""
+    asked = {last.question[i : i + 2] for i in range(len(last.question) - 1)}
     for text in (last.answer, last.question):
-        found = re.findall(rf"[\u4e00-\u9fff]{{1,12}}?{noun}", text)
+        # not the question's own "哪家公司"; of the rest, the one sharing most with the question
+        # ("智算中心项目" for 润泽平湖智算中心, not "年一季度重大项目"), then the longest
+        found = [f for f in re.findall(rf"[\u4e00-\u9fff]{{1,12}}?{noun}", text)
+                 if not _ASKING_WORD.search(f)]
         if found:
-            return max(found, key=len)
+            return max(found, key=lambda f: (sum(f[i : i + 2] in asked for i in range(len(f) - 1)), len(f)))
     return ""
 
+
+_ASKING_WORD = re.compile(r"哪|什么|谁|啥")
 
 # "悦动悦快乐那个系列": the name, without the words that point at it.
 _THAT_ONE = re.compile(r"(?:那个|这个|那项|这项|那家|这家)[\u4e00-\u9fff]{0,3}$")

@@ -94,6 +94,7 @@ class Index:
     structure: Structure | None = field(default=None, repr=False)
     char_df: dict[str, int] | None = field(default=None, repr=False)
     article_texts: dict[str, str] = field(default_factory=dict, repr=False)
+    doc_ids: dict[str, int] = field(default_factory=dict, repr=False)
 
     def article_text(self, doc: int) -> str:
         """The normalised text of the passage's whole article, its title and headings included."""
@@ -123,6 +124,12 @@ class Index:
     def full_forms(self, short: str) -> tuple[str, ...]:
         """The documents' names this may be a short form of ("浙大" -> 浙江大学)."""
         return tuple(n for n in self.long_names.get(short[:1], ()) if is_short_form(short, n))
+
+    def doc_of(self, passage_id: str) -> int | None:
+        """The position of a passage by its id (None for an id this corpus does not have)."""
+        if not self.doc_ids:
+            self.doc_ids.update((p.id, i) for i, p in enumerate(self.passages))
+        return self.doc_ids.get(passage_id)
 
     def mentioned(self, text: str) -> bool:
         """Whether some article contains this normalised text as written, punctuation included

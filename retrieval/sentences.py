@@ -47,7 +47,7 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
 def following(index: Index, passage_id: str, limit: int = extract.MAX_ANSWER_CHARS) -> Choice | None:
     """What the cited article says next, for "还有呢": the next passage of the same article (the
     cited one is a reference already), as many whole sentences as fit a phone screen. None at its end."""
-    doc = next((i for i, p in enumerate(index.passages) if p.id == passage_id), None)
+    doc = index.doc_of(passage_id)
     if doc is None or doc + 1 >= len(index.passages) \
             or index.passages[doc + 1].article_id != index.passages[doc].article_id:
         return None

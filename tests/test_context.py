@@ -87,7 +87,7 @@ async def test_conversations_expire_are_bounded_and_reset() -> None:
     assert is_reset("/reset") and is_reset("重新开始") and not is_reset("重新开始建设了什么")
 
 
-@pytest.mark.parametrize(("name", "floor"), [("round1", 26), ("round2", 25), ("round3", 29)])
+@pytest.mark.parametrize(("name", "floor"), [("round1", 26), ("round2", 26), ("round3", 33)])
 def test_the_dialogue_sets_score_at_least_their_floors(engine: Engine, name: str, floor: int) -> None:
     right, wrong = score_dialogues(load_dialogues(DIALOGUES.with_name(f"{name}.jsonl")), engine.ask)
     assert right >= floor, wrong
@@ -195,3 +195,25 @@ def test_it_after_a_name_question_is_the_name_the_answer_gave(engine: Engine) ->
 @pytest.mark.parametrize("typed", ["还有别的领域吗", "另外几个呢", "再说说"])
 def test_more_of_the_same_in_other_words(engine: Engine, last: Turn, typed: str) -> None:
     assert resolve(typed, last, engine.pipeline.index).via == "more"
+
+
+@pytest.mark.parametrize(("first", "typed", "read"), [
+    ("衢州在人工智能产业链上有啥优势", "换台州呢", "台州在人工智能产业链上"),
+    ("宁波在机器人技术上主要研究哪些细分领域？", "紹興咧", "绍兴在机器人技术上"),
+])
+def test_spoken_forms_of_a_swap(engine: Engine, first: str, typed: str, read: str) -> None:
+    reading = resolve(typed, engine.ask(first).turn, engine.pipeline.index)
+    assert reading.via == "subject" and read in reading.text
+
+
+def test_a_generic_reference_is_the_name_that_shares_most_with_the_last_question(engine: Engine) -> None:
+    last = engine.ask("润泽平湖智算中心三期什么时候开工的").turn
+    reading = resolve("该项目啥时候全部投用", last, engine.pipeline.index)
+    assert reading.via == "pronoun" and "智算中心项目" in reading.text
+    last = engine.ask("国内第一套自主知识产权的DCS系统是哪家公司搞出来的").turn
+    assert "哪家公司" not in resolve("該公司去年海外业务收入涨了多少", last, engine.pipeline.index).text
+
+
+def test_a_short_question_on_a_topic_of_its_own_is_answered_as_written(engine: Engine) -> None:
+    last = engine.ask("省妇联在多少个重点村建了妇建联建工作机制").turn
+    assert not resolve("那全球治理倡议是在哪提出来的", last, engine.pipeline.index).resolved
