@@ -120,16 +120,19 @@ def connect(url: PostgresUrl, error: type[Exception] = StorageError) -> PgConnec
     return PgConnection(conn, error)
 
 
-async def open_pool(url: PostgresUrl, *, min_size: int = 1,
-                    max_size: int = 4) -> psycopg_pool.AsyncConnectionPool:
-    """An open pool of autocommit connections (the first one made before returning)."""
+async def open_pool(url: PostgresUrl, *, min_size: int = 1, max_size: int = 4,
+                    session: dict[str, str] | None = None) -> psycopg_pool.AsyncConnectionPool:
+    """An open pool of autocommit connections (the first one made before returning); `session`
+    sets server parameters on each connection (e.g. synchronous_commit)."""
     driver()
     try:
         from psycopg_pool import AsyncConnectionPool
     except ImportError:
         raise StorageError(f"psycopg_pool is not installed: {INSTALL_HINT}") from None
-    pool = AsyncConnectionPool(url.dsn, min_size=min_size, max_size=max_size, open=False,
-                               kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+    kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S}
+    if session:
+        kwargs["options"] = " ".join(f"-c {name}={value}" for name, value in session.items())
+    pool = AsyncConnectionPool(url.dsn, min_size=min_size, max_size=max_size, open=False, kwargs=kwargs,
                                name="zhewen")
     try:
         await pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
