@@ -101,6 +101,8 @@ def pick_sentences(
         counted = None
     # "到2030年…多少": of a passage that states two years' figures, not the other year's.
     years = set(YEAR.findall(question_norm))
+    # "第一个趋势是啥", "头一条", "“一核引领”是指什么": the sentence that opens that item.
+    opening = item_openings(question_norm)
     for rank, group in enumerate(sentences):
         pw = passage_weights[rank] if rank < len(passage_weights) else 1.0
         context = contexts[rank] if rank < len(contexts) else ""
@@ -110,6 +112,8 @@ def pick_sentences(
             score = score_sentence(norm, local, typed, asked)
             if duration and states_duration(norm):
                 score += TYPE_BONUS
+            if opening is not None and opening.match(norm):
+                score += TYPE_BONUS
             if years and typed:
                 stated = set(YEAR.findall(norm))
                 score -= TYPE_BONUS if stated and not stated & years else 0.0
@@ -117,6 +121,22 @@ def pick_sentences(
             out.append(Scored(sentence, score, rank, pos, typed))
     out.sort(key=lambda c: (-c.score, c.passage_rank, c.position))
     return out
+
+
+_ASKED_ORDINAL = re.compile(r"(?:第|头)([一二三四五六七八九十])(?:个|条|项|点|张|种|大|方面)")
+_ASKED_ITEM = re.compile(r"“([^”]{2,10})”(?:是|指|说的|讲的|具体|主要)")
+
+
+def item_openings(question_norm: str) -> re.Pattern[str] | None:
+    """How a sentence opens the item a question asks for: the ordinal it names (第一, 一是, （一）,
+    首先 for the first) or the quoted title it asks about ("一核引领。"); None when it names none."""
+    m = _ASKED_ORDINAL.search(question_norm)
+    if m:
+        k = m.group(1)
+        first = "|首先" if k == "一" else ""
+        return re.compile(rf"(?:第{k}|{k}是|[(（]{k}[)）]|{k}、{first})")
+    m = _ASKED_ITEM.search(question_norm)
+    return re.compile(re.escape(m.group(1)) + r"[。：:，,]") if m else None
 
 
 def choose(candidates: Sequence[Scored], kind: str | None) -> Scored | None:

@@ -2,6 +2,7 @@
 phone screen, and the passage it comes from."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,23 +45,74 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     return Choice(text, answer, top[best.passage_rank].doc, best.score, best.typed)
 
 
-def following(index: Index, passage_id: str, limit: int = extract.MAX_ANSWER_CHARS) -> Choice | None:
-    """What the cited article says next, for "还有呢": the next passage of the same article (the
-    cited one is a reference already), as many whole sentences as fit a phone screen. None at its end."""
+# Items of a list as the documents number them: 第一…第二, 一是…二是, 首先…其次, （一）…（二）.
+_ORDINALS = ("一二三四五六七八九十",)
+_NUMBERED = (
+    re.compile(r"^第([一二三四五六七八九十])"), re.compile(r"^([一二三四五六七八九十])是"),
+    re.compile(r"^[(（]([一二三四五六七八九十])[)）]"), re.compile(r"^([一二三四五六七八九十])、"),
+)
+_SEQUENCE = ("首先", "其次", "再次", "最后")
+# A run-in title opening a passage: "一湾带动。", "补链：" (at most ten characters, then 。 or ：).
+_RUN_IN = re.compile(r"^[^，。：:；]{2,10}[。：:]")
+
+
+def following(index: Index, passage_id: str, said: str, normalize: Callable[[str], str],
+              limit: int = extract.MAX_ANSWER_CHARS) -> Choice | None:
+    """What the cited article says next, for "还有呢": the next item when the answer was one item of
+    a numbered list (第一… → 第二…) or a passage under a run-in title ("一核引领。" → "一湾带动。"),
+    else the next passage (the cited one is a reference already); as many whole sentences as fit a
+    phone screen. None at the article's end."""
     doc = index.doc_of(passage_id)
-    if doc is None or doc + 1 >= len(index.passages) \
-            or index.passages[doc + 1].article_id != index.passages[doc].article_id:
+    if doc is None:
         return None
-    sentences = extract.split_sentences(index.passages[doc + 1].text)
-    if not sentences:
+    article = index.passages[doc].article_id
+    later = [i for i in range(doc, len(index.passages)) if index.passages[i].article_id == article]
+    sentences = [(i, s) for i in later for s in extract.split_sentences(index.passages[i].text)]
+    said_norm = normalize(said)[:16]
+    at = next((k for k, (_, s) in enumerate(sentences) if said_norm and said_norm in normalize(s)), None)
+    item = _next_item(sentences, at) if at is not None else None
+    if item is None:
+        item = next((k for k, (i, _) in enumerate(sentences) if i > doc), None)
+    if item is None:
         return None
-    text = sentences[0]
-    for sentence in sentences[1:]:
-        if len(text) + len(sentence) > limit:
+    first_doc = sentences[item][0]
+    text = sentences[item][1]
+    for i, sentence in sentences[item + 1 :]:
+        if i != first_doc or len(text) + len(sentence) > limit:
             break
         text += sentence
     answer = text if len(text) <= limit else text[: limit - 1] + "…"
-    return Choice(text, answer, doc + 1, 1.0, True)
+    return Choice(text, answer, first_doc, 1.0, True)
+
+
+def _next_item(sentences: list[tuple[int, str]], at: int) -> int | None:
+    """Where the item after the one at `at` starts: the next number of its list, the next word of
+    首先/其次/最后, or the next passage opening on a run-in title when its own passage did."""
+    doc, sentence = sentences[at]
+    for pattern in _NUMBERED:
+        m = pattern.match(sentence) or pattern.match(sentences[_start_of(sentences, at)][1])
+        if m:
+            digits = _ORDINALS[0]
+            k = digits.find(m.group(1))
+            if 0 <= k < len(digits) - 1:
+                wanted = m.group(0).replace(m.group(1), digits[k + 1], 1)
+                return next((j for j in range(at + 1, len(sentences))
+                             if sentences[j][1].startswith(wanted)), None)
+    for k, word in enumerate(_SEQUENCE[:-1]):
+        if sentence.startswith(word):
+            return next((j for j in range(at + 1, len(sentences))
+                         if sentences[j][1].startswith(_SEQUENCE[k + 1:])), None)
+    if _RUN_IN.match(sentences[_start_of(sentences, at)][1]):
+        return next((j for j in range(at + 1, len(sentences)) if sentences[j][0] != doc
+                     and j == _start_of(sentences, j) and _RUN_IN.match(sentences[j][1])), None)
+    return None
+
+
+def _start_of(sentences: list[tuple[int, str]], at: int) -> int:
+    """The first sentence of the passage the sentence at `at` belongs to."""
+    while at > 0 and sentences[at - 1][0] == sentences[at][0]:
+        at -= 1
+    return at
 
 
 def expanded_weights(q: Question) -> dict[str, float]:

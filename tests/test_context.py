@@ -87,7 +87,7 @@ async def test_conversations_expire_are_bounded_and_reset() -> None:
     assert is_reset("/reset") and is_reset("重新开始") and not is_reset("重新开始建设了什么")
 
 
-@pytest.mark.parametrize(("name", "floor"), [("round1", 26), ("round2", 26), ("round3", 33), ("round4", 27)])
+@pytest.mark.parametrize(("name", "floor"), [("round1", 26), ("round2", 26), ("round3", 33), ("round4", 28)])
 def test_the_dialogue_sets_score_at_least_their_floors(engine: Engine, name: str, floor: int) -> None:
     right, wrong = score_dialogues(load_dialogues(DIALOGUES.with_name(f"{name}.jsonl")), engine.ask)
     assert right >= floor, wrong
@@ -217,3 +217,19 @@ def test_a_generic_reference_is_the_name_that_shares_most_with_the_last_question
 def test_a_short_question_on_a_topic_of_its_own_is_answered_as_written(engine: Engine) -> None:
     last = engine.ask("省妇联在多少个重点村建了妇建联建工作机制").turn
     assert not resolve("那全球治理倡议是在哪提出来的", last, engine.pipeline.index).resolved
+
+
+def test_an_item_asked_by_its_number_opens_the_answer_and_more_is_the_next_item(engine: Engine) -> None:
+    first = engine.ask("人工智能发展的三个大趋势里，第一个趋势是啥")
+    assert first.found and first.answer.startswith("第一个趋势")
+    more = engine.ask("其他的呢", first.turn)
+    assert more.found and more.answer.startswith("第二个趋势")
+
+
+def test_the_item_openings_a_question_asks_for() -> None:
+    from retrieval.extract import item_openings
+
+    assert item_openings("头一条具体要干啥").match("首先，建强创新平台")
+    assert item_openings("第二个趋势是什么").match("二是推进应用")
+    assert item_openings("“一核引领”是指什么").match("一核引领。杭州人工智能产业")
+    assert item_openings("浙江有多少款大模型") is None
