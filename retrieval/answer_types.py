@@ -21,7 +21,7 @@ _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("reason", re.compile(r"为什么|为何|原因|凭什么|怎么会|缘何|难题|短板|痛点|靠什么")),
     ("number", re.compile(
         r"多少|第?几[" + MEASURE_WORDS + r"]"
-        r"|规模|比例|占比|多大|多长|多久|多高|多远|增长|同比|数量|金额|总量")),
+        r"|规模|比例|占比|多大|多长|多久|多高|多远|增长|同比|数量|金额|总量|几成|百分之几")),
     ("name", re.compile(r"谁|哪家|哪位|哪个|哪些|哪座|哪种|哪一|什么|叫啥|名字|名称|哪里|何地|何种")),
 )
 
@@ -126,6 +126,8 @@ _SAME_UNIT = {"人": "人名位", "名": "名位人", "位": "位名人"}
 
 def counted_as(question_norm: str) -> re.Pattern[str] | None:
     """A pattern for a number in the unit the question asks about, or None."""
+    if "几成" in question_norm or "百分之几" in question_norm:  # a share: "60%", "六成"
+        return re.compile(r"\d(?:\.\d+)?%|[一二三四五六七八九十]成")
     m = _ASKED_UNIT.search(question_norm)
     if not m:
         return None

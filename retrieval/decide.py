@@ -119,8 +119,8 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         verbs = [w for w in sides if index.lexicon.tag(w) in ("v", "vd", "vi")]
         # A founding is an event of its own: another date of the same body does not answer it.
         founded = _FOUNDING.search(q.text) is not None
-        if founded and _FOUNDING.search(answer_norm):  # 成立, 创建, 组建: one event in other words
-            return ""
+        if founded:  # 成立, 创建, 组建: one event in other words, and no other event
+            return "" if _FOUNDING.search(answer_norm) else "dated event not in the sentence"
         if verbs and not any(_soft(answer_norm, w, q, index) for w in verbs) \
                 and (founded or not any(names(answer_norm, s, index) for s in q.subjects)):
             return "dated event not in the sentence"

@@ -58,7 +58,7 @@ ENGLISH_TERMS: dict[str, str] = {
     "ranking": "排名", "rank": "排名", "members": "成员", "award": "奖项", "plan": "计划",
     "infra": "基础设施", "infrastructure": "基础设施", "team": "团队", "project": "项目",
     "company": "公司", "city": "城市", "model": "模型", "models": "模型", "rate": "率",
-    "context window": "上下文窗口", "context": "上下文",
+    "context window": "上下文窗口", "context": "上下文", "overseas warehouse": "海外仓", "warehouse": "仓库",
     "how many": "多少", "how much": "多少", "when": "什么时候", "who": "谁", "why": "为什么",
 }
 

@@ -47,6 +47,8 @@ _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起�
 _ROLE = r"(?:长|主任|书记|负责人|创始人|董事长|总裁|总经理|经理|主席|院士|教授|法官|首席执行官|ceo)"
 _PERSON = re.compile(rf"谁|何人|{_ROLE}(?:的)?(?:叫什么|叫啥|名字|姓什么|是哪位)")
 _ROLE_KEYWORD = re.compile(rf"\s\S*{_ROLE}$")
+_ASKED_NOUN = re.compile(r"(?:哪个|哪座|哪家|哪所|哪一个|哪一座|哪一家|什么)([\u4e00-\u9fff]{2,3}?)"
+                         r"(?=[?？的,，]|$)")
 # A sentence that asks, however it is spaced ("charging 价格是怎么收的？"), is not a string of keywords.
 _ASKING = re.compile(r"[?？]|怎么|怎样|如何|呢")
 _WHICH_ONES = re.compile(r"哪几")
@@ -102,7 +104,9 @@ def analyse(typed_text: str, index: Index) -> Question:
     # unless a place or organisation suffix follows ("坎门" + "街道").
     names = _subjects(raw, text, tokens, words, index) + tuple(r for r in runs if len(r) >= 3) \
         + _suffixed_runs(tokens, index)
-    subjects = tuple(dict.fromkeys(names))
+    # "设在哪个城市": the noun after the interrogative is the kind of answer, not what is asked about
+    asked_kind = {m.group(1) for m in _ASKED_NOUN.finditer(text)}
+    subjects = tuple(n for n in dict.fromkeys(names) if n not in asked_kind)
     unknown_subjects = tuple(s for s in subjects
                              if all(is_han(c) for c in s) and not _attested_anywhere(s, index)) \
         + _unknown_model_names(raw, text, index)

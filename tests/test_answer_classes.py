@@ -123,3 +123,20 @@ def test_what_a_question_needs_besides_its_value_is_asked_softly(engine, questio
 def test_a_founding_is_not_answered_by_another_date_of_the_same_body(engine):
     r = engine.ask("之江实验室是哪年成立的啊？")
     assert not r.found   # the documents give its model's award date, not its founding
+
+
+def test_the_noun_after_the_interrogative_is_the_kind_of_answer_not_a_subject(engine):
+    q = analyse("中国轻纺城2024年4月启动的overseas warehouse设在哪个城市？", engine.pipeline.index)
+    assert "城市" not in q.subjects
+    r = engine.ask("中国轻纺城2024年4月启动的overseas warehouse设在哪个城市？")
+    assert r.found and "迪拜" in r.answer
+
+
+def test_a_share_asked_as_chengs_is_a_number_in_percent(engine):
+    q = analyse("最多能补到几成？", engine.pipeline.index)
+    assert q.kind == "number" and q.unit.search("60%") and q.unit.search("六成")
+    assert not q.unit.search("10亿元")
+
+
+def test_a_founding_date_needs_a_founding_in_the_sentence_wherever_the_verb_stands(engine):
+    assert not engine.ask("浙江大学人工智能学院是于哪一年正式成立的？").found
