@@ -152,12 +152,12 @@ def read_english(text: str, vocabulary: Container[str]) -> str:
 _DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
            "十一": 11, "十二": 12}
 _MONTHS = "|".join(sorted(_DIGITS, key=len, reverse=True))
-_FIRST_MONTHS = re.compile(rf"前({_MONTHS}|\d{{1,2}})个月")
+_FIRST_MONTHS = re.compile(rf"(?:前|头)({_MONTHS}|\d{{1,2}})个月")
 _MONTH = re.compile(rf"(?<![\d一二三四五六七八九十])({_MONTHS})月(?:份)?")
 
 
 def read_numbers(text: str) -> str:
-    """Spans of months as the documents write them: "前八个月" is 1—8月, "七月份" is 7月."""
+    """Spans of months as the documents write them: "前八个月" (头八个月) is 1—8月, "七月份" is 7月."""
     def month(m: re.Match[str]) -> str:
         return str(_DIGITS.get(m.group(1)) or m.group(1))
 

@@ -82,6 +82,7 @@ def test_spans_of_months_are_read_as_the_documents_write_them():
     from retrieval.question import read_numbers
 
     assert read_numbers("今年前八个月营收多少") == "今年1—8月营收多少"
+    assert read_numbers("今年头八个月") == "今年1—8月"
     assert read_numbers("七月份发布了什么") == "7月发布了什么"
     assert read_numbers("十二月") == "12月"
     assert read_numbers("用了三个月") == "用了三个月"      # a duration, not a span of months
@@ -140,3 +141,12 @@ def test_a_share_asked_as_chengs_is_a_number_in_percent(engine):
 
 def test_a_founding_date_needs_a_founding_in_the_sentence_wherever_the_verb_stands(engine):
     assert not engine.ask("浙江大学人工智能学院是于哪一年正式成立的？").found
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("今年头八个月，全省AI核心产业企业的营收规模越过了哪个关口？", "4000亿元"),   # 关口 is a measure
+    ("阿里今年提出的那个3年AI infrastructure建设计划，总预算是多少？", "3800亿元"),  # so is 预算
+])
+def test_measure_nouns_are_answered_by_the_value_itself(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
