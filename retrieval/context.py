@@ -31,7 +31,7 @@ _SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|�
 # Spoken forms of a closing 呢 ("绍兴咧", "宁波嘞").
 _SPOKEN_NE = re.compile(r"(?:咧|嘞|呐|捏)$")
 # Pronouns and generic references to the last subject.
-_GENERIC = "(?:公司|企业|集团|平台|局|市|区|县|实验室|大学|学院|中心|项目|机构|部门|产品|模型)"
+_GENERIC = "(?:公司|企业|集团|平台|社区|局|市|区|县|实验室|大学|学院|中心|项目|机构|部门|产品|模型)"
 _GENERIC_REF = re.compile(f"(?:该|这(?:个|家|所|座)?)(?P<noun>{_GENERIC})")
 _PRONOUN = re.compile(f"{_GENERIC_REF.pattern}|它们|它|他们|他|她")
 _END = "？?。.!！~～ "
@@ -116,6 +116,12 @@ def _elsewhere(q: Question, last: Turn, index: Index) -> bool:
     return any(len(w) >= 4 and w not in article and index.attested(w) for w in q.words)
 
 
+def _rank(item: tuple[int, str], named: list[int], asked: set[str]) -> tuple[int, int, int]:
+    end, found = item
+    near = -min((abs(n - end) for n in named), default=0)
+    return near, sum(found[i : i + 2] in asked for i in range(len(found) - 1)), len(found)
+
+
 def _referent(pronoun: re.Match[str], last: Turn) -> str:
     """What "该公司" / "这个局" names: a name ending in that noun in the last answer (the company
     it found), else in the last question ("人工智能局")."""
@@ -127,12 +133,14 @@ def _referent(pronoun: re.Match[str], last: Turn) -> str:
         return named.group(1) if named else ""
     asked = {last.question[i : i + 2] for i in range(len(last.question) - 1)}
     for text in (last.answer, last.question):
-        # not the question's own "哪家公司"; of the rest, the one sharing most with the question
-        # ("智算中心项目" for 润泽平湖智算中心, not "年一季度重大项目"), then the longest
-        found = [f for f in re.findall(rf"[\u4e00-\u9fff]{{1,12}}?{noun}", text)
-                 if not _ASKING_WORD.search(f)]
+        # not the question's own "哪家公司"; of the rest, the one nearest a name the question gave
+        # ("群核科技公司的SpatialLM"), else the one sharing most with the question ("智算中心项目"
+        # for 润泽平湖智算中心, not "年一季度重大项目"), then the longest
+        found = [(m.end(), m.group()) for m in re.finditer(rf"[\u4e00-\u9fff]{{1,12}}?{noun}", text)
+                 if not _ASKING_WORD.search(m.group())]
         if found:
-            return max(found, key=lambda f: (sum(f[i : i + 2] in asked for i in range(len(f) - 1)), len(f)))
+            named = [m.start() for s in last.subjects for m in re.finditer(re.escape(s), text)]
+            return max(found, key=lambda item: _rank(item, named, asked))[1]
     return ""
 
 
