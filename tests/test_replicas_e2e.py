@@ -138,6 +138,8 @@ async def test_2000_questions_and_a_replica_killed_mid_run_lose_and_duplicate_no
         acknowledged = dict(run.replies)
         lost_on_b = sorted(run.unanswered)
 
+        waited: list[int] = []                                         # claimed by B when it died
+
         async def retry_on_a(n: int) -> None:                         # as WeCom retries: same MsgId
             deadline = time.monotonic() + RETRY_FOR_S
             while time.monotonic() < deadline:
@@ -145,7 +147,10 @@ async def test_2000_questions_and_a_replica_killed_mid_run_lose_and_duplicate_no
                 if status == 200 and text:
                     run.replies[n] = text
                     return
-                await asyncio.sleep(0.5)                              # 503: B's lease has not run out
+                assert status == 503, status                          # B's lease has not run out
+                if n not in waited:
+                    waited.append(n)
+                await asyncio.sleep(0.5)
 
         for first in range(0, len(lost_on_b), 32):
             await asyncio.gather(*(retry_on_a(n) for n in lost_on_b[first:first + 32]))
@@ -157,7 +162,8 @@ async def test_2000_questions_and_a_replica_killed_mid_run_lose_and_duplicate_no
     lost = [n for n in acknowledged if counts[question(n)] != 1]
     never = [n for n in range(TOTAL) if counts[question(n)] == 0]
     print(f"\n2,000 questions in {loaded:.1f} s; B killed after {KILL_AFTER} answers; "
-          f"{len(acknowledged)} acknowledged, {len(lost_on_b)} unanswered then retried on A; "
+          f"{len(acknowledged)} acknowledged, {len(lost_on_b)} unanswered then retried on A "
+          f"({len(waited)} of them 503 until B's lease ran out); "
           f"rows {sum(counts.values())}, duplicates {len(duplicates)}, "
           f"acknowledged but not logged {len(lost)}, never logged {len(never)}")
     assert not duplicates, duplicates
