@@ -147,3 +147,9 @@ def test_a_threshold_is_a_measure_the_value_answers(engine):
     # 关口 (like 预算, 大关, 门槛) says how the amount is put, not what the sentence must name
     r = engine.ask("今年头八个月，全省AI核心产业企业的营收规模越过了哪个关口？")
     assert r.found and "4000亿元" in r.answer
+
+
+@pytest.mark.parametrize("question", ["为啥说专用大模型会越来越重要？", "判断的依据是什么",
+                                      "通用大模型有什么毛病？"])
+def test_why_in_spoken_words_asks_a_reason(engine, question):
+    assert analyse(question, engine.pipeline.index).kind == "reason"
