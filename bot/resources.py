@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from bot.conversation import Conversations, SharedConversations
+from bot.conversation import ContextStore, Conversations, SharedConversations
 from bot.dialogue import Dialogue
 from bot.engine import Engine
-from bot.followups import FollowUps, SharedFollowUps
+from bot.followups import FollowUps, SharedFollowUps, ThreadStore
 from bot.querylog import QueryLog
-from bot.ratelimit import RateLimiter, SharedRateLimiter
+from bot.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 from bot.settings import Settings
 from bot.storage.state import Lenient, SharedState, State, open_state
 from bot.storage.target import is_postgres
@@ -46,19 +46,19 @@ class Resources:
     def dialogue(self, *, acknowledges: bool) -> Dialogue:
         """The conversation path for one channel endpoint. `acknowledges`: the channel's HTTP response
         acknowledges the message (WeCom), rather than its receipt (Telegram)."""
-        settings = self.settings
-        state = self.shared(acknowledges)
-        dialogue = Dialogue(lambda: self.engine, self.log, settings.db, settings.admin_ids,
-                            self.conversations, RateLimiter(settings.rate_limit_per_minute),
-                            must_log=self.must_log(acknowledges))
-        if state is not None:
-            key = self.log.pseudonym
-            dialogue.conversations = SharedConversations(state, key)
-            dialogue.limiter = SharedRateLimiter(state, settings.rate_limit_per_minute, key)
-            dialogue.threads = SharedFollowUps(state, key, lambda: self.engine)
+        settings, state, rate = self.settings, self.shared(acknowledges), self.settings.rate_limit_per_minute
+        conversations: ContextStore
+        limiter: Limiter
+        threads: ThreadStore
+        if state is None:
+            conversations, limiter, threads = self.conversations, RateLimiter(rate), FollowUps()
         else:
-            dialogue.threads = FollowUps()
-        return dialogue
+            key = self.log.pseudonym
+            conversations = SharedConversations(state, key)
+            limiter = SharedRateLimiter(state, rate, key)
+            threads = SharedFollowUps(state, key, lambda: self.engine)
+        return Dialogue(lambda: self.engine, self.log, settings.db, settings.admin_ids, conversations,
+                        limiter, threads, must_log=self.must_log(acknowledges))
 
 
 @asynccontextmanager
