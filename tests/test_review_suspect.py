@@ -27,9 +27,11 @@ DATA = Path(__file__).resolve().parent / "data"
 ROUNDS = ["own_round12.jsonl", "own_round11.jsonl", "own_round10.jsonl", "own_round9.jsonl"]
 WRONG, RIGHT, TOP = 10, 20, 12
 
-# How a reader who was answered wrongly asks again (written for round 12's misses; used only when
-# the engine answers the re-ask right, as a reader who then stops asking).
+# How a reader who was answered wrongly asks again (written for round 12's misses, and for those
+# the engine came to miss later; used only when the engine answers the re-ask right, as a reader who
+# then stops asking).
 REASKS = {
+    "r12-001": "奥特曼LoRA那个案子，二审认定平台构成什么侵权？",
     "r12-004": "省发展改革委打造人工智能高地要强化哪几个方面？",
     "r12-006": "iAorta用了以后急性主动脉综合征漏诊率降到多少？",
     "r12-041": "通用大模型和行业模型有什么问题所以要发展专用模型？",
