@@ -8,11 +8,11 @@ memory, bounded (the terminal chat, tests). /reset and 重新开始 clear it.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import asdict
 from typing import Any, Protocol
 
+from bot.expiring import ExpiringMap
 from bot.storage.state import State
 from retrieval.context import Turn
 
@@ -66,29 +66,18 @@ class Conversations:
 
     def __init__(self, ttl: float = TTL_SECONDS, max_entries: int = MAX_CONVERSATIONS,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl, self._max, self._clock = ttl, max_entries, clock
-        self._turns: OrderedDict[Hashable, tuple[float, Turn]] = OrderedDict()
+        self._turns: ExpiringMap[Turn] = ExpiringMap(ttl, max_entries, clock)
 
     def __len__(self) -> int:
         return len(self._turns)
 
     async def last(self, key: Hashable) -> Turn | None:
-        entry = self._turns.get(key)
-        if entry is None:
-            return None
-        if entry[0] <= self._clock():
-            del self._turns[key]
-            return None
-        return entry[1]
+        return self._turns.get(key)
 
     async def remember(self, key: Hashable, turn: Turn | None) -> None:
         """Keep an answered turn; a question not answered leaves the last one in place."""
-        if turn is None:
-            return
-        self._turns[key] = (self._clock() + self._ttl, turn)
-        self._turns.move_to_end(key)
-        while len(self._turns) > self._max:
-            self._turns.popitem(last=False)
+        if turn is not None:
+            self._turns.put(key, turn)
 
     async def reset(self, key: Hashable) -> None:
-        self._turns.pop(key, None)
+        self._turns.pop(key)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.engine import Engine, Reference
+from bot.expiring import ExpiringMap
 from bot.storage.state import State
 
 DEFAULT_TTL = 30 * 60.0  # seconds: long enough to read an answer, short enough to forget
@@ -107,10 +107,7 @@ class FollowUps:
 
     def __init__(self, ttl: float = DEFAULT_TTL, max_users: int = DEFAULT_MAX_USERS,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
-        self._max = max_users
-        self._clock = clock
-        self._threads: OrderedDict[Hashable, tuple[float, Thread]] = OrderedDict()
+        self._threads: ExpiringMap[Thread] = ExpiringMap(ttl, max_users, clock)
 
     def __len__(self) -> int:
         return len(self._threads)
@@ -118,29 +115,12 @@ class FollowUps:
     async def start(self, user: Hashable, question: str, references: tuple[Reference, ...],
                     query_id: int | None = None) -> Thread:
         """After an answer: its references are the numbered ones."""
-        return self._put(user, Thread(question, tuple(references), len(references), query_id))
+        return self._threads.put(user, Thread(question, tuple(references), len(references), query_id))
 
     async def listed_more(self, user: Hashable, thread: Thread, references: list[Reference]) -> Thread:
         """After "更多": the new references are now the numbered ones."""
-        return self._put(user, Thread(thread.question, tuple(references), thread.shown + len(references),
-                                      thread.query_id))
+        return self._threads.put(user, Thread(thread.question, tuple(references),
+                                              thread.shown + len(references), thread.query_id))
 
     async def get(self, user: Hashable) -> Thread | None:
-        entry = self._threads.get(user)
-        if entry is None:
-            return None
-        if entry[0] <= self._clock():
-            del self._threads[user]
-            return None
-        return entry[1]
-
-    def _put(self, user: Hashable, thread: Thread) -> Thread:
-        now = self._clock()
-        self._threads[user] = (now + self._ttl, thread)
-        self._threads.move_to_end(user)
-        while self._threads:
-            oldest, (expires, _) = next(iter(self._threads.items()))
-            if expires > now and len(self._threads) <= self._max:
-                break
-            del self._threads[oldest]
-        return thread
+        return self._threads.get(user)

@@ -127,8 +127,8 @@ class Index:
 
     def doc_of(self, passage_id: str) -> int | None:
         """The position of a passage by its id (None for an id this corpus does not have)."""
-        if not self.doc_ids:
-            self.doc_ids.update((p.id, i) for i, p in enumerate(self.passages))
+        if not self.doc_ids:  # built whole, then assigned: a thread never sees it half filled
+            self.doc_ids = {p.id: i for i, p in enumerate(self.passages)}
         return self.doc_ids.get(passage_id)
 
     def mentioned(self, text: str) -> bool:

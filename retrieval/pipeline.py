@@ -30,7 +30,6 @@ class Pipeline:
         self.index = index
         # Sentences and passages of the top hits recur across questions: normalise each once.
         self._normalize = lru_cache(maxsize=65536)(normalize)
-        self._by_id = {p.id: p for p in index.passages}
 
     def answer(self, text: str, last: Turn | None = None) -> Result:
         """The answer to `text`, read against the conversation's `last` turn when it is a
@@ -41,7 +40,6 @@ class Pipeline:
         if not q.has_content:
             return Result(text, q.text, False, "", 0.0, (), prompt=True,
                           features={"latency_ms": _ms(started)})
-        passages = search(self.index, q)
         if reading.via == "more" and last is not None:
             # what the cited article says next, already judged to answer; nothing at its end
             choice = following(self.index, last.passage_id, last.answer, self._normalize)
@@ -49,6 +47,7 @@ class Pipeline:
             decision = Decision(choice is not None, 0.5 if choice is not None else 0.0, True,
                                 gate="" if choice is not None else "end of the article")
         else:
+            passages = search(self.index, q)
             if reading.subject:  # "那宁波呢": an answer about the other place is no answer
                 passages = Passages(tuple(h for h in passages.hits if names(
                     passage_text(self.index, h.doc), reading.subject, self.index)), passages.coverage)
@@ -77,8 +76,8 @@ class Pipeline:
 
     def passage(self, passage_id: str) -> Reference | None:
         """A passage by id with its citation (rank 1, score 0), for "原文" after a restart."""
-        p = self._by_id.get(passage_id)
-        return None if p is None else reference(p, 1, 0.0)
+        doc = self.index.doc_of(passage_id)
+        return None if doc is None else reference(self.index.passages[doc], 1, 0.0)
 
     def _references(self, hits: tuple[Hit, ...], first: int | None) -> list[Reference]:
         """The chosen passage first (it is always among them), then one passage per article; the
@@ -109,7 +108,7 @@ class Pipeline:
         return first + [r for r in references[len(first) :] if closeness[r.passage_id] >= floor]
 
     def _closeness_text(self, passage_id: str) -> str:
-        p = self._by_id[passage_id]
+        p = self.index.passages[self.index.doc_of(passage_id)]
         return self._normalize(p.text) + " " + field_text(p)
 
 

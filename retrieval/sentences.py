@@ -2,6 +2,7 @@
 phone screen, and the passage it comes from."""
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
 
 
 # Items of a list as the documents number them: 第一…第二, 一是…二是, 首先…其次, （一）…（二）.
-_ORDINALS = ("一二三四五六七八九十",)
+_ORDINALS = "一二三四五六七八九十"
 _NUMBERED = (
     re.compile(r"^第([一二三四五六七八九十])"), re.compile(r"^([一二三四五六七八九十])是"),
     re.compile(r"^[(（]([一二三四五六七八九十])[)）]"), re.compile(r"^([一二三四五六七八九十])、"),
@@ -66,7 +67,9 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
     if doc is None:
         return None
     article = index.passages[doc].article_id
-    later = [i for i in range(doc, len(index.passages)) if index.passages[i].article_id == article]
+    # an article's passages are contiguous: stop at the next article, not the corpus's end
+    later = list(itertools.takewhile(lambda i: index.passages[i].article_id == article,
+                                     range(doc, len(index.passages))))
     sentences = [(i, s) for i in later for s in extract.split_sentences(index.passages[i].text)]
     said_norm = normalize(said)[:16]
     at = next((k for k, (_, s) in enumerate(sentences) if said_norm and said_norm in normalize(s)), None)
@@ -92,10 +95,9 @@ def _next_item(sentences: list[tuple[int, str]], at: int) -> int | None:
     for pattern in _NUMBERED:
         m = pattern.match(sentence) or pattern.match(sentences[_start_of(sentences, at)][1])
         if m:
-            digits = _ORDINALS[0]
-            k = digits.find(m.group(1))
-            if 0 <= k < len(digits) - 1:
-                wanted = m.group(0).replace(m.group(1), digits[k + 1], 1)
+            k = _ORDINALS.find(m.group(1))
+            if 0 <= k < len(_ORDINALS) - 1:
+                wanted = m.group(0).replace(m.group(1), _ORDINALS[k + 1], 1)
                 return next((j for j in range(at + 1, len(sentences))
                              if sentences[j][1].startswith(wanted)), None)
     for k, word in enumerate(_SEQUENCE[:-1]):
