@@ -4,7 +4,10 @@ confidence in [0, 1] from the same features.
 1. Subject: every name the question gives must be matched (literally, by a short or full form, or
    by its stem: 温州 for 温州市) in the cited article: its title, headings and text, where a
    name is introduced once for all its passages.
-   A name no document mentions declines at once. Either way the reply says which name.
+   A name no document mentions declines at once. A name the cited passage never gives, where the
+   passage gives another of the same kind instead (another city of the same level, another
+   university), declines too, unless the article is about it (its title, or three mentions: 全市
+   then stands for it). Either way the reply says which name.
 2. Answer type: a value of the asked type must be in the sentence (an amount for 多少钱, a date
    for 哪天, a number for 多少), and for these the asked attribute too, softly: a synonym, a short
    form or a shared rare character will do; verbs are never required.
@@ -49,6 +52,9 @@ _YEAR = re.compile(r"((?:19|20)\d\d)年")
 _FOUNDING = re.compile(r"成立|组建|创立|创办|创建|建立|设立|筹建")
 # A verb with a directional complement, as spoken ("卖出去", "搞出来"): a predicate, never required.
 _COMPLEMENT = re.compile(r".(?:出去|出来|进去|进来|下来|下去|上去|上来|起来|过来|过去)$")
+# What names of posts end in: 局长, 院长, 主任, 书记, 总经理, 董事长, 负责人, 总指挥.
+_POST = re.compile(r"..*(?:长|主任|书记|经理|主席|总裁|总监|负责人|指挥)$")
+_ASKS_CAUSE = re.compile(r"原因|起因|引起|导致|造成")
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")
 
 
@@ -82,14 +88,55 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
         "unknown": q.unknown_share, "keywords": float(q.keywords_only),
     }
     confidence = round(1 / (1 + math.exp(-(BIAS + sum(WEIGHTS[k] * v for k, v in features.items())))), 3)
+    rival = "" if absent else _rival(q, passage_norm, index.article_text(choice.doc),
+                                     normalize(index.passages[choice.doc].article), index)
     gate = ("off topic" if not on_topic else
             "name not in the article" if absent else
+            "another name of its kind" if rival else
             "no value of the asked type" if not typed else
             _kind_check(q, answer_norm, passage_norm, index.article_text(choice.doc), index) or
             ("low confidence" if confidence < THRESHOLD else ""))
     if gate and gate != "low confidence":
         confidence = min(confidence, 0.1)
-    return Decision(not gate, confidence, on_topic, absent, gate, features)
+    return Decision(not gate, confidence, on_topic, absent or rival, gate, features)
+
+
+HOME_MENTIONS = 3
+# Administrative levels by suffix: a province is not a rival of its cities, a town not of its villages.
+_LEVELS = (("省", "自治区"), ("市", "州"), ("区", "县"), ("镇", "乡", "街道"), ("村", "社区"))
+
+
+def _name_kind(word: str, index: Index) -> str:
+    """What sort of name this is: a place with its administrative level ("place1": a city), by its
+    suffix or, for a place name without one, by the suffix the documents write it with (台州 as
+    台州市); an organisation by its suffix ("大学"); "" when neither tells."""
+    for level, suffixes in enumerate(_LEVELS):
+        if any(word.endswith(x) and len(word) - len(x) >= 2 for x in suffixes):
+            return f"place{level}"
+    if index.lexicon.tag(word) == "ns":
+        for level, suffixes in enumerate(_LEVELS):
+            if any(index.attested(word + x) for x in suffixes):
+                return f"place{level}"
+    m = ENTITY_SUFFIX.search(word)
+    return m.group() if m and len(word) - len(m.group()) >= 2 else ""
+
+
+def _rival(q: Question, passage_norm: str, article_norm: str, title_norm: str, index: Index) -> str:
+    """A name the question asks about that the cited passage never gives, when the passage gives
+    another of the same kind instead (台州 asked, 温州市 given; 南京大学 asked, 浙江大学 given): the
+    passage is about the other one. Returns the asked name, or ""."""
+    for s in q.subjects:
+        kind = _name_kind(s, index) if all(is_han(c) for c in s) else ""
+        if not kind or names(passage_norm, s, index) or names(title_norm, s, index) \
+                or article_norm.count(ENTITY_SUFFIX.sub("", s) or s) >= HOME_MENTIONS:
+            continue
+        stem = ENTITY_SUFFIX.sub("", s)
+        for w in index.tokenizer.words(passage_norm):
+            # not a short form of it either (中国银行 written for 中国人民银行)
+            if len(w) >= 2 and w not in s and s not in w and stem not in w and not in_order(w, s) \
+                    and _name_kind(w, index) == kind:
+                return s
+    return ""
 
 
 TYPED = ("number", "money", "date", "daterange")
@@ -145,6 +192,9 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
     if q.kind == "person":
         # An English role is matched by its Chinese full form ("CEO": 首席执行官), else skipped.
         role = before if before and (not before.isascii() or before in index.lexicon.aliases) else ""
+        # A post named anywhere in the question is the role ("由谁出任局长", "现任局长").
+        role = next((w for w in q.words if _POST.search(w) and w not in q.subjects
+                     and index.lexicon.tag(w) not in ("v", "vd", "vi")), role)
         # The role itself, not a character of it ("法院" for 院长), nor its deputy ("副院长").
         held = answer_norm.replace("副" + role, "") if role and "副" + role not in q.text else answer_norm
         return "" if not role or mentions(held, role) or _expanded(held, role, q) else \
@@ -156,9 +206,9 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
                  and w not in answer_types.ASPECT_NOUNS and not w.isascii()]
         if asked and not any(_soft(passage_norm, w, q, index) for w in asked):
             return "keyword not in the passage"
-    # "原因是什么" asks for a stated cause; "为什么", "凭什么", "痛点" may be answered by what the
-    # text says of the thing itself ("只有持续学习，才能…").
-    if q.kind == "reason" and "原因" in q.text and sides \
+    # "原因是什么", "什么引起的" ask for a stated cause; "为什么", "凭什么", "痛点" may be answered by
+    # what the text says of the thing itself ("只有持续学习，才能…").
+    if q.kind == "reason" and _ASKS_CAUSE.search(q.text) and sides \
             and not answer_types.states_reason(answer_norm, q.text):
         return "no cause stated"
     return ""

@@ -96,7 +96,8 @@ def analyse(typed_text: str, index: Index) -> Question:
     # jieba cuts a word it does not know into characters ("谢/洋/节"): a run of such characters
     # that the documents contain as written is a word of theirs.
     runs = _unsplit_runs(tokens, index)
-    words += tuple(r for r in runs + _attested_parts(tokens, index) if r not in words)
+    words += tuple(r for r in runs + _attested_parts(tokens, index) + _headed_words(tokens, index)
+                   if r not in words)
     grams = tuple(unique(bigrams(strip_question_phrases(text))))
     glosses = _latin_unknowns(words, index) if any(is_han(ch) for ch in text) else frozenset()
     weights = _term_weights(words, grams, glosses, index)
@@ -260,6 +261,18 @@ def _attested_parts(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[
             if found:
                 out.append(found)
     return tuple(out)
+
+
+def _headed_words(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[str, ...]:
+    """A word and the office character jieba cut off after it, when the documents write them as
+    one ("人工智能" + "局"): the office is the thing asked about, the rest only qualifies it."""
+    return tuple(w + c for (w, _), (c, _) in zip(tokens, tokens[1:], strict=False)
+                 if len(w) >= 2 and c in _OFFICE_HEADS and all(is_han(x) for x in w)
+                 and not is_question_token(w) and w not in STOPWORDS and index.attested(w + c))
+
+
+# Heads of names of offices and institutions: 局, 厅, 委, 办, 院, 所, 馆, 署, 处.
+_OFFICE_HEADS = frozenset("局厅委办院所馆署处")
 
 
 def _suffixed_runs(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[str, ...]:

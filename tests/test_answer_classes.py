@@ -153,3 +153,43 @@ def test_a_threshold_is_a_measure_the_value_answers(engine):
                                       "通用大模型有什么毛病？"])
 def test_why_in_spoken_words_asks_a_reason(engine, question):
     assert analyse(question, engine.pipeline.index).kind == "reason"
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("台州是哪天挂牌成立人工智能局的", "台州"),                         # a city for a city
+    ("南京大学哪一年获批人工智能本科专业", "南京大学"),                  # a university for a university
+    ("金华的人工智能核心产业营业收入突破多少了", "金华"),
+])
+def test_a_name_the_passage_never_gives_is_not_answered_by_another_of_its_kind(engine, question, asked):
+    r = engine.ask(question)
+    assert not r.found and f"“{asked}”" in r.reply
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("温州市人工智能局是哪天挂牌成立的", "9月3日"),
+    ("浙江大学哪一年获批人工智能本科专业", "2018年"),
+    # a province is not a rival of its cities: 温州 answers which of Zhejiang's cities
+    ("浙江第一个挂牌的人工智能局在哪个城市", "温州"),
+])
+def test_the_name_asked_or_its_province_still_finds_the_answer(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
+
+
+def test_an_office_cut_from_its_head_character_is_the_thing_asked(engine):
+    # jieba cuts 人工智能/局; the office, not 人工智能, must be in a sentence that dates it
+    q = analyse("宁波的人工智能局是哪天挂牌的", engine.pipeline.index)
+    assert "人工智能局" in q.attribute
+    assert not engine.ask("宁波的人工智能局是哪天挂牌的").found
+
+
+@pytest.mark.parametrize("question", ["温州市人工智能局的局长由谁担任", "国家数据局 现任局长"])
+def test_a_post_named_anywhere_in_a_person_question_must_be_in_the_sentence(engine, question):
+    assert not engine.ask(question).found
+
+
+def test_what_caused_something_asks_a_stated_cause(engine):
+    q = analyse("友道化学的爆炸是什么导致的", engine.pipeline.index)
+    assert q.kind == "reason"
+    # the sentence reporting the explosion states no cause
+    assert not engine.ask("友道化学的爆炸是什么导致的").found
