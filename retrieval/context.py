@@ -86,7 +86,8 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     again = None if _SWAP_TO.fullmatch(text) else _AGAIN.fullmatch(text)
     if again and not _PRONOUN.search(text) and analyse(again.group("x"), index).subjects \
             and again.group("x") != subject:
-        return _swapped(again.group("x"), last, index)
+        other = _THAT_ONE.sub("", again.group("x")) or again.group("x")
+        return _swapped(other, last, index, pointed=other != again.group("x"))
     swap = _SWAP_TO.fullmatch(text) or _SWAP.fullmatch(text)
     if swap and not _PRONOUN.search(text):
         said = (swap.groupdict().get("x") or swap.group("y") or "").strip()
@@ -98,9 +99,10 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
         named = _referent(pronoun, last) or subject
         if named and named not in text:
             return Reading(text[: pronoun.start()] + named + text[pronoun.end():], "pronoun")
-    # A short question with no subject of its own asks about the last one ("增长了多少？").
+    # A short question with no subject of its own asks about the last one ("增长了多少？"), unless
+    # its own words already say where to look.
     if subject and not q.subjects and len(text) <= SHORT and not q.keywords_only \
-            and not _elsewhere(q, last, index):
+            and not _elsewhere(q, last, index) and not _pinned(q, index):
         asked = text.removeprefix("那么").removeprefix("那")
         return Reading(f"{' '.join(_held(last, index))} {asked}", "attribute")
     return Reading(typed)
@@ -113,7 +115,17 @@ def _elsewhere(q: Question, last: Turn, index: Index) -> bool:
     if doc is None:
         return False
     article = index.article_text(doc)
-    return any(len(w) >= 4 and w not in article and index.attested(w) for w in q.words)
+    return any(len(w) >= 4 and w not in article
+               and (index.attested_latin(w) if w.isascii() else index.attested(w)) for w in q.words)
+
+
+# A term this rare names its topic by itself: "阅兵总指挥是谁" needs no last question to find it.
+PINNING_PASSAGES = 2
+
+
+def _pinned(q: Question, index: Index) -> bool:
+    """A word of three or more characters that at most PINNING_PASSAGES passages use."""
+    return any(len(w) >= 3 and 0 < len(index.word_body.docs(w)) <= PINNING_PASSAGES for w in q.words)
 
 
 def _rank(item: tuple[int, str], named: list[int], asked: set[str]) -> tuple[int, int, int]:

@@ -127,6 +127,12 @@ _ASKED_ORDINAL = re.compile(r"(?:第|头)([一二三四五六七八九十])(?:�
 _ASKED_ITEM = re.compile(r"“([^”]{2,10})”(?:是|指|说的|讲的|具体|主要)")
 
 
+def asked_ordinal(question_norm: str) -> int:
+    """The item a question asks for by its number (2 for 第二个趋势), 0 when it names none."""
+    m = _ASKED_ORDINAL.search(question_norm)
+    return "一二三四五六七八九十".find(m.group(1)) + 1 if m else 0
+
+
 def item_openings(question_norm: str) -> re.Pattern[str] | None:
     """How a sentence opens the item a question asks for: the ordinal it names (第一, 一是, （一）,
     首先 for the first) or the quoted title it asks about ("一核引领。"); None when it names none."""

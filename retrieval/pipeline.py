@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 
+from retrieval import extract
 from retrieval.answer import Reference, Result
 from retrieval.context import Turn, resolve, turn_of
 from retrieval.decide import Decision, decide, names
@@ -42,7 +43,8 @@ class Pipeline:
                           features={"latency_ms": _ms(started)})
         if reading.via == "more" and last is not None:
             # what the cited article says next, already judged to answer; nothing at its end
-            choice = following(self.index, last.passage_id, last.answer, self._normalize)
+            choice = following(self.index, last.passage_id, last.answer, self._normalize,
+                               extract.asked_ordinal(last.question))
             passages = Passages((Hit(choice.doc, 1.0),), 1.0) if choice is not None else Passages((), 0.0)
             decision = Decision(choice is not None, 0.5 if choice is not None else 0.0, True,
                                 gate="" if choice is not None else "end of the article")

@@ -53,16 +53,20 @@ _NUMBERED = (
     re.compile(r"^[(（]([一二三四五六七八九十])[)）]"), re.compile(r"^([一二三四五六七八九十])、"),
 )
 _SEQUENCE = ("首先", "其次", "再次", "最后")
+# A list that starts inside a sentence, after its introduction: "…发挥着重要作用：一是…".
+_INNER_ITEM = re.compile(r"[：:]([一二三四五六七八九十])是")
 # A run-in title opening a passage: "一湾带动。", "补链：" (at most ten characters, then 。 or ：).
 _RUN_IN = re.compile(r"^[^，。：:；]{2,10}[。：:]")
 
 
 def following(index: Index, passage_id: str, said: str, normalize: Callable[[str], str],
-              limit: int = extract.MAX_ANSWER_CHARS) -> Choice | None:
+              asked_item: int = 0, limit: int = extract.MAX_ANSWER_CHARS) -> Choice | None:
     """What the cited article says next, for "还有呢": the next item when the answer was one item of
     a numbered list (第一… → 第二…) or a passage under a run-in title ("一核引领。" → "一湾带动。"),
     else the next passage (the cited one is a reference already); as many whole sentences as fit a
-    phone screen. None at the article's end."""
+    phone screen. None at the article's end. When the last question asked for an item by its number
+    (`asked_item`, 1 for 第一个趋势) and the answer was not that item but what introduces the list
+    ("将出现三个大趋势"), the user still wants the item after the one asked."""
     doc = index.doc_of(passage_id)
     if doc is None:
         return None
@@ -73,7 +77,11 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
     sentences = [(i, s) for i in later for s in extract.split_sentences(index.passages[i].text)]
     said_norm = normalize(said)[:16]
     at = next((k for k, (_, s) in enumerate(sentences) if said_norm and said_norm in normalize(s)), None)
-    item = _next_item(sentences, at) if at is not None else None
+    item = None
+    if at is not None and asked_item and _item_number(sentences[at][1]) == 0:
+        item = _nth_item(sentences, at, asked_item + 1)
+    if item is None and at is not None:
+        item = _next_item(sentences, at)
     if item is None:
         item = next((k for k, (i, _) in enumerate(sentences) if i > doc), None)
     if item is None:
@@ -92,6 +100,12 @@ def _next_item(sentences: list[tuple[int, str]], at: int) -> int | None:
     """Where the item after the one at `at` starts: the next number of its list, the next word of
     首先/其次/最后, or the next passage opening on a run-in title when its own passage did."""
     doc, sentence = sentences[at]
+    inner = _INNER_ITEM.search(sentence)
+    if inner and not any(p.match(sentence) for p in _NUMBERED):
+        k = _ORDINALS.find(inner.group(1))
+        if 0 <= k < len(_ORDINALS) - 1:
+            return next((j for j in range(at + 1, len(sentences))
+                         if sentences[j][1].startswith(_ORDINALS[k + 1] + "是")), None)
     for pattern in _NUMBERED:
         m = pattern.match(sentence) or pattern.match(sentences[_start_of(sentences, at)][1])
         if m:
@@ -108,6 +122,27 @@ def _next_item(sentences: list[tuple[int, str]], at: int) -> int | None:
         return next((j for j in range(at + 1, len(sentences)) if sentences[j][0] != doc
                      and j == _start_of(sentences, j) and _RUN_IN.match(sentences[j][1])), None)
     return None
+
+
+def _item_number(sentence: str) -> int:
+    """The number of the list item a sentence opens (第二…, 二是…, （二）…, or "…：一是" within it),
+    1 for 首先, 0 for none."""
+    for pattern in (*_NUMBERED, _INNER_ITEM):
+        m = pattern.search(sentence)
+        if m:
+            return _ORDINALS.find(m.group(1)) + 1
+    return 1 if sentence.startswith(_SEQUENCE[0]) else 0
+
+
+def _nth_item(sentences: list[tuple[int, str]], at: int, n: int) -> int | None:
+    """Where item `n` of the list after `at` starts: the sentence numbered n, else the n-th passage
+    opening on a run-in title."""
+    numbered = next((j for j in range(at + 1, len(sentences)) if _item_number(sentences[j][1]) == n), None)
+    if numbered is not None:
+        return numbered
+    titled = [j for j in range(at + 1, len(sentences))
+              if j == _start_of(sentences, j) and _RUN_IN.match(sentences[j][1])]
+    return titled[n - 1] if len(titled) >= n else None
 
 
 def _start_of(sentences: list[tuple[int, str]], at: int) -> int:
