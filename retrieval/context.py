@@ -31,7 +31,8 @@ _SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|�
 # Spoken forms of a closing 呢 ("绍兴咧", "宁波嘞").
 _SPOKEN_NE = re.compile(r"(?:咧|嘞|呐|捏)$")
 # Pronouns and generic references to the last subject.
-_GENERIC = "(?:公司|企业|集团|平台|社区|局|市|区|县|实验室|大学|学院|中心|项目|机构|部门|产品|模型)"
+_GENERIC = ("(?:公司|企业|集团|平台|社区|委员会|协会|法院|医院|银行|学校|街道|局|市|区|县|镇|村"
+            "|实验室|大学|学院|中心|项目|机构|部门|产品|模型)")
 _GENERIC_REF = re.compile(f"(?:该|这(?:个|家|所|座)?)(?P<noun>{_GENERIC})")
 _PRONOUN = re.compile(f"{_GENERIC_REF.pattern}|它们|它|他们|他|她")
 _END = "？?。.!！~～ "
@@ -84,7 +85,7 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     if rest.strip("，,？? ") and len(head) <= 8 and analyse(head, index).subjects:
         return Reading(head.lstrip("那") + rest.strip("，,？? "), "subject", head.lstrip("那"))
     again = None if _SWAP_TO.fullmatch(text) else _AGAIN.fullmatch(text)
-    if again and not _PRONOUN.search(text) and analyse(again.group("x"), index).subjects \
+    if again and not _PRONOUN.search(text) and _is_name(again.group("x"), index) \
             and again.group("x") != subject:
         other = _THAT_ONE.sub("", again.group("x")) or again.group("x")
         return _swapped(other, last, index, pointed=other != again.group("x"))
@@ -96,7 +97,7 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
             return _swapped(other, last, index, pointed=other != said)
     pronoun = _PRONOUN.search(text)
     if pronoun:
-        named = _referent(pronoun, last) or subject
+        named = _referent(pronoun, last, index) or subject
         if named and named not in text:
             return Reading(text[: pronoun.start()] + named + text[pronoun.end():], "pronoun")
     # A short question with no subject of its own asks about the last one ("增长了多少？"), unless
@@ -106,6 +107,14 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
         asked = text.removeprefix("那么").removeprefix("那")
         return Reading(f"{' '.join(_held(last, index))} {asked}", "attribute")
     return Reading(typed)
+
+
+def _is_name(said: str, index: Index) -> bool:
+    """Whether a phrase is a name and nothing more ("湖州", "悦动悦快乐那个"), not a clause that
+    holds one ("希望体育角建了"): its names cover all of it but a character or a pointer."""
+    bare = _THAT_ONE.sub("", said) or said
+    names = analyse(bare, index).subjects
+    return bool(names) and sum(len(n) for n in names) >= len(bare) - 1
 
 
 def _elsewhere(q: Question, last: Turn, index: Index) -> bool:
@@ -134,7 +143,7 @@ def _rank(item: tuple[int, str], named: list[int], asked: set[str]) -> tuple[int
     return near, sum(found[i : i + 2] in asked for i in range(len(found) - 1)), len(found)
 
 
-def _referent(pronoun: re.Match[str], last: Turn) -> str:
+def _referent(pronoun: re.Match[str], last: Turn, index: Index) -> str:
     """What "该公司" / "这个局" names: a name ending in that noun in the last answer (the company
     it found), else in the last question ("人工智能局")."""
     noun = pronoun.groupdict().get("noun")
@@ -148,8 +157,9 @@ def _referent(pronoun: re.Match[str], last: Turn) -> str:
         # not the question's own "哪家公司"; of the rest, the one nearest a name the question gave
         # ("群核科技公司的SpatialLM"), else the one sharing most with the question ("智算中心项目"
         # for 润泽平湖智算中心, not "年一季度重大项目"), then the longest
-        found = [(m.end(), m.group()) for m in re.finditer(rf"[\u4e00-\u9fff]{{1,12}}?{noun}", text)
-                 if not _ASKING_WORD.search(m.group())]
+        found = [(m.end(), name) for m in re.finditer(rf"[\u4e00-\u9fff]{{1,12}}?{noun}", text)
+                 if not _ASKING_WORD.search(m.group())
+                 and len(name := _bare_name(m.group(), index)) > len(noun)]
         if found:
             named = [m.start() for s in last.subjects for m in re.finditer(re.escape(s), text)]
             return max(found, key=lambda item: _rank(item, named, asked))[1]
@@ -157,6 +167,16 @@ def _referent(pronoun: re.Match[str], last: Turn) -> str:
 
 
 _ASKING_WORD = re.compile(r"哪|什么|谁|啥")
+
+
+def _bare_name(phrase: str, index: Index) -> str:
+    """A name without what leads into it: no 的 ("…双牵头的应急消防管理委员会") and no verb before
+    it ("揭牌成立温州市人工智能局")."""
+    phrase = phrase.rsplit("的", 1)[-1]
+    for word, start, _ in index.tokenizer.spans(phrase):
+        if index.lexicon.tag(word) not in ("v", "vd", "vi"):
+            return phrase[start:]
+    return phrase
 
 # "悦动悦快乐那个系列": the name, without the words that point at it.
 _THAT_ONE = re.compile(r"(?:那个|这个|那项|这项|那家|这家)[\u4e00-\u9fff]{0,3}$")
@@ -188,6 +208,12 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
     # "那营收呢": the same subject, another attribute, asked as keywords (the last question's
     # interrogative may not fit the new attribute: "几颗卫星" is no way to ask 在轨算力).
     # An amount asked before is asked again ("几颗卫星" then "整体在轨算力呢": 算力是多少).
+    # "外资呢" after "…多大比例的外贸": a word of the same make (same length, same first character)
+    # takes the old one's place in the last question, which then fits it.
+    alike = next((w for w in last.attribute if len(w) == len(other) >= 2 and w[0] == other[0]
+                  and w != other and w in last.question), "")
+    if alike:
+        return Reading(last.question.replace(alike, other, 1), "attribute")
     asked = "是多少" if last.kind in ("number", "money") and not analyse(other, index).kind else ""
     return Reading(" ".join((*_held(last, index), other)) + asked, "attribute")
 

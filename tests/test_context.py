@@ -87,8 +87,10 @@ async def test_conversations_expire_are_bounded_and_reset() -> None:
     assert is_reset("/reset") and is_reset("重新开始") and not is_reset("重新开始建设了什么")
 
 
-FLOORS = {"round1": 26, "round2": 28, "round3": 33, "round4": 29, "round5": 30, "round6": 26, "round7": 33,
-          "round8": 31}
+# round1 was 26: its c17 was right by chance, "这个局" read as "…首个挂牌的人工智能局" (a phrase of the
+# answer); now read as the office's name, whose duties the engine does not find.
+FLOORS = {"round1": 25, "round2": 28, "round3": 33, "round4": 29, "round5": 30, "round6": 27, "round7": 33,
+          "round8": 31, "round9": 33}
 
 
 @pytest.mark.parametrize(("name", "floor"), FLOORS.items())
@@ -271,3 +273,28 @@ def test_a_programme_pointed_at_with_that_one_is_swapped_in_without_the_pointer(
     first = engine.ask("“快乐进校园”系列开展了多少场赛事活动？")
     second = engine.ask("悦动悦快乐那个呢", first.turn)
     assert "“悦动悦快乐”系列" in second.read_as and "那个" not in second.read_as
+
+
+def test_a_clause_holding_a_name_is_no_subject_swap(engine: Engine) -> None:
+    # "希望体育角建了几个" has a verb of its own: a question, not "the same about 希望体育角"
+    first = engine.ask("湖州的生态警长每月巡护多少公里？")
+    second = engine.ask("希望体育角建了几个？", first.turn)
+    assert not second.read_as and "150个" in second.answer
+
+
+@pytest.mark.parametrize(("answer", "typed", "read"), [
+    # a name holds no 的 and no verb before it
+    ("成立由街道党工委书记、办事处主任双牵头的应急消防管理委员会。", "这个委员会实行啥值守制度",
+     "应急消防管理委员会实行啥值守制度"),
+    ("9月3日下午，温州市举行人工智能创新发展大会，揭牌成立温州市人工智能局。", "这个局主要负责啥",
+     "温州市人工智能局主要负责啥"),
+])
+def test_a_generic_reference_names_the_bare_name(engine: Engine, answer: str, typed: str, read: str) -> None:
+    last = Turn("玉城街道有多少名专职人员", answer, ("玉城街道",), ("专职人员",), "a", "p", "number")
+    assert resolve(typed, last, engine.pipeline.index).text == read
+
+
+def test_an_attribute_of_the_same_make_takes_the_old_ones_place(engine: Engine) -> None:
+    first = engine.ask("浙江自贸试验区2024年贡献了全省多大比例的外贸？")
+    second = engine.ask("外资呢", first.turn)
+    assert "多大比例的外资" in second.read_as and "17.6%" in second.answer
