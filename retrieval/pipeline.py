@@ -53,7 +53,7 @@ class Pipeline:
             if reading.subject:  # "那宁波呢": an answer about the other place is no answer
                 passages = Passages(tuple(h for h in passages.hits if names(
                     passage_text(self.index, h.doc), reading.subject, self.index)), passages.coverage)
-            choice = choose(self.index, q, passages, self._normalize)
+            choice = choose(self.index, q, passages, self._normalize, reading.subject)
             decision = decide(self.index, q, passages, choice, self._normalize)
         refs = self._references(passages.hits, first=choice.doc if choice is not None else None)
         references, related = refs[:MAX_REFERENCES], refs[MAX_REFERENCES : MAX_REFERENCES + MAX_RELATED]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from retrieval import extract
 from retrieval.index import Index, field_text
+from retrieval.lexicon import ENTITY_SUFFIX
 from retrieval.question import Question
 from retrieval.search import Passages
 
@@ -27,7 +28,10 @@ class Choice:
     typed: bool           # it holds the kind of answer asked for
 
 
-def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str], str]) -> Choice | None:
+def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str], str],
+           about: str = "") -> Choice | None:
+    """The answering sentence; one that names `about` when any does (a follow-up that swapped
+    that name in: "那台州呢" after a question on 衢州, in a passage going city by city)."""
     top = found.hits[:CANDIDATE_PASSAGES]
     if not top:
         return None
@@ -38,6 +42,11 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
         [p.text for p in passages], weights, q.kind, normalize, passage_weights,
         [field_text(p) for p in passages], q.text, q.asked, q.unit, q.duration,
     )
+    if about:
+        stem = ENTITY_SUFFIX.sub("", about) or about
+        # in an article about it (its title names it) any sentence is about it: "全市…"
+        candidates = [c for c in candidates if stem in normalize(c.sentence)
+                      or stem in normalize(passages[c.passage_rank].article)] or candidates
     best = extract.choose(candidates, q.kind)
     if best is None:
         return None
