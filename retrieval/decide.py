@@ -204,8 +204,8 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
     if q.keywords_only:
         asked = [w for w in q.attribute if w not in answer_types.MEASURE_NOUNS
                  and w not in answer_types.ASPECT_NOUNS and not w.isascii()]
-        if asked and not any(_soft(passage_norm, w, q, index) for w in asked):
-            return "keyword not in the passage"
+        if asked and not any(_soft(answer_norm, w, q, index) for w in asked):
+            return "keyword not in the sentence"
     # "原因是什么", "什么引起的" ask for a stated cause; "为什么", "凭什么", "痛点" may be answered by
     # what the text says of the thing itself ("只有持续学习，才能…").
     if q.kind == "reason" and _ASKS_CAUSE.search(q.text) and sides \

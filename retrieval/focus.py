@@ -74,6 +74,7 @@ _TIME_WORD = re.compile(
 # A paraphrase ("补种" for 补植, "案子" for 案件 or 办案, "第一批" for 首批) keeps the head or the
 # tail of the word it stands for; that shared character must carry this share of the word's idf.
 RESEMBLANCE = 0.4
+_MEASURE_TAILS = "率额量值数度"
 
 
 def is_time_word(word: str) -> bool:
@@ -98,6 +99,8 @@ def resembles(text_norm: str, word: str, char_weight: Callable[[str], float],
         # Same place, or the word's head as the other's tail (a verb-object "办案" for 案子, "举办"
         # for 办到); a tail turned head ("资源" for 工资) is too often another thing.
         shared = {word[0]} & {other[0], other[-1]} | {word[-1]} & {other[-1]}
+        # The tail of a measure (率, 额, 量) says how, not what: 效率 is not 准确率.
+        shared -= set(_MEASURE_TAILS) if word[-1] == other[-1] and word[0] != other[0] else set()
         if any(char_weight(ch) >= RESEMBLANCE * total for ch in shared):
             return True
     return False

@@ -110,7 +110,7 @@ def analyse(typed_text: str, index: Index) -> Question:
     subjects = tuple(n for n in dict.fromkeys(names) if n not in asked_kind)
     unknown_subjects = tuple(s for s in subjects
                              if all(is_han(c) for c in s) and not _attested_anywhere(s, index)) \
-        + _unknown_model_names(raw, text, index)
+        + _unknown_model_names(raw, text, index) + _unknown_numbered_names(text, index)
     kind = _kind(text)
     asked, context = split_context(text, attribution(text))
     sides = focus_sides(text, words)
@@ -229,6 +229,22 @@ def _unknown_model_names(raw: str, text: str, index: Index) -> tuple[str, ...]:
     return tuple(m.group() for m in special_spans(text) if m.group() in typed
                  and not index.attested_latin(m.group()) and not index.mentioned(m.group())
                  and m.group() not in index.lexicon.aliases)
+
+
+# A Chinese name with a number ("领航者1号", "三体计算星座二期"): one of a series.
+_NUMBERED_NAME = re.compile(r"([\u4e00-\u9fff]{2,8}?)(\d+|[一二三四五六七八九十]+)(号|代|期|版|型)")
+
+
+def _unknown_numbered_names(text: str, index: Index) -> tuple[str, ...]:
+    """One of a series the documents give other members of but not this one: what they say of
+    领航者2号 is not about 领航者1号."""
+    out = []
+    for m in _NUMBERED_NAME.finditer(text):
+        stem = m.group(1)
+        if not index.mentioned(m.group()) and index.attested(stem) and any(
+                index.mentioned(stem + n + m.group(3)) for n in "0123456789一二三四五六七八九十"):
+            out.append(m.group())
+    return tuple(out)
 
 
 def _single_character_runs(tokens: tuple[tuple[str, str], ...]) -> list[str]:

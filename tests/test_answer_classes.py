@@ -193,3 +193,19 @@ def test_what_caused_something_asks_a_stated_cause(engine):
     assert q.kind == "reason"
     # the sentence reporting the explosion states no cause
     assert not engine.ask("友道化学的爆炸是什么导致的").found
+
+
+def test_one_of_a_series_the_documents_give_others_of_is_an_unknown_name(engine):
+    r = engine.ask("领航者3号的续航时间")
+    assert not r.found and "“领航者3号”" in r.reply
+    assert "1.65米" in engine.ask("领航者2号有多高").answer
+
+
+def test_how_heavy_asks_a_number():
+    assert answer_types.answer_type("领航者2号有多重") == "number"
+
+
+def test_a_keyword_question_needs_its_keyword_in_the_sentence_not_only_the_passage(engine):
+    # the passage gives 准确率 for 数字人小越, not for 城市大脑GPT; 效率 (a shared 率) is no match
+    assert not engine.ask("杭州 城市大脑GPT 准确率").found
+    assert "95%" in engine.ask("数字人小越 准确率").answer
