@@ -158,9 +158,17 @@ def choose(candidates: Sequence[Scored], kind: str | None) -> Scored | None:
     return best
 
 
-def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_ANSWER_CHARS) -> str:
+def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_ANSWER_CHARS,
+                   kind: str | None = None) -> str:
     """A short best sentence joined with its better-scoring neighbour in the same passage, if both
-    fit; a sentence opening on "这是…"/"该…" with the sentence it points back to (trimmed later)."""
+    fit; a sentence opening on "这是…"/"该…" with the sentence it points back to (trimmed later);
+    for a reason question, a claim with the sentence after it that opens on its cause ("因为…"):
+    the claim restates the question, the cause answers it."""
+    if kind == "reason" and not _CAUSE_OPENING.match(best.sentence):
+        cause = next((c for c in candidates if c.passage_rank == best.passage_rank
+                      and 0 < c.position - best.position <= 2 and _CAUSE_OPENING.match(c.sentence)), None)
+        if cause is not None:  # a sentence left out between them is marked as such
+            return best.sentence + ("" if cause.position == best.position + 1 else "…") + cause.sentence
     if _ANAPHOR.match(best.sentence):
         previous = next((c for c in candidates if c.passage_rank == best.passage_rank
                          and c.position == best.position - 1), None)
@@ -176,6 +184,9 @@ def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_
     other = max(neighbours, key=lambda c: (c.score, c.position))
     pair = (best, other) if best.position < other.position else (other, best)
     return pair[0].sentence + pair[1].sentence
+
+
+_CAUSE_OPENING = re.compile(r"(?:这是)?(?:因为|由于)|究其原因|原因(?:是|在于)")
 
 
 def clauses(sentence: str) -> list[str]:

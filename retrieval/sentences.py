@@ -50,7 +50,7 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     best = extract.choose(candidates, q.kind)
     if best is None:
         return None
-    text = extract.with_neighbour(best, candidates)
+    text = extract.with_neighbour(best, candidates, kind=q.kind)
     answer = extract.trim(text, weights, normalize, q.kind, question_norm=q.text, focus=q.sides)
     return Choice(text, answer, top[best.passage_rank].doc, best.score, best.typed)
 

@@ -209,3 +209,9 @@ def test_a_keyword_question_needs_its_keyword_in_the_sentence_not_only_the_passa
     # the passage gives 准确率 for 数字人小越, not for 城市大脑GPT; 效率 (a shared 率) is no match
     assert not engine.ask("杭州 城市大脑GPT 准确率").found
     assert "95%" in engine.ask("数字人小越 准确率").answer
+
+
+def test_a_reason_question_is_answered_with_the_cause_that_follows_the_claim(engine):
+    # "专用大模型将越来越重要。因为…幻觉问题": the claim restates the question, the next sentence answers
+    r = engine.ask("作者为什么说专用大模型会越来越重要")
+    assert r.found and "幻觉问题" in r.answer
