@@ -49,6 +49,7 @@ THRESHOLD = 0.5
 
 # A year as written ("2024年"): a question about one year is not answered by another year's figure.
 _YEAR = re.compile(r"((?:19|20)\d\d)年")
+_PERIOD = re.compile(r"[一二三四1-4]季度|上半年|下半年|前三季度|\d{1,2}[—-]\d{1,2}月")
 _FOUNDING = re.compile(r"成立|组建|创立|创办|创建|建立|设立|筹建")
 # A verb with a directional complement, as spoken ("卖出去", "搞出来"): a predicate, never required.
 _COMPLEMENT = re.compile(r".(?:出去|出来|进去|进来|下来|下去|上去|上来|起来|过来|过去)$")
@@ -155,6 +156,11 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
     stated_years = set(_YEAR.findall(passage_norm)) or set(_YEAR.findall(article_norm))
     if asked_years and stated_years and not asked_years & stated_years:
         return "another year"
+    # A figure for one part of a year does not answer for another (一季度 for 上半年).
+    asked_periods = {p.replace("-", "—") for p in _PERIOD.findall(q.text)}
+    stated_periods = {p.replace("-", "—") for p in _PERIOD.findall(answer_norm)}
+    if asked_periods and stated_periods and not asked_periods & stated_periods:
+        return "another period"
     if q.kind in ("date", "daterange"):
         # The thing dated, not its verb (predicates are not required) nor an English gloss.
         event = next((w for w in sides if w not in q.subjects and not w.isascii()

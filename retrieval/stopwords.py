@@ -43,7 +43,8 @@ QUESTION_PHRASES: tuple[str, ...] = tuple(sorted(
 
 # "第几期", "几批", "几届": 几 (or 第几) before a measure word asks for a number, whatever the
 # measure; jieba keeps such pairs as one word, so a list of them would never be complete.
-MEASURE_WORDS = "个家项款名位套件台年天次倍期批届轮场所人条座支种类亩吨元岁层户栋辆艘架口例份只起颗枚张"
+MEASURE_WORDS = ("个家项款名位套件台年天次倍期批届轮场所人条座支种类亩吨元岁层户栋辆艘架口例份只起颗枚张"
+                 "本部篇首册")
 QUESTION_PATTERN = re.compile(f"第?几[{MEASURE_WORDS}]")
 
 # Colloquial verb complements and fillers ("搞出来", "弄了"): they say nothing about what is

@@ -215,3 +215,24 @@ def test_a_reason_question_is_answered_with_the_cause_that_follows_the_claim(eng
     # "专用大模型将越来越重要。因为…幻觉问题": the claim restates the question, the next sentence answers
     r = engine.ask("作者为什么说专用大模型会越来越重要")
     assert r.found and "幻觉问题" in r.answer
+
+
+@pytest.mark.parametrize("question", ["辛鸣写了几本学术专著", "一共出了几部著作", "发表了几篇论文"])
+def test_how_many_books_or_papers_asks_a_number(question):
+    assert answer_types.answer_type(question) == "number"
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("到2024年底，浙江智能芯片产业链的体量有多大", "450亿元"),            # 体量 for 规模
+    ("阿里云在中国AI云市场的市场份额是多少", "35.8%"),                   # 市场份额 for 占比
+])
+def test_a_size_or_share_is_a_measure_the_value_answers(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
+
+
+def test_a_figure_for_another_part_of_the_year_declines(engine):
+    assert not engine.ask("浙江今年上半年人工智能核心产业营收是多少").found
+    assert "1427.7亿元" in engine.ask("今年一季度浙江人工智能核心产业营收多少").answer
+    # the same months written with a hyphen or a dash are the same period
+    assert "64.61亿元" in engine.ask("平湖规上算力企业今年1-7月营收多少").answer
