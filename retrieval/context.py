@@ -85,8 +85,8 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     if rest.strip("，,？? ") and len(head) <= 8 and analyse(head, index).subjects:
         return Reading(head.lstrip("那") + rest.strip("，,？? "), "subject", head.lstrip("那"))
     again = None if _SWAP_TO.fullmatch(text) else _AGAIN.fullmatch(text)
-    if again and not _PRONOUN.search(text) and _is_name(again.group("x"), index) \
-            and again.group("x") != subject:
+    if again and not _PRONOUN.search(text) and again.group("x") != subject \
+            and (_is_name(again.group("x"), index) or _kin(again.group("x"), last.question)):
         other = _THAT_ONE.sub("", again.group("x")) or again.group("x")
         return _swapped(other, last, index, pointed=other != again.group("x"))
     swap = _SWAP_TO.fullmatch(text) or _SWAP.fullmatch(text)
@@ -195,11 +195,9 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
     if quoted and pointed and not named and other not in last.question:
         return Reading(last.question.replace(quoted.group(1), other, 1), "subject", other)
     # "金义片区" after "舟山片区": a name of the same kind as one in the last question, by its suffix.
-    suffix = other[-2:] if len(other) >= 4 else ""
-    kin = re.search(rf"[\u4e00-\u9fff]{{{len(other) - len(suffix)}}}{re.escape(suffix)}", last.question) \
-        if suffix else None
-    if kin and kin.group() != other:
-        return Reading(last.question.replace(kin.group(), other, 1), "subject", other)
+    kin = _kin(other, last.question)
+    if kin:
+        return Reading(last.question.replace(kin, other, 1), "subject", other)
     if named or not last.attribute:
         for old in _replaceable(other, last):
             if old in last.question:
@@ -216,6 +214,15 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
         return Reading(last.question.replace(alike, other, 1), "attribute")
     asked = "是多少" if last.kind in ("number", "money") and not analyse(other, index).kind else ""
     return Reading(" ".join((*_held(last, index), other)) + asked, "attribute")
+
+
+def _kin(name: str, question: str) -> str:
+    """A name in the question of the same make as `name` (as long, the same two-character suffix:
+    舟山片区 for 金义片区), or ""."""
+    suffix = name[-2:] if len(name) >= 4 else ""
+    kin = re.search(rf"[\u4e00-\u9fff]{{{len(name) - len(suffix)}}}{re.escape(suffix)}", question) \
+        if suffix else None
+    return kin.group() if kin and kin.group() != name else ""
 
 
 def _held(last: Turn, index: Index) -> tuple[str, ...]:

@@ -310,3 +310,9 @@ def test_a_swapped_in_name_is_answered_by_a_sentence_that_names_it(engine: Engin
     # the passage goes place by place: the sentence about the first place scores higher
     answer = engine.ask(second, engine.ask(first).turn)
     assert answer.found and gold in answer.answer
+
+
+def test_a_name_of_the_same_make_asked_how_it_fares_is_a_subject_swap(engine: Engine) -> None:
+    last = Turn("浙江自贸试验区宁波片区有什么标志性成果?", "", ("浙江",), ("成果",), "a", "p", "name")
+    reading = resolve("金义片区咋样", last, engine.pipeline.index)
+    assert reading.via == "subject" and reading.text == "浙江自贸试验区金义片区有什么标志性成果?"
