@@ -9,6 +9,7 @@ import hashlib
 import math
 import os
 import pickle
+import re
 import stat
 import tempfile
 from collections import Counter
@@ -130,6 +131,12 @@ class Index:
         if not self.doc_ids:  # built whole, then assigned: a thread never sees it half filled
             self.doc_ids = {p.id: i for i, p in enumerate(self.passages)}
         return self.doc_ids.get(passage_id)
+
+    def matches(self, pattern: re.Pattern[str]) -> bool:
+        """Whether some article's normalised text matches the pattern."""
+        if self.structure is None:
+            self.structure = Structure.of(self.passages)
+        return any(pattern.search(self.article_text(int(doc))) for doc in self.structure.article_starts)
 
     def mentioned(self, text: str) -> bool:
         """Whether some article contains this normalised text as written, punctuation included

@@ -40,6 +40,9 @@ _MONEY = re.compile(r"多少钱|贵不贵|资金规模|投资规模|投资额"
                     # what firms and places earn or produce is stated in 元 ("营业收入超1万亿元")
                     r"|营业收入|营收|收入|利润|销售额|营业额|产值|生产总值|gdp)"
                     r"(?:一共|总共|共|全年)?(?:是|为|有|达|要|超过|超)?(?:多少|几)")
+# Keywords ending on an amount of money ("中控技术 2024年 海外收入 金额"): an amount in 元 is asked.
+_MONEY_KEYWORD = re.compile(
+    r"(?:金额|总额|投资额|营业收入|营收|利润|销售额|营业额|预算|费用|价格|售价|成本)\s*$")
 _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号"
                          r"|哪年到哪年|哪一年到哪一年")
 # Who: 谁, or the name of someone by their role ("院长叫什么名字", "负责人姓什么"), or a role asked
@@ -180,7 +183,8 @@ def _kind(text: str) -> str | None:
         return "daterange"
     if kind == "number" and _WHICH_ONES.search(text):
         return "name"  # 哪几项 asks which ones, not how many
-    if kind in ("number", None) and _MONEY.search(text):
+    keywords_of_money = " " in text.strip() and _MONEY_KEYWORD.search(text)
+    if kind in ("number", None) and (_MONEY.search(text) or keywords_of_money):
         return "money"
     if kind is None and _YES_NO.search(text):
         return "yesno"
@@ -231,18 +235,26 @@ def _unknown_model_names(raw: str, text: str, index: Index) -> tuple[str, ...]:
                  and m.group() not in index.lexicon.aliases)
 
 
-# A Chinese name with a number ("领航者1号", "三体计算星座二期"): one of a series.
-_NUMBERED_NAME = re.compile(r"([\u4e00-\u9fff]{2,8}?)(\d+|[一二三四五六七八九十]+)(号|代|期|版|型)")
+# A Chinese name with a number ("领航者1号", "智算中心四期"), or an edition ("第十六届智博会"):
+# one of a series.
+_NUMBER = r"(?:\d+|[一二三四五六七八九十百]+)"
+_NUMBERED_NAME = re.compile(rf"([\u4e00-\u9fff]{{2,8}}?)({_NUMBER})(号|代|期|版|型)")
+_EDITION = re.compile(rf"第{_NUMBER}届([\u4e00-\u9fff]{{2,4}})")
 
 
 def _unknown_numbered_names(text: str, index: Index) -> tuple[str, ...]:
     """One of a series the documents give other members of but not this one: what they say of
-    领航者2号 is not about 领航者1号."""
+    领航者2号 is not about 领航者1号, nor the fifteenth expo's venue the sixteenth's."""
     out = []
     for m in _NUMBERED_NAME.finditer(text):
-        stem = m.group(1)
-        if not index.mentioned(m.group()) and index.attested(stem) and any(
-                index.mentioned(stem + n + m.group(3)) for n in "0123456789一二三四五六七八九十"):
+        # the number shortly after the name's end, as the documents may write it ("智算中心项目三期")
+        tail = re.escape(m.group(1)[-2:])
+        this = re.compile(rf"{tail}.{{0,6}}?{re.escape(m.group(2))}{m.group(3)}")
+        other = re.compile(rf"{tail}.{{0,6}}?{_NUMBER}{m.group(3)}")
+        if index.attested(m.group(1)) and not index.matches(this) and index.matches(other):
+            out.append(m.group())
+    for m in _EDITION.finditer(text):
+        if not index.mentioned(m.group()) and index.matches(re.compile(rf"第{_NUMBER}届{m.group(1)}")):
             out.append(m.group())
     return tuple(out)
 

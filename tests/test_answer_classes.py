@@ -236,3 +236,26 @@ def test_a_figure_for_another_part_of_the_year_declines(engine):
     assert "1427.7亿元" in engine.ask("今年一季度浙江人工智能核心产业营收多少").answer
     # the same months written with a hyphen or a dash are the same period
     assert "64.61亿元" in engine.ask("平湖规上算力企业今年1-7月营收多少").answer
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("第十六届智慧城市与智能经济博览会在哪里举办", "第十六届智慧城市"),   # another edition
+    ("润泽平湖智算中心四期什么时候开工", "润泽平湖智算中心四期"),         # another phase
+])
+def test_another_edition_or_phase_of_a_series_is_an_unknown_name(engine, question, unknown):
+    r = engine.ask(question)
+    assert not r.found and unknown in r.reply
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("第十五届智慧城市与智能经济博览会在哪里举办", "宁波国际会展中心"),
+    ("润泽平湖智算中心三期什么时候全部投用", "2027年"),   # written 润泽（平湖）智算中心项目三期
+])
+def test_the_edition_or_phase_the_documents_give_is_answered(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
+
+
+def test_keywords_ending_on_an_amount_ask_money(engine):
+    q = analyse("中控技术 2024年 海外收入 金额", engine.pipeline.index)
+    assert q.kind == "money"
