@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retrieval.focus import is_time_word
 from retrieval.index import Index
 from retrieval.normalize import normalize
 from retrieval.question import Question, analyse
@@ -21,7 +22,7 @@ _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外)(?:的|别�
                    r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?|另外(?:几|两|三)[个条项点]呢?")
 # "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
 _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"
-                      r"(?:的)?(?:呢|的呢|怎么样)?")
+                      r"(?:的)?(?:呢|的呢|怎么样|咋样|如何)?")
 # "湖州怎么样", "宁波几个", "绍兴如何": a name and a word that asks the same again.
 _AGAIN = re.compile(r"(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
                     r"(?:怎么样|如何|咋样|呢|几个|多少|有多少|几家|几项)")
@@ -124,8 +125,21 @@ def _elsewhere(q: Question, last: Turn, index: Index) -> bool:
     if doc is None:
         return False
     article = index.article_text(doc)
-    return any(len(w) >= 4 and w not in article
-               and (index.attested_latin(w) if w.isascii() else index.attested(w)) for w in q.words)
+    return any(w not in article and (
+        len(w) >= 4 and (index.attested_latin(w) if w.isascii() else index.attested(w))
+        # or a rarer word of two or three ("子罕", "阅兵"): few passages use it, none of the last article
+        or len(w) >= 2 and not is_time_word(w) and not any(w != x and w in x for x in q.words)
+        and 0 < _passages_using(w, index) <= ELSEWHERE_PASSAGES)
+        for w in q.words)
+
+
+def _passages_using(word: str, index: Index) -> int:
+    """How many passages use the word: as a token, or for two characters jieba splits in the
+    passages ("子罕"), as a bigram."""
+    return len(index.word_body.docs(word)) or (len(index.bi_body.docs(word)) if len(word) == 2 else 0)
+
+
+ELSEWHERE_PASSAGES = 10
 
 
 # A term this rare names its topic by itself: "阅兵总指挥是谁" needs no last question to find it.
