@@ -33,7 +33,13 @@ INDEX_VERSION = "8"
 
 def code_hash() -> str:
     """A hash of the retrieval and content code: the cache key follows the code, so a changed or
-    broken build step is never served from an older cache."""
+    broken build step is never served from an older cache. Taken once, when this module is
+    imported, from the code this process runs: files changed on disk while it runs (an upgrade
+    beside a running replica, an edit) must not file its index under the new code's key."""
+    return _CODE_HASH
+
+
+def _hash_code_files() -> str:
     import content
 
     digest = hashlib.sha256()
@@ -42,6 +48,9 @@ def code_hash() -> str:
             digest.update(f.name.encode())
             digest.update(f.read_bytes())
     return digest.hexdigest()[:16]
+
+
+_CODE_HASH = _hash_code_files()
 
 
 @dataclass(frozen=True)

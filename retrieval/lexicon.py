@@ -65,6 +65,9 @@ ENGLISH_TERMS: dict[str, str] = {
 _SHORT_FORM = re.compile(
     rf"(?P<long>[{HAN}A-Za-z0-9]{{2,30}})[（(](?:以下)?简称[“\"「]?(?P<short>[^”\"」）)]{{2,12}})[”\"」]?[）)]")
 _GLOSS = re.compile(rf"(?P<long>[{HAN}]{{2,12}})[（(](?P<short>[A-Za-z][A-Za-z0-9 .\-]{{1,30}})[）)]")
+# The other way round: "DCS（集散控制系统）", a Latin short form glossed in Chinese.
+_GLOSSED_LATIN = re.compile(
+    rf"(?<![A-Za-z])(?P<short>[A-Za-z][A-Za-z0-9]{{1,9}})[（(](?P<long>[{HAN}]{{2,16}})[）)]")
 
 
 @dataclass
@@ -154,7 +157,7 @@ def mined_aliases(texts: Iterable[str]) -> dict[str, tuple[str, ...]]:
     plus the standard Latin ones. Keys and values are normalised (lower-case Latin)."""
     out: dict[str, list[str]] = {k: list(v) for k, v in STANDARD.items()}
     for text in texts:
-        for pattern in (_SHORT_FORM, _GLOSS):
+        for pattern in (_SHORT_FORM, _GLOSS, _GLOSSED_LATIN):
             for m in pattern.finditer(text):
                 short, long = m.group("short").strip().lower(), m.group("long")
                 long = _trim_long(long, short)

@@ -14,7 +14,7 @@ from content.clean import is_han
 from retrieval import answer_types, homophones
 from retrieval.extract import split_context
 from retrieval.focus import attribution, focus_sides, is_time_word
-from retrieval.lexicon import ENGLISH_TERMS, ENTITY_SUFFIX, PROPER_TAGS
+from retrieval.lexicon import ENGLISH_TERMS, ENTITY_SUFFIX, PROPER_TAGS, STANDARD
 from retrieval.normalize import normalize
 from retrieval.stopwords import STOPWORDS, is_question_token
 from retrieval.tokenize import bigrams, special_spans, strip_question_phrases, unique
@@ -210,12 +210,11 @@ def _subjects(raw: str, text: str, tokens: tuple[tuple[str, str], ...], words: t
         if named or suffixed:
             out.append(word)
     typed_latin = {m.group().lower() for m in _LATIN_NAME.finditer(unicode_nfkc(raw)) if len(m.group()) >= 2}
-    lexicon = index.lexicon
     for m in special_spans(text):
         token = m.group()
         # A Latin name the documents never use is taken for a gloss of the Chinese around it.
         if token in typed_latin and not token.isdigit() and not re.fullmatch(r"[\d.]+%?\D?", token) \
-                and token not in lexicon.aliases and index.attested_latin(token):
+                and token not in STANDARD and index.attested_latin(token):
             out.append(token)
     return tuple(dict.fromkeys(out))
 

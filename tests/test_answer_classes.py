@@ -259,3 +259,15 @@ def test_the_edition_or_phase_the_documents_give_is_answered(engine, question, g
 def test_keywords_ending_on_an_amount_ask_money(engine):
     q = analyse("中控技术 2024年 海外收入 金额", engine.pipeline.index)
     assert q.kind == "money"
+
+
+def test_a_latin_short_form_glossed_in_chinese_is_mined_both_ways():
+    from retrieval.lexicon import mined_aliases
+    aliases = mined_aliases(["当时使用着进口DCS（集散控制系统）。", "魔搭社区（ModelScope）"])
+    assert aliases["dcs"] == ("集散控制系统",) and "dcs" in aliases["集散控制系统"]
+    assert aliases["modelscope"] == ("魔搭社区",)
+
+
+def test_what_a_latin_short_form_stands_for_is_answered_by_its_gloss(engine):
+    r = engine.ask("中控技术提到的DCS是什么系统")
+    assert r.found and "集散控制系统" in r.answer

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,6 +185,17 @@ def test_an_unwritable_cache_directory_only_costs_a_rebuild(tmp_path):
 def _search(index: Index, question: str):
     q = analyse(question, index)
     return index.search(q.words, q.bigrams)
+
+
+def test_the_code_hash_is_the_code_this_process_loaded(monkeypatch):
+    """Files changed on disk after import (an upgrade beside a running process) do not change the
+    key under which this process files the index its own code builds."""
+    import retrieval.index as index_module
+
+    before = index_module.code_hash()
+    monkeypatch.setattr(Path, "read_bytes", lambda self: b"changed on disk")
+    assert index_module.code_hash() == before
+    assert index_module._hash_code_files() != before
 
 
 def test_the_index_cache_follows_the_retrieval_code(tmp_path, monkeypatch):
