@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from retrieval.focus import is_time_word
 from retrieval.index import Index
+from retrieval.lexicon import FUNCTION_TAGS
 from retrieval.normalize import normalize
+from retrieval.places import name_kind
 from retrieval.question import Question, analyse
 
 # "还有呢", "其他的呢", "还有别的措施吗", "其他方面呢": more of the same article.
@@ -78,7 +80,8 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     if _MORE.fullmatch(text):
         return Reading(last.question, "more")
     q = analyse(text, index)
-    if not q.has_content or text.startswith("/"):  # junk or a command is no follow-up
+    # junk or a command is no follow-up; a pronoun has content by what it stands for ("它死了几个人")
+    if text.startswith("/") or not q.has_content and not _PRONOUN.search(text):
         return Reading(typed)
     subject = last.subjects[0] if last.subjects else ""
     # "嘉兴呢？算力有多少": a new subject, then what is asked of it.
@@ -128,7 +131,8 @@ def _elsewhere(q: Question, last: Turn, index: Index) -> bool:
     return any(w not in article and (
         len(w) >= 4 and (index.attested_latin(w) if w.isascii() else index.attested(w))
         # or a rarer word of two or three ("子罕", "阅兵"): few passages use it, none of the last article
-        or len(w) >= 2 and not is_time_word(w) and not any(w != x and w in x for x in q.words)
+        or len(w) >= 2 and not is_time_word(w) and index.lexicon.tag(w) not in FUNCTION_TAGS
+        and not any(w != x and w in x for x in q.words)
         and 0 < _passages_using(w, index) <= ELSEWHERE_PASSAGES)
         for w in q.words)
 
@@ -213,7 +217,7 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
     if kin:
         return Reading(last.question.replace(kin, other, 1), "subject", other)
     if named or not last.attribute:
-        for old in _replaceable(other, last):
+        for old in _replaceable(other, last, index):
             if old in last.question:
                 return Reading(last.question.replace(old, other, 1), "subject", other)
         return Reading(f"{other}{last.question}", "subject", other) if named else Reading(other)
@@ -246,10 +250,16 @@ def _held(last: Turn, index: Index) -> tuple[str, ...]:
     return things or last.subjects
 
 
-def _replaceable(other: str, last: Turn) -> list[str]:
+def _replaceable(other: str, last: Turn, index: Index) -> list[str]:
     """The last subjects a new name may replace, the most alike first: the same suffix ("舟山片区"
-    for 金义片区), then narrower names before wide ones."""
+    for 金义片区) or the same kind of name (a city for a city: 绍兴, not 杭州湾, for 湖州), then
+    narrower names before wide ones; names that stand as words of their own before those inside a
+    longer one."""
     suffix = other[-2:]
-    alike = [s for s in last.subjects if s.endswith(suffix) or s[-1] == other[-1]]
-    narrow = [s for s in last.subjects if s not in _WIDE]
-    return list(dict.fromkeys([*alike, *narrow, *last.subjects]))
+    alone = {w for w, _, _ in index.tokenizer.spans(last.question)}
+    ranked = sorted(last.subjects, key=lambda s: s not in alone)
+    kind = name_kind(other, index)
+    alike = [s for s in ranked if s.endswith(suffix) or s[-1] == other[-1]
+             or kind and name_kind(s, index) == kind]
+    narrow = [s for s in ranked if s not in _WIDE]
+    return list(dict.fromkeys([*alike, *narrow, *ranked]))

@@ -27,6 +27,7 @@ from retrieval import answer_types
 from retrieval.focus import is_time_word, mentions, resembles
 from retrieval.index import Index
 from retrieval.lexicon import ENTITY_SUFFIX, is_short_form
+from retrieval.places import name_kind
 from retrieval.question import Question
 from retrieval.search import Passages
 from retrieval.sentences import Choice
@@ -103,31 +104,12 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
 
 
 HOME_MENTIONS = 3
-# Administrative levels by suffix: a province is not a rival of its cities, a town not of its villages.
-_LEVELS = (("省", "自治区"), ("市", "州"), ("区", "县"), ("镇", "乡", "街道"), ("村", "社区"))
-
-
-def _name_kind(word: str, index: Index) -> str:
-    """What sort of name this is: a place with its administrative level ("place1": a city), by its
-    suffix or, for a place name without one, by the suffix the documents write it with (台州 as
-    台州市); an organisation by its suffix ("大学"); "" when neither tells."""
-    for level, suffixes in enumerate(_LEVELS):
-        if any(word.endswith(x) and len(word) - len(x) >= 2 for x in suffixes):
-            return f"place{level}"
-    if index.lexicon.tag(word) == "ns":
-        for level, suffixes in enumerate(_LEVELS):
-            if any(index.attested(word + x) for x in suffixes):
-                return f"place{level}"
-    m = ENTITY_SUFFIX.search(word)
-    return m.group() if m and len(word) - len(m.group()) >= 2 else ""
-
-
 def _rival(q: Question, passage_norm: str, article_norm: str, title_norm: str, index: Index) -> str:
     """A name the question asks about that the cited passage never gives, when the passage gives
     another of the same kind instead (台州 asked, 温州市 given; 南京大学 asked, 浙江大学 given): the
     passage is about the other one. Returns the asked name, or ""."""
     for s in q.subjects:
-        kind = _name_kind(s, index) if all(is_han(c) for c in s) else ""
+        kind = name_kind(s, index) if all(is_han(c) for c in s) else ""
         if not kind or names(passage_norm, s, index) or names(title_norm, s, index) \
                 or article_norm.count(ENTITY_SUFFIX.sub("", s) or s) >= HOME_MENTIONS:
             continue
@@ -135,7 +117,7 @@ def _rival(q: Question, passage_norm: str, article_norm: str, title_norm: str, i
         for w in index.tokenizer.words(passage_norm):
             # not a short form of it either (中国银行 written for 中国人民银行)
             if len(w) >= 2 and w not in s and s not in w and stem not in w and not in_order(w, s) \
-                    and _name_kind(w, index) == kind:
+                    and name_kind(w, index) == kind:
                 return s
     return ""
 

@@ -31,6 +31,8 @@ MAX_GROUP = 12
 # Proper nouns (places, organisations, other names, transliterated names) and verbs.
 PROPER_TAGS = frozenset({"ns", "nt", "nz", "nrt", "nrfg"})
 VERB_TAGS = frozenset({"v", "vn", "vd", "vi"})
+# Words that say when, how or how much, not what about: time words, adverbs, pronouns ("后来", "也").
+FUNCTION_TAGS = frozenset({"t", "d", "r", "c", "p"})
 
 # Latin short forms users type for what the documents write in Chinese (and back).
 STANDARD: dict[str, tuple[str, ...]] = {
@@ -179,8 +181,8 @@ def _trim_long(long: str, short: str) -> str:
 def base_tags(dict_file: Path, vocabulary: Container[str]) -> dict[str, str]:
     """Tags of jieba's base dictionary, for what the analysis asks: proper nouns (any, since a
     question may name what no document does), "n" for common nouns that end like names ("子公司",
-    "地级市" are not subjects), and verbs and person names ("nr", noisy in jieba's dictionary) the
-    documents use: a few megabytes less than all of them."""
+    "地级市" are not subjects), and verbs, function words ("后来") and person names ("nr", noisy in
+    jieba's dictionary) the documents use: a few megabytes less than all of them."""
     tags: dict[str, str] = {}
     common = common_words()
     with dict_file.open(encoding="utf-8") as f:
@@ -192,7 +194,7 @@ def base_tags(dict_file: Path, vocabulary: Container[str]) -> dict[str, str]:
             if tag in PROPER_TAGS and word in common:  # "兴盛" tagged nz: a state, not a name
                 continue
             if tag in PROPER_TAGS or (tag == "n" and ENTITY_SUFFIX.search(word)) \
-                    or ((tag in VERB_TAGS or tag == "nr") and word in vocabulary):
+                    or ((tag in VERB_TAGS or tag in FUNCTION_TAGS or tag == "nr") and word in vocabulary):
                 tags[word] = sys.intern(tag)
     return tags
 

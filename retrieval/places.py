@@ -1,0 +1,25 @@
+"""What sort of name a word is: a place with its administrative level, or an organisation by its
+suffix. Read by the decision (another name of the same kind answers for a different one) and by
+follow-ups (a new name replaces the one of its kind)."""
+from __future__ import annotations
+
+from retrieval.index import Index
+from retrieval.lexicon import ENTITY_SUFFIX
+
+# Administrative levels by suffix: a province is not a rival of its cities, a town not of its villages.
+_LEVELS = (("省", "自治区"), ("市", "州"), ("区", "县"), ("镇", "乡", "街道"), ("村", "社区"))
+
+
+def name_kind(word: str, index: Index) -> str:
+    """What sort of name this is: a place with its administrative level ("place1": a city), by its
+    suffix or, for a place name without one, by the suffix the documents write it with (台州 as
+    台州市); an organisation by its suffix ("大学"); "" when neither tells."""
+    for level, suffixes in enumerate(_LEVELS):
+        if any(word.endswith(x) and len(word) - len(x) >= 2 for x in suffixes):
+            return f"place{level}"
+    if index.lexicon.tag(word) == "ns":
+        for level, suffixes in enumerate(_LEVELS):
+            if any(index.attested(word + x) for x in suffixes):
+                return f"place{level}"
+    m = ENTITY_SUFFIX.search(word)
+    return m.group() if m and len(word) - len(m.group()) >= 2 else ""
