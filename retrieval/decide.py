@@ -27,7 +27,7 @@ from retrieval import answer_types
 from retrieval.focus import is_time_word, mentions, resembles
 from retrieval.index import Index
 from retrieval.lexicon import ENTITY_SUFFIX, is_short_form
-from retrieval.places import name_kind
+from retrieval.places import COUNTRY, name_kind
 from retrieval.question import Question
 from retrieval.search import Passages
 from retrieval.sentences import Choice
@@ -82,7 +82,8 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
     # The whole article: a name is introduced once for all its passages (湖州 in an article on
     # Huzhou's courts). Requiring it in the passage or twice in the article lost more right
     # answers than it saved wrong ones on every set.
-    absent = next((s for s in q.subjects if not names(index.article_text(choice.doc), s, index)), "")
+    absent = next((s for s in q.subjects if s not in COUNTRY
+                   and not names(index.article_text(choice.doc), s, index)), "")
     attribute = attribute_match(q, answer_norm, passage_norm, index)
     typed = answer_types.has_answer_type(answer_norm, q.kind, q.text) if q.kind in TYPED else True
     features = {

@@ -6,6 +6,10 @@ from __future__ import annotations
 from retrieval.index import Index
 from retrieval.lexicon import ENTITY_SUFFIX
 
+# The country itself: every document is about a place in it, whether it says so or not, so a
+# question's 中国 asks for nothing a passage must name.
+COUNTRY = frozenset({"中国", "我国", "国内", "全国", "中华人民共和国"})
+
 # Administrative levels by suffix: a province is not a rival of its cities, a town not of its villages.
 _LEVELS = (("省", "自治区"), ("市", "州"), ("区", "县"), ("镇", "乡", "街道"), ("村", "社区"))
 

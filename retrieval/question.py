@@ -157,7 +157,7 @@ _DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
            "十一": 11, "十二": 12}
 _MONTHS = "|".join(sorted(_DIGITS, key=len, reverse=True))
 _FIRST_MONTHS = re.compile(rf"(?:前|头)({_MONTHS}|\d{{1,2}})个月")
-_MONTH = re.compile(rf"(?<![\d一二三四五六七八九十])({_MONTHS})月(?:份)?")
+_MONTH = re.compile(rf"(?<![\d一二三四五六七八九十哪几每])({_MONTHS})月(?:份)?")
 
 
 def read_numbers(text: str) -> str:

@@ -271,3 +271,16 @@ def test_a_latin_short_form_glossed_in_chinese_is_mined_both_ways():
 def test_what_a_latin_short_form_stands_for_is_answered_by_its_gloss(engine):
     r = engine.ask("中控技术提到的DCS是什么系统")
     assert r.found and "集散控制系统" in r.answer
+
+
+def test_which_year_and_which_month_is_one_interrogative(engine):
+    # "哪一月" is no January (一月 → 1月), and not the thing dated
+    q = analyse("浙江自贸试验区是在哪一年哪一月实现扩区的？", engine.pipeline.index)
+    assert "1月" not in q.text and "扩区" in q.attribute
+    assert "2020年8月" in engine.ask("浙江自贸试验区是在哪一年哪一月实现扩区的？").answer
+
+
+def test_the_country_is_no_name_a_passage_must_give(engine):
+    # the article says 国内, the question 中国: the country every document is about
+    r = engine.ask("是石科技是不是中国唯一拿过戈登·贝尔奖的团队？")
+    assert r.found and "国内唯一" in r.answer
