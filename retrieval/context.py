@@ -20,7 +20,7 @@ from retrieval.question import Question, analyse
 # "还有呢", "其他的呢", "还有别的措施吗", "其他方面呢": more of the same article.
 _ASPECT = "(?:措施|做法|办法|方面|应用|成果|案例|例子|内容|举措|的)"
 _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外)(?:的|别的|其他的|什么|其他|{_ASPECT})*"
-                   r"(?:呢|吗|嘛|么)?|再来点|继续|接着说|再说说"
+                   r"(?:呢|吗|嘛|么)?|再来点|继续|接着说|再说说|(?:然后|接下来|下一个|下一条|第二个)(?:呢|是啥|是什么)?"
                    r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?|另外(?:几|两|三)[个条项点]呢?")
 # "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
 _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"
@@ -201,6 +201,8 @@ _THAT_ONE = re.compile(r"(?:那个|这个|那项|这项|那家|这家)[\u4e00-\u
 # A name in quotes in the last question ("“快乐进校园”系列"): what a new name in its place replaces.
 _QUOTED = re.compile(r"“([^”]{2,16})”")
 
+# What follows a name that sets the scene: "环杭州湾那块", "长三角一带", "那几个城市里".
+_SETTING = r"(?:那块|这块|那边|一带|地区|区域|那几个|里|中)"
 # Names that contain the others (全国, 全省, 浙江 around a city): never the one a swap replaces.
 _WIDE = frozenset({"全国", "全省", "全市", "国内", "中国", "我国", "浙江", "浙江省", "长三角"})
 
@@ -257,7 +259,9 @@ def _replaceable(other: str, last: Turn, index: Index) -> list[str]:
     longer one."""
     suffix = other[-2:]
     alone = {w for w, _, _ in index.tokenizer.spans(last.question)}
-    ranked = sorted(last.subjects, key=lambda s: s not in alone)
+    # a setting ("环杭州湾那块，嘉兴…", "长三角地区的…") is where, not who: replaced last
+    setting = {s for s in last.subjects if re.search(re.escape(s) + _SETTING, last.question)}
+    ranked = sorted(last.subjects, key=lambda s: (s in setting, s not in alone))
     kind = name_kind(other, index)
     alike = [s for s in ranked if s.endswith(suffix) or s[-1] == other[-1]
              or kind and name_kind(s, index) == kind]

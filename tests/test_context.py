@@ -358,3 +358,15 @@ def test_a_function_word_is_no_topic_of_its_own(engine: Engine) -> None:
     # "后来" is rare in the documents, but says when, not what about
     first = engine.ask("江山市哪年开始创建全国文明城市的？")
     assert resolve("后来啥时候评上的", first.turn, engine.pipeline.index).via == "attribute"
+
+
+def test_a_name_that_sets_the_scene_is_not_the_one_replaced(engine: Engine) -> None:
+    # "环杭州湾那块，嘉兴…": 杭州湾 says where, 嘉兴 is asked about
+    asked = "环杭州湾那块,{}发展人工智能主要靠啥?"
+    last = Turn(asked.format("嘉兴"), "", ("杭州湾", "嘉兴"), (), "a", "p", "name")
+    assert resolve("湖州咋样", last, engine.pipeline.index).text == asked.format("湖州")
+
+
+@pytest.mark.parametrize("typed", ["然后呢", "接下来呢", "下一个呢"])
+def test_then_what_asks_for_more(engine: Engine, last: Turn, typed: str) -> None:
+    assert resolve(typed, last, engine.pipeline.index).via == "more"
