@@ -57,6 +57,9 @@ _COMPLEMENT = re.compile(r".(?:出去|出来|进去|进来|下来|下去|上去|
 # What names of posts end in: 局长, 院长, 主任, 书记, 总经理, 董事长, 负责人, 总指挥.
 _POST = re.compile(r"..*(?:长|主任|书记|经理|主席|总裁|总监|负责人|指挥)$")
 _ASKS_CAUSE = re.compile(r"原因|起因|引起|导致|造成")
+# A count of one to ten with its measure word, as the question writes it ("三年", "五项").
+_SMALL_NUMBER = re.compile(r"([一二三四五六七八九十])([年项个家条次届批])")
+_SPLIT_AT_COUNT = re.compile(r"(?<=[年项个家条次届批])")
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")
 
 
@@ -91,7 +94,7 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
         "unknown": q.unknown_share, "keywords": float(q.keywords_only),
     }
     confidence = round(1 / (1 + math.exp(-(BIAS + sum(WEIGHTS[k] * v for k, v in features.items())))), 3)
-    rival = "" if absent else _rival(q, passage_norm, index.article_text(choice.doc),
+    rival = "" if absent else _rival(q, choice.doc, passage_norm, index.article_text(choice.doc),
                                      normalize(index.passages[choice.doc].article), index)
     gate = ("off topic" if not on_topic else
             "name not in the article" if absent else
@@ -105,14 +108,38 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
 
 
 HOME_MENTIONS = 3
-def _rival(q: Question, passage_norm: str, article_norm: str, title_norm: str, index: Index) -> str:
+def _is_home(name: str, kind: str, doc: int, article_norm: str, index: Index) -> bool:
+    """Whether the article is about this name: no other name of its kind is mentioned as often
+    (an article on Huzhou says 全市 for it; one going city by city is about none of them)."""
+    stem = ENTITY_SUFFIX.sub("", name) or name
+    count = article_norm.count(stem)
+    if count < HOME_MENTIONS:
+        return False
+    known = _article_names(doc, article_norm, index)
+    return all(n < count for w, (k, n) in known.items() if k == kind and stem not in w and w not in name)
+
+
+def _article_names(doc: int, article_norm: str, index: Index) -> dict[str, tuple[str, int]]:
+    """The article's names with a kind and how often each is mentioned, worked out once."""
+    article_id = index.passages[doc].article_id
+    if article_id not in index.article_names:
+        names_of: dict[str, tuple[str, int]] = {}
+        for w in set(index.tokenizer.words(article_norm)):
+            if len(w) >= 2 and (k := name_kind(w, index)):
+                names_of[w] = (k, article_norm.count(ENTITY_SUFFIX.sub("", w) or w))
+        index.article_names[article_id] = names_of
+    return index.article_names[article_id]
+
+
+def _rival(q: Question, doc: int, passage_norm: str, article_norm: str, title_norm: str,
+           index: Index) -> str:
     """A name the question asks about that the cited passage never gives, when the passage gives
     another of the same kind instead (台州 asked, 温州市 given; 南京大学 asked, 浙江大学 given): the
     passage is about the other one. Returns the asked name, or ""."""
     for s in q.subjects:
         kind = name_kind(s, index) if all(is_han(c) for c in s) else ""
         if not kind or names(passage_norm, s, index) or names(title_norm, s, index) \
-                or article_norm.count(ENTITY_SUFFIX.sub("", s) or s) >= HOME_MENTIONS:
+                or _is_home(s, kind, doc, article_norm, index):
             continue
         stem = ENTITY_SUFFIX.sub("", s)
         for w in index.tokenizer.words(passage_norm):
@@ -257,6 +284,10 @@ def attribute_match(q: Question, answer_norm: str, passage_norm: str, index: Ind
 
 def _soft(text_norm: str, word: str, q: Question, index: Index) -> bool:
     if mentions(text_norm, word) or _expanded(text_norm, word, q):
+        return True
+    # a count in the other script: "三年计划" in the text's "3年…计划"
+    digits = _SMALL_NUMBER.sub(lambda m: str(" 一二三四五六七八九十".index(m.group(1))) + m.group(2), word)
+    if digits != word and all(part in text_norm for part in _SPLIT_AT_COUNT.split(digits) if part):
         return True
     words = index.tokenizer.words(text_norm)
     # One shared character says enough of a short word (补种 for 补植), not of a compound

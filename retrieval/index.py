@@ -105,6 +105,8 @@ class Index:
     char_df: dict[str, int] | None = field(default=None, repr=False)
     article_texts: dict[str, str] = field(default_factory=dict, repr=False)
     doc_ids: dict[str, int] = field(default_factory=dict, repr=False)
+    # article id -> {name: (kind, mentions)}, filled on first use by the decision (retrieval.decide)
+    article_names: dict[str, dict[str, tuple[str, int]]] = field(default_factory=dict, repr=False)
 
     def article_text(self, doc: int) -> str:
         """The normalised text of the passage's whole article, its title and headings included."""

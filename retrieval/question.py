@@ -49,7 +49,7 @@ _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起�
 # as keywords ("国家数据局 现任局长").
 _ROLE = r"(?:长|主任|书记|负责人|创始人|董事长|总裁|总经理|经理|主席|院士|教授|法官|首席执行官|ceo)"
 _PERSON = re.compile(rf"谁|何人|{_ROLE}(?:的)?(?:叫什么|叫啥|名字|姓什么|是哪位)")
-_ROLE_KEYWORD = re.compile(rf"\s\S*{_ROLE}$")
+_ROLE_KEYWORD = re.compile(rf"\s\S*{_ROLE}(?:\s+(?:姓名|名字|是谁))?$|\s(?:姓名|名字)$")
 _ASKED_NOUN = re.compile(r"(?:哪个|哪座|哪家|哪所|哪一个|哪一座|哪一家|什么)([\u4e00-\u9fff]{2,3}?)"
                          r"(?=[?？的,，]|$)")
 # A sentence that asks, however it is spaced ("charging 价格是怎么收的？"), is not a string of keywords.

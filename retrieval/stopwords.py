@@ -44,14 +44,14 @@ QUESTION_PHRASES: tuple[str, ...] = tuple(sorted(
 # "第几期", "几批", "几届": 几 (or 第几) before a measure word asks for a number, whatever the
 # measure; jieba keeps such pairs as one word, so a list of them would never be complete.
 MEASURE_WORDS = ("个家项款名位套件台年天次倍期批届轮场所人条座支种类亩吨元岁层户栋辆艘架口例份只起颗枚张"
-                 "本部篇首册")
+                 "本部篇首册句")
 QUESTION_PATTERN = re.compile(f"第?几[{MEASURE_WORDS}]")
 
 # Colloquial verb complements and fillers ("搞出来", "弄了"): they say nothing about what is
 # asked, yet the documents never write them, so in a question they would weigh as unknown words.
 # Applied to questions only: the documents' index is unchanged.
 QUERY_FILLER: frozenset[str] = frozenset("""
-出来 起来 下来 上来 过来 弄 整 咋 咋样 呗 啦 嘞 捣鼓 鼓捣 弄出 搞出 整出
+出来 起来 下来 上来 过来 弄 整 咋 咋样 呗 啦 嘞 捣鼓 鼓捣 弄出 搞出 整出 姓名 名字 几句话
 """.split())
 
 

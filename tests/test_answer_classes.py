@@ -284,3 +284,24 @@ def test_the_country_is_no_name_a_passage_must_give(engine):
     # the article says 国内, the question 中国: the country every document is about
     r = engine.ask("是石科技是不是中国唯一拿过戈登·贝尔奖的团队？")
     assert r.found and "国内唯一" in r.answer
+
+
+def test_a_city_named_in_an_article_going_city_by_city_is_not_its_home(engine):
+    # the article names 宁波 often, but 杭州 as often: a passage on 杭州's vouchers is not about 宁波
+    r = engine.ask("宁波每年发放的算力券总额是多少？")
+    assert not r.found and "“宁波”" in r.reply
+    assert "5000万元" in engine.ask("杭州每年发放的算力券总额是多少？").answer
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("九三阅兵 总指挥 姓名", "person"), ("浙江精神是哪几句话", "name"),
+])
+def test_name_and_how_many_lines_are_question_words_not_unknown_content(engine, question, kind):
+    q = analyse(question, engine.pipeline.index)
+    assert q.kind == kind and "姓名" not in q.words and "几句话" not in q.words
+    assert engine.ask(question).found
+
+
+def test_a_count_in_chinese_numerals_matches_the_same_count_in_digits(engine):
+    r = engine.ask("阿里巴巴 AI基础设施 三年计划 金额")
+    assert r.found and "3800亿元" in r.answer
