@@ -44,6 +44,7 @@ FLOORS: dict[str, tuple[float, float, float, float, float, int]] = {
     "own_round21": (0.81, 0.98, 0.98, 0.89, 0.62, 120),
     "own_round22": (0.84, 0.95, 0.98, 0.92, 0.81, 120),
     "own_round23": (0.84, 0.98, 0.96, 0.93, 0.87, 120),
+    "own_round24": (0.81, 0.95, 0.95, 0.92, 0.93, 120),
 }
 
 
