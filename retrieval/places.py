@@ -10,6 +10,8 @@ from retrieval.lexicon import ENTITY_SUFFIX
 # question's 中国 asks for nothing a passage must name.
 COUNTRY = frozenset({"中国", "我国", "国内", "全国", "中华人民共和国"})
 
+_EVENT_HEADS = "节"
+
 # Administrative levels by suffix: a province is not a rival of its cities, a town not of its villages.
 _LEVELS = (("省", "自治区"), ("市", "州"), ("区", "县"), ("镇", "乡", "街道"), ("村", "社区"))
 
@@ -17,7 +19,7 @@ _LEVELS = (("省", "自治区"), ("市", "州"), ("区", "县"), ("镇", "乡", 
 def name_kind(word: str, index: Index) -> str:
     """What sort of name this is: a place with its administrative level ("place1": a city), by its
     suffix or, for a place name without one, by the suffix the documents write it with (台州 as
-    台州市); an organisation by its suffix ("大学"); "" when neither tells."""
+    台州市); an organisation by its suffix ("大学"); a festival by its 节; "" when none tells."""
     for level, suffixes in enumerate(_LEVELS):
         if any(word.endswith(x) and len(word) - len(x) >= 2 for x in suffixes):
             return f"place{level}"
@@ -26,4 +28,7 @@ def name_kind(word: str, index: Index) -> str:
             if any(index.attested(word + x) for x in suffixes):
                 return f"place{level}"
     m = ENTITY_SUFFIX.search(word)
-    return m.group() if m and len(word) - len(m.group()) >= 2 else ""
+    if m and len(word) - len(m.group()) >= 2:
+        return m.group()
+    # a festival or fair by its last character ("谢洋节", "开渔节"): one of a kind of events
+    return word[-1] if len(word) >= 3 and word[-1] in _EVENT_HEADS else ""

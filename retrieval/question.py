@@ -31,7 +31,9 @@ _LATIN_GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\s*\(\s*[a-z][a-z0-9 .\-]*\)")
 _CHINESE_GLOSS = re.compile(r"[a-z][a-z0-9.\-]{0,30}(?: [a-z][a-z0-9.\-]{0,30}){0,3} ?"
                             r"\(([\u4e00-\u9fff]{2,12})\)")
 # A yes/no question: 是不是, 有没有, 能不能, 算不算, 是否, or a closing 吗 with no other interrogative.
-_YES_NO = re.compile(r"是不是|有没有|能不能|会不会|算不算|是否|可否|能否|行不行|对不对|.吗[？?！!。]?$")
+_YES_NO = re.compile(r"是不是|有没有|有无|能不能|会不会|算不算|是否|可否|能否|行不行|对不对|.吗[？?！!。]?$")
+_NUMERALS_ONLY = re.compile(r"[一二三四五六七八九十]+")
+_LANGUAGES = frozenset({"中文", "英文", "汉语", "英语", "外文", "外语"})
 # An amount asked for: 多少钱, 多少资金, or a money noun with 多少 ("售价是多少"); "成本大幅降低"
 # names money without asking an amount.
 _MONEY = re.compile(r"多少钱|贵不贵|资金规模|投资规模|投资额"
@@ -47,7 +49,7 @@ _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起�
                          r"|哪年到哪年|哪一年到哪一年")
 # Who: 谁, or the name of someone by their role ("院长叫什么名字", "负责人姓什么"), or a role asked
 # as keywords ("国家数据局 现任局长").
-_ROLE = r"(?:长|主任|书记|负责人|创始人|董事长|总裁|总经理|经理|主席|院士|教授|法官|首席执行官|ceo)"
+_ROLE = r"(?:长|主任|书记|负责人|创始人|董事长|总裁|总经理|经理|主席|院士|教授|法官|首席执行官|ceo|作者|诗人)"
 _PERSON = re.compile(rf"谁|何人|{_ROLE}(?:的)?(?:叫什么|叫啥|名字|姓什么|是哪位)")
 _ROLE_KEYWORD = re.compile(rf"\s\S*{_ROLE}(?:\s+(?:姓名|名字|是谁))?$|\s(?:姓名|名字)$")
 _ASKED_NOUN = re.compile(r"(?:哪个|哪座|哪家|哪所|哪一个|哪一座|哪一家|什么)([\u4e00-\u9fff]{2,3}?)"
@@ -203,7 +205,8 @@ def _subjects(raw: str, text: str, tokens: tuple[tuple[str, str], ...], words: t
     for word, tag in tokens:
         if len(word) < 2 or word in STOPWORDS:
             continue
-        named = tag in PROPER_TAGS or tag == "nr" or word in index.lexicon.names
+        # a language ("中文全称", "英文名") says how a name is written, not what is asked about
+        named = (tag in PROPER_TAGS or tag == "nr" or word in index.lexicon.names) and word not in _LANGUAGES
         # "温州市人工智能局" by its suffix, but not a common noun ("子公司", "地级市").
         suffixed = len(word) >= 3 and tag != "n" and ENTITY_SUFFIX.search(word) \
             and len(ENTITY_SUFFIX.sub("", word)) >= 2
@@ -372,7 +375,8 @@ def _unknown_share(words, glosses, expansions, index: Index) -> float:
     """Share of the question's idf weight in words the documents never use, even as bigrams, nor
     through a synonym or full form ("火星", "天气"): a question mostly about such things is about
     something else."""
-    words = [w for w in words if w not in glosses]
+    # numerals alone ("九三" for the 3 September parade, "五一") are dates or counts, not topics
+    words = [w for w in words if w not in glosses and not _NUMERALS_ONLY.fullmatch(w)]
     words = [w for w in words if not any(w != o and w in o for o in words)]
     top = index.word_body.idf.max
     weights = {w: index.word_body.idf.get(w, top) for w in words}

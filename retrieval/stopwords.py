@@ -51,7 +51,7 @@ QUESTION_PATTERN = re.compile(f"第?几[{MEASURE_WORDS}]")
 # asked, yet the documents never write them, so in a question they would weigh as unknown words.
 # Applied to questions only: the documents' index is unchanged.
 QUERY_FILLER: frozenset[str] = frozenset("""
-出来 起来 下来 上来 过来 弄 整 咋 咋样 呗 啦 嘞 捣鼓 鼓捣 弄出 搞出 整出 姓名 名字 几句话
+出来 起来 下来 上来 过来 弄 整 咋 咋样 呗 啦 嘞 捣鼓 鼓捣 弄出 搞出 整出 姓名 名字 几句话 有无
 """.split())
 
 

@@ -305,3 +305,19 @@ def test_name_and_how_many_lines_are_question_words_not_unknown_content(engine, 
 def test_a_count_in_chinese_numerals_matches_the_same_count_in_digits(engine):
     r = engine.ask("阿里巴巴 AI基础设施 三年计划 金额")
     assert r.found and "3800亿元" in r.answer
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("2025年Q1浙江人工智能核心产业营收多少", "1427.7亿元"),        # Q1 is 一季度
+    ("友道化学 爆炸 有无失联人员", "6人失联"),                      # 有无 asks yes or no
+    ("九三纪念大会一共持续了多长时间", "1小时26分钟"),              # 九三 is a date, no unknown topic
+    ("中控技术DCS的中文全称是什么", "集散控制系统"),                # 中文 is no name asked about
+])
+def test_short_forms_of_periods_dates_and_questions(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
+
+
+def test_a_festival_the_passage_never_gives_is_not_answered_by_another_festival(engine):
+    r = engine.ask("象山谢洋节每年在几月举行？")
+    assert not r.found and "“谢洋节”" in r.reply
