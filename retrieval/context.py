@@ -29,7 +29,7 @@ _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,�
 _AGAIN = re.compile(r"(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
                     r"(?:怎么样|如何|咋样|呢|几个|多少|有多少|几家|几项)")
 # "那宁波呢", "杭州的呢", "换成嘉兴", "温州那边呢": the same question about something else.
-_SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|那边|这边|那里)?呢"
+_SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|那边|这边|那里|那块|这块|方面)?呢"
                    r"|(?:那)?(?:换成|换作|改成)(?P<y>[^，,。？?!！呢]{1,12}?)(?:呢|的呢)?")
 # Spoken forms of a closing 呢 ("绍兴咧", "宁波嘞").
 _SPOKEN_NE = re.compile(r"(?:咧|嘞|呐|捏)$")
@@ -95,7 +95,8 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
         return _swapped(other, last, index, pointed=other != again.group("x"))
     swap = _SWAP_TO.fullmatch(text) or _SWAP.fullmatch(text)
     if swap and not _PRONOUN.search(text):
-        said = (swap.groupdict().get("x") or swap.group("y") or "").strip()
+        # "营收多少呢": what is asked is 营收, the amount is asked again anyway
+        said = _ASKED_AGAIN.sub("", (swap.groupdict().get("x") or swap.group("y") or "").strip())
         other = _THAT_ONE.sub("", said)
         if other and other != subject:
             return _swapped(other, last, index, pointed=other != said)
@@ -203,6 +204,10 @@ _QUOTED = re.compile(r"“([^”]{2,16})”")
 
 # What follows a name that sets the scene: "环杭州湾那块", "长三角一带", "那几个城市里".
 _SETTING = r"(?:那块|这块|那边|一带|地区|区域|那几个|里|中)"
+# A field or sector of a list, by what it is called ("电磁领域", "医疗方面", "债券部分").
+_FIELD = re.compile(r"([\u4e00-\u9fff]{2,6}?)(领域|方面|部分|板块|行业)")
+# An amount asked again after the new word ("营收多少呢", "员工有多少呢").
+_ASKED_AGAIN = re.compile(r"(?:是|有)?(?:多少|几个|几家|几项)$")
 # Names that contain the others (全国, 全省, 浙江 around a city): never the one a swap replaces.
 _WIDE = frozenset({"全国", "全省", "全市", "国内", "中国", "我国", "浙江", "浙江省", "长三角"})
 
@@ -218,6 +223,10 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
     kin = _kin(other, last.question)
     if kin:
         return Reading(last.question.replace(kin, other, 1), "subject", other)
+    # "人工智能那块呢" after "…电磁领域有多少项": another field of the same list
+    field = None if named else _FIELD.search(last.question)
+    if field and field.group(1) != other:
+        return Reading(last.question.replace(field.group(0), other + field.group(2), 1), "attribute")
     if named or not last.attribute:
         for old in _replaceable(other, last, index):
             if old in last.question:
@@ -239,7 +248,8 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
 def _kin(name: str, question: str) -> str:
     """A name in the question of the same make as `name` (as long, the same two-character suffix:
     舟山片区 for 金义片区), or ""."""
-    suffix = name[-2:] if len(name) >= 4 else ""
+    suffix = name[-2:] if len(name) >= 4 and not _ASKING_WORD.search(name) \
+        and not _ASKED_AGAIN.search(name) else ""
     kin = re.search(rf"[\u4e00-\u9fff]{{{len(name) - len(suffix)}}}{re.escape(suffix)}", question) \
         if suffix else None
     return kin.group() if kin and kin.group() != name else ""
