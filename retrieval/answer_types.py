@@ -26,6 +26,8 @@ _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("name", re.compile(r"谁|哪家|哪位|哪个|哪些|哪座|哪种|哪一|什么|叫啥|名字|名称|哪里|何地|何种")),
 )
 
+# Number cues that are nouns, not interrogatives: they may only describe what is named.
+_DESCRIBING_MEASURE = re.compile(r"规模|比例|占比|数量|金额|总量|增长|同比")
 # An explicit request for a name, which no earlier interrogative overrides.
 _NAME_REQUEST = re.compile(r"叫什么|叫啥|名字|名称|什么名")
 
@@ -50,6 +52,10 @@ def answer_type(question: str) -> str | None:
         if m:
             later = CLAUSE_BREAK.search(question, m.end())
             if kind != "name" and later and _NAME_REQUEST.search(question, later.end()):
+                return "name"
+            # a measure that only describes ("规模最大的平台叫什么名字") asks no number
+            if kind == "number" and _DESCRIBING_MEASURE.fullmatch(m.group()) \
+                    and _NAME_REQUEST.search(question, m.end()):
                 return "name"
             return kind
     return None

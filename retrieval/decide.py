@@ -52,8 +52,9 @@ THRESHOLD = 0.5
 _YEAR = re.compile(r"((?:19|20)\d\d)年")
 _PERIOD = re.compile(r"[一二三四1-4]季度|上半年|下半年|前三季度|\d{1,2}[—-]\d{1,2}月")
 _FOUNDING = re.compile(r"成立|组建|创立|创办|创建|建立|设立|筹建")
-# A verb with a directional complement, as spoken ("卖出去", "搞出来"): a predicate, never required.
-_COMPLEMENT = re.compile(r".(?:出去|出来|进去|进来|下来|下去|上去|上来|起来|过来|过去)$")
+# A verb with a directional or resultative complement, as spoken ("卖出去", "搞出来", "提到多少"):
+# a predicate, never required.
+_COMPLEMENT = re.compile(r".(?:出去|出来|进去|进来|下来|下去|上去|上来|起来|过来|过去)$|^.[到至]$")
 # What names of posts end in: 局长, 院长, 主任, 书记, 总经理, 董事长, 负责人, 总指挥.
 _POST = re.compile(r"..*(?:长|主任|书记|经理|主席|总裁|总监|负责人|指挥)$")
 _ASKS_CAUSE = re.compile(r"原因|起因|引起|导致|造成")

@@ -311,15 +311,18 @@ def _suffixed_runs(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[s
     out: list[str] = []
     run = ""
     for word, _ in tokens:
-        if len(word) == 1 and is_han(word) and word not in STOPWORDS:
-            # a suffix ending the name before ("玉环" + "市") starts no new one
-            run += word if run or not ENTITY_SUFFIX.fullmatch(word) else ""
-            continue
-        if 2 <= len(run) <= 4 and ENTITY_SUFFIX.fullmatch(word):
+        suffix = ENTITY_SUFFIX.fullmatch(word) is not None
+        if 2 <= len(run) <= 4 and suffix:  # "坎门" + "街道", "楚门" + "镇"
             name = run + word
             while len(name) - len(word) > 1 and not index.attested(name) and index.attested(name[1:]):
                 name = name[1:]
             out.append(name)
+            run = ""
+            continue
+        if len(word) == 1 and is_han(word) and word not in STOPWORDS:
+            # a suffix ending the name before ("玉环" + "市") starts no new one
+            run += word if run or not suffix else ""
+            continue
         run = ""
     return tuple(out)
 

@@ -321,3 +321,20 @@ def test_short_forms_of_periods_dates_and_questions(engine, question, gold):
 def test_a_festival_the_passage_never_gives_is_not_answered_by_another_festival(engine):
     r = engine.ask("象山谢洋节每年在几月举行？")
     assert not r.found and "“谢洋节”" in r.reply
+
+
+def test_a_measure_that_only_describes_what_is_named_asks_no_number():
+    assert answer_types.answer_type("国内规模最大的开源模型平台叫什么名字") == "name"
+    assert answer_types.answer_type("开源模型平台的规模有多大") == "number"
+
+
+def test_a_spoken_verb_with_its_result_is_a_predicate_not_the_thing_counted(engine):
+    # 提到 (raised to) is how, 满意度 is what: "由78%上升到96%"
+    r = engine.ask("江山市物业满意度现在提到多少了？")
+    assert r.found and "96%" in r.answer
+
+
+def test_a_town_jieba_cuts_into_characters_is_a_name(engine):
+    q = analyse("楚门镇有多少家九小场所", engine.pipeline.index)
+    assert "楚门镇" in q.subjects
+    assert not engine.ask("楚门镇有多少家九小场所").found
