@@ -80,8 +80,10 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     if _MORE.fullmatch(text):
         return Reading(last.question, "more")
     q = analyse(text, index)
-    # junk or a command is no follow-up; a pronoun has content by what it stands for ("它死了几个人")
-    if text.startswith("/") or not q.has_content and not _PRONOUN.search(text):
+    # junk or a command is no follow-up; a pronoun has content by what it stands for ("它死了几个人"),
+    # and so has a short question on the last subject ("死了几个人")
+    if text.startswith("/") or not q.has_content and not _PRONOUN.search(text) \
+            and not (len(text) <= SHORT and _SHORT_QUESTION.search(text)):
         return Reading(typed)
     subject = last.subjects[0] if last.subjects else ""
     # "嘉兴呢？算力有多少": a new subject, then what is asked of it.
@@ -206,6 +208,8 @@ _QUOTED = re.compile(r"“([^”]{2,16})”")
 _SETTING = r"(?:那块|这块|那边|一带|地区|区域|那几个|里|中)"
 # A field or sector of a list, by what it is called ("电磁领域", "医疗方面", "债券部分").
 _FIELD = re.compile(r"([\u4e00-\u9fff]{2,6}?)(领域|方面|部分|板块|行业)")
+# What makes a few words a question: "死了几个人", "啥时候开的".
+_SHORT_QUESTION = re.compile(r"几|多少|什么|啥|哪|谁")
 # An amount asked again after the new word ("营收多少呢", "员工有多少呢").
 _ASKED_AGAIN = re.compile(r"(?:是|有)?(?:多少|几个|几家|几项)$")
 # Names that contain the others (全国, 全省, 浙江 around a city): never the one a swap replaces.

@@ -90,10 +90,10 @@ async def test_conversations_expire_are_bounded_and_reset() -> None:
 # round1 was 26: its c17 was right by chance, "这个局" read as "…首个挂牌的人工智能局" (a phrase of the
 # answer), now as the office's name, whose duties the engine does not find; and c05 ("换成舟山") now
 # takes a sentence naming 舟山 from another article's passage.
-FLOORS = {"round1": 24, "round2": 29, "round3": 33, "round4": 30, "round5": 33, "round6": 28, "round7": 34,
+FLOORS = {"round1": 24, "round2": 29, "round3": 33, "round4": 31, "round5": 33, "round6": 28, "round7": 34,
           "round8": 32, "round9": 34, "round10": 28, "round11": 31,
           "round12": 31, "round13": 30, "round14": 28,
-          "round15": 27}
+          "round15": 28}
 
 
 @pytest.mark.parametrize(("name", "floor"), FLOORS.items())
@@ -385,3 +385,11 @@ def test_another_field_of_the_same_list_replaces_the_field_asked(engine: Engine)
     last = Turn(asked.format("电磁"), "", (), (), "a", "p", "number")
     reading = resolve("人工智能那块呢", last, engine.pipeline.index)
     assert reading.via == "attribute" and reading.text == asked.format("人工智能")
+
+
+def test_a_few_words_asking_about_the_last_subject_are_a_follow_up(engine: Engine) -> None:
+    # "死了几个人" keeps no content word, but asks something of the explosion just asked about
+    first = engine.ask("山东高密友道化学有限公司的爆炸事故是哪天发生的？")
+    second = engine.ask("死了几个人", first.turn)
+    assert second.read_as and "5人死亡" in second.answer
+    assert not resolve("的的的的了了吗", first.turn, engine.pipeline.index).resolved
