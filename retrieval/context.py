@@ -8,7 +8,7 @@ subject and says what it asks is answered as written, and so is anything the rul
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from retrieval.focus import is_time_word
 from retrieval.index import Index
@@ -62,6 +62,8 @@ class Reading:
     text: str
     via: str = ""                 # "", "subject", "attribute", "pronoun", "more"
     subject: str = ""             # for "subject": the name swapped in, which the answer must be about
+    # the analysis of `text` when the resolver made it (a question read as written): not made twice
+    question: Question | None = field(default=None, compare=False, repr=False)
 
     @property
     def resolved(self) -> bool:
@@ -79,12 +81,12 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
         return Reading(typed)
     if _MORE.fullmatch(text):
         return Reading(last.question, "more")
-    q = analyse(text, index)
+    q = analyse(typed, index)
     # junk or a command is no follow-up; a pronoun has content by what it stands for ("它死了几个人"),
     # and so has a short question on the last subject ("死了几个人")
     if text.startswith("/") or not q.has_content and not _PRONOUN.search(text) \
             and not (len(text) <= SHORT and _SHORT_QUESTION.search(text)):
-        return Reading(typed)
+        return Reading(typed, question=q)
     subject = last.subjects[0] if last.subjects else ""
     # "嘉兴呢？算力有多少": a new subject, then what is asked of it.
     head, _, rest = text.partition("呢")
@@ -113,7 +115,7 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
             and not _elsewhere(q, last, index) and not _pinned(q, index):
         asked = text.removeprefix("那么").removeprefix("那")
         return Reading(f"{' '.join(_held(last, index))} {asked}", "attribute")
-    return Reading(typed)
+    return Reading(typed, question=q)
 
 
 def _is_name(said: str, index: Index) -> bool:

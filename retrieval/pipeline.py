@@ -37,7 +37,7 @@ class Pipeline:
         follow-up ("那宁波呢", "它…", "还有呢"); `Result.read_as` says how it was read."""
         started = time.perf_counter()
         reading = resolve(text, last, self.index)
-        q = analyse(reading.text, self.index)
+        q = reading.question or analyse(reading.text, self.index)
         if not q.has_content:
             return Result(text, q.text, False, "", 0.0, (), prompt=True,
                           features={"latency_ms": _ms(started)})
