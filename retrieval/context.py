@@ -126,6 +126,13 @@ def _is_name(said: str, index: Index) -> bool:
     return bool(names) and sum(len(n) for n in names) >= len(bare) - 1
 
 
+# A word at most this many passages use, none of them in the last cited article, names another
+# topic ("子罕", "阅兵"); one of three or more characters this rare names its topic by itself
+# ("阅兵总指挥是谁" needs no last question to find it).
+ELSEWHERE_PASSAGES = 10
+PINNING_PASSAGES = 2
+
+
 def _elsewhere(q: Question, last: Turn, index: Index) -> bool:
     """A short question with a topic of its own ("那全球治理倡议是在哪提出来的"): a term of four or
     more characters that the documents use, but not the article the last answer came from."""
@@ -146,13 +153,6 @@ def _passages_using(word: str, index: Index) -> int:
     """How many passages use the word: as a token, or for two characters jieba splits in the
     passages ("子罕"), as a bigram."""
     return len(index.word_body.docs(word)) or (len(index.bi_body.docs(word)) if len(word) == 2 else 0)
-
-
-ELSEWHERE_PASSAGES = 10
-
-
-# A term this rare names its topic by itself: "阅兵总指挥是谁" needs no last question to find it.
-PINNING_PASSAGES = 2
 
 
 def _pinned(q: Question, index: Index) -> bool:
@@ -201,6 +201,7 @@ def _bare_name(phrase: str, index: Index) -> str:
             return phrase[start:]
     return phrase
 
+
 # "悦动悦快乐那个系列": the name, without the words that point at it.
 _THAT_ONE = re.compile(r"(?:那个|这个|那项|这项|那家|这家)[\u4e00-\u9fff]{0,3}$")
 # A name in quotes in the last question ("“快乐进校园”系列"): what a new name in its place replaces.
@@ -238,15 +239,15 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
             if old in last.question:
                 return Reading(last.question.replace(old, other, 1), "subject", other)
         return Reading(f"{other}{last.question}", "subject", other) if named else Reading(other)
-    # "那营收呢": the same subject, another attribute, asked as keywords (the last question's
-    # interrogative may not fit the new attribute: "几颗卫星" is no way to ask 在轨算力).
-    # An amount asked before is asked again ("几颗卫星" then "整体在轨算力呢": 算力是多少).
     # "外资呢" after "…多大比例的外贸": a word of the same make (same length, same first character)
     # takes the old one's place in the last question, which then fits it.
     alike = next((w for w in last.attribute if len(w) == len(other) >= 2 and w[0] == other[0]
                   and w != other and w in last.question), "")
     if alike:
         return Reading(last.question.replace(alike, other, 1), "attribute")
+    # "那营收呢": the same subject, another attribute, asked as keywords (the last question's
+    # interrogative may not fit the new attribute: "几颗卫星" is no way to ask 在轨算力).
+    # An amount asked before is asked again ("几颗卫星" then "整体在轨算力呢": 算力是多少).
     asked = "是多少" if last.kind in ("number", "money") and not analyse(other, index).kind else ""
     return Reading(" ".join((*_held(last, index), other)) + asked, "attribute")
 
