@@ -4,13 +4,17 @@ confidence in [0, 1] from the same features.
 1. Subject: every name the question gives must be matched (literally, by a short or full form, or
    by its stem: 温州 for 温州市) in the cited article: its title, headings and text, where a
    name is introduced once for all its passages.
-   A name no document mentions declines at once. A name the cited passage never gives, where the
-   passage gives another of the same kind instead (another city of the same level, another
-   university), declines too, unless the article is about it (its title, or three mentions: 全市
-   then stands for it). Either way the reply says which name.
+   A name no document mentions declines at once, and so does another member of a series the
+   documents give siblings of (领航者1号 beside 2号: retrieval.question). A name the cited passage
+   never gives, where the passage gives another of the same kind instead (another city of the
+   same level, another university or festival: retrieval.places), declines too, unless the
+   article is about it (its title names it, or it is mentioned at least three times and more than
+   any other name of its kind: 全市 then stands for it). The country (中国, 国内) is never
+   required. Either way the reply says which name.
 2. Answer type: a value of the asked type must be in the sentence (an amount for 多少钱, a date
    for 哪天, a number for 多少), and for these the asked attribute too, softly: a synonym, a short
-   form or a shared rare character will do; verbs are never required.
+   form, a shared rare character or the same count in digits will do; verbs are never required.
+   A figure for another year or another part of the year (一季度 for 上半年) is no answer.
 3. Confidence: a logistic function of coverage, sentence overlap, attribute match and unknown
    words; below THRESHOLD it declines. Weights and threshold come from `python tests/tune.py`
    (cross-validated over all question sets, grouped by article).
