@@ -111,6 +111,7 @@ def build(path: Path, count: int, migrations: tuple[schema.Migration, ...] = sch
     started = time.perf_counter()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA temp_store = MEMORY")  # as the log's writer: statement journals of triggers
     schema.migrate(conn, migrations, citations=lambda: {})
     feedback: list[tuple] = []
     followups: list[tuple] = []

@@ -3,15 +3,17 @@
 1. The shared state: microseconds per call (claim, put, get, hit) from one task, and from 16 tasks
    at once (what a busy replica does).
 2. Durability: a question recorded and awaited until committed (`record_committed`), one at a time
-   and 16 or 64 at once (group commit), with the commits it took.
+   and 16 or 64 at once (group commit), with the commits it took; and how many rows a second one
+   writer commits when questions are queued without waiting (the cost of the rollup triggers shows
+   most here, bot/querylog/rollups.py).
 3. `zhewen logs …` on a 1,000,000-row log: the log of tests/bench_review.py, copied into PostgreSQL
-   by `zhewen logs migrate` (timed too), each command run in-process and as a new process on both;
-   the outputs are compared.
+   by `zhewen logs migrate` (timed too), each command run in-process and as a new process on both,
+   the median of --repeat runs; the outputs are compared.
 
 PostgreSQL is a throwaway cluster on this machine (tests/pg_cluster.py) with fsync on, as a real
 server runs; the script says so and skips it when the server binaries are missing.
 
-    .venv/bin/python tests/bench_storage.py [--rows 1000000] [--calls 2000] [--skip-logs]
+    .venv/bin/python tests/bench_storage.py [--rows 1000000] [--calls 2000] [--repeat 3] [--skip-logs]
 """
 from __future__ import annotations
 
@@ -71,7 +73,8 @@ ANSWER = Answer("浙江有多少款大模型通过备案？", True, "截至2025�
 
 
 async def commit_figures(target: Target, requests: int) -> dict[int, tuple[float, float, int]]:
-    """concurrency -> (median ms per awaited record, p95 ms, commits)."""
+    """concurrency -> (median ms per awaited record, p95 ms, commits); 0 -> (rows per second when
+    queued without waiting, 0, commits)."""
     out = {}
     async with QueryLog(target, salt="bench") as log:
         real_commit = log._store.commit
@@ -95,8 +98,23 @@ async def commit_figures(target: Target, requests: int) -> dict[int, tuple[float
             await per_call(requests, concurrency, one)
             latencies.sort()
             out[concurrency] = (statistics.median(latencies), latencies[int(len(latencies) * 0.95)], commits)
+        commits = 0
+        out[0] = (await queued_rate(log, requests * 10), 0.0, commits)
         log._store.commit = real_commit
     return out
+
+
+async def queued_rate(log: QueryLog, rows: int) -> float:
+    """Rows per second committed when `rows` questions are queued (200 per turn of the loop) and
+    then flushed: the writer's throughput, batches of up to 200 rows."""
+    started = time.perf_counter()
+    for n in range(rows):
+        log.record(ANSWER, question=ANSWER.question, platform="wecom", chat_type="group", chat_id="room",
+                   user_id=n % 300)
+        if n % 200 == 199:
+            await asyncio.sleep(0)
+    await log.flush()
+    return rows / (time.perf_counter() - started)
 
 
 def print_state(figures: dict[str, dict[str, tuple[float, float]]]) -> None:
@@ -113,33 +131,40 @@ def print_commits(figures: dict[str, dict[int, tuple[float, float, int]]], reque
           "(median / p95 ms per question, commits)")
     for name, by_concurrency in figures.items():
         cells = [f"{c:>2} at once: {m:6.2f} / {p:6.2f} ms, {k:>4} commits"
-                 for c, (m, p, k) in by_concurrency.items()]
-        print(f"  {name:<11} " + " | ".join(cells))
+                 for c, (m, p, k) in by_concurrency.items() if c]
+        rate, _, commits = by_concurrency[0]
+        print(f"  {name:<11} " + " | ".join(cells) + f" | queued: {rate:,.0f} rows/s, {commits} commits")
 
 
-def time_logs(sqlite: Path, pg: PostgresUrl) -> None:
+def time_logs(sqlite: Path, pg: PostgresUrl, repeat: int) -> None:
+    """Each command `repeat` times in turn on each backend, in-process and as a new process; medians.
+    (The first run after the log is built may read its pages from disk: the median is of warm runs.)"""
     import sqlite3
 
     with sqlite3.connect(sqlite) as conn:
         some_id = str(conn.execute("SELECT max(id) FROM queries").fetchone()[0])
     runner = CliRunner()
     print(f"\n{'zhewen logs …':<48}{'SQLite':>10}{'PostgreSQL':>12}{'SQLite':>10}{'PostgreSQL':>12}   same")
-    print(f"{'':<48}{'in-process':>22}{'new process':>22}")
+    print(f"{'':<48}{'in-process':>22}{'new process':>22}   (median of {repeat})")
     for command in COMMANDS:
         args = [some_id if a == "ID" else a for a in command]
-        cells, outputs = [], []
-        for db in (str(sqlite), pg.dsn):
-            started = time.perf_counter()
-            result = runner.invoke(cli, ["logs", *args, "--db", db])
-            cells.append(time.perf_counter() - started)
-            failed = f"exit {result.exit_code}: {result.output}"
-            outputs.append(result.output if result.exit_code == 0 else failed)
-        for db in (str(sqlite), pg.dsn):
-            started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "bot.cli", "logs", *args, "--db", db], cwd=ROOT,
-                           capture_output=True, check=False)
-            cells.append(time.perf_counter() - started)
-        same = "yes" if outputs[0] == outputs[1] else "NO"
+        runs: list[list[float]] = [[], [], [], []]
+        outputs = []
+        for _ in range(repeat):
+            for n, db in enumerate((str(sqlite), pg.dsn)):
+                started = time.perf_counter()
+                result = runner.invoke(cli, ["logs", *args, "--db", db])
+                runs[n].append(time.perf_counter() - started)
+                failed = f"exit {result.exit_code}: {result.output}"
+                outputs.append((n, result.output if result.exit_code == 0 else failed))
+            for n, db in enumerate((str(sqlite), pg.dsn), start=2):
+                started = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "bot.cli", "logs", *args, "--db", db], cwd=ROOT,
+                               capture_output=True, check=False)
+                runs[n].append(time.perf_counter() - started)
+        cells = [statistics.median(r) for r in runs]
+        # the same run's outputs on both backends (a relative --since may move between runs)
+        same = "yes" if all(outputs[i][1] == outputs[i + 1][1] for i in range(0, len(outputs), 2)) else "NO"
         times = "".join(f"{c * 1000:>{9 if i % 2 == 0 else 11}.0f}ms" for i, c in enumerate(cells))
         print(f"{' '.join(args):<48}{times}   {same}")
 
@@ -149,6 +174,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=640)
+    parser.add_argument("--repeat", type=int, default=3, help="Runs of each logs command (median).")
     parser.add_argument("--skip-logs", action="store_true", help="Only the state and commit figures.")
     args = parser.parse_args()
     binaries = find_binaries()
@@ -176,7 +202,7 @@ def main() -> None:
             subprocess.run([str(binaries / "vacuumdb"), "--analyze", "-q", "-h", "127.0.0.1", "-p",
                             str(cluster.port), "-U", "postgres", "-d", url.dsn.rsplit("/", 1)[1]], check=True)
             print(f"VACUUM ANALYZE (as autovacuum after a bulk load): {time.perf_counter() - started:.0f} s")
-            time_logs(log, url)
+            time_logs(log, url, args.repeat)
     finally:
         if cluster:
             cluster.stop()

@@ -9,6 +9,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import log_reference
 import pytest
 
 from bot.engine import Answer, Reference
@@ -225,8 +226,9 @@ def test_signals_order_the_answers_strongest_first() -> None:
     assert not is_suspect(Evidence(confidence=0.9, passage_after_s=5))
 
 
-def random_log(path: Path, seed: int, rows: int = 300) -> list[int]:
-    """Rows with random confidences (some NULL), platforms, times, 👍/👎, follow-ups and re-asks."""
+def random_log(path: Path, seed: int, rows: int = 300, ties: bool = False) -> list[int]:
+    """Rows with random confidences (some NULL; with `ties`, a few values shared by many answers, as
+    on a large log), platforms, times, 👍/👎, follow-ups and re-asks."""
     rng = random.Random(seed)
     schema.prepare(path)
     ids = IdSource(writer=3)
@@ -235,13 +237,14 @@ def random_log(path: Path, seed: int, rows: int = 300) -> list[int]:
     for n in range(rows):
         moment = NOW - timedelta(minutes=rng.randrange(60 * 24 * 20))
         found = rng.random() < 0.8
-        row = query_row(ids.next(), answer(f"问题{n}", found=found, confidence=rng.random()),
+        confidence = rng.choice((0.5, 0.6, 0.7)) if ties else rng.random()
+        row = query_row(ids.next(), answer(f"问题{n}", found=found, confidence=confidence),
                         ts=utc_timestamp(moment), question=f"问题{n}", platform=rng.choice(review.PLATFORMS),
                         chat_type="private", chat_id="c", user_id=f"u{n}", reply_chars=1, error=None,
                         rephrase_of=rng.choice(made) if made and rng.random() < 0.05 else None)
         if rng.random() < 0.2:
             row["confidence"] = None
-            row["top_score"] = rng.uniform(1, 10)
+            row["top_score"] = rng.choice((2.5, 3.0, None)) if ties else rng.uniform(1, 10)
         conn.execute(f"INSERT INTO queries VALUES ({', '.join('?' * len(QUERY_COLUMNS))})",
                      [row[c] for c in QUERY_COLUMNS])
         made.append(row["id"])
@@ -258,27 +261,25 @@ def random_log(path: Path, seed: int, rows: int = 300) -> list[int]:
 
 
 def brute_force(db: Path, since: datetime | None, platform: str | None, limit: int) -> list[int]:
-    """Every answered row scored in Python: what `suspect` must agree with."""
+    """Every answered row scored in Python from the raw tables: what `suspect` must agree with."""
     conn = review.open_log(db)
-    signalled = review._signals(conn, since, platform)
-    where, params = review._where(since, platform, "found = 1")
-    evidence = {r["id"]: Evidence(confidence=r["confidence"], top_score=r["top_score"])
-                for r in conn.execute(f"SELECT id, confidence, top_score FROM queries{where}", params)}
-    evidence.update({query_id: item for query_id, (_, item) in signalled.items()})
+    evidence = {query_id: item for query_id, (_, item) in log_reference.evidence(
+        conn, None if since is None else utc_timestamp(since), platform).items()}
     low, high = review._score_range(conn, since, platform)
     conn.close()
     return [query_id for query_id, _, _ in rank(evidence.items(), low, high, limit)]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "ties"), [(1, False), (2, False), (3, False), (4, True), (5, True)])
 @pytest.mark.parametrize(("since", "platform", "limit"), [
     (None, None, 5), (None, None, 40), (timedelta(days=7), None, 10), (None, "wecom", 15),
     (timedelta(days=3), "cli", 3),
 ])
-def test_suspect_equals_scoring_every_answer(tmp_path: Path, seed: int, since: timedelta | None,
+def test_suspect_equals_scoring_every_answer(tmp_path: Path, seed: int, ties: bool, since: timedelta | None,
                                              platform: str | None, limit: int) -> None:
+    """Also when many answers share a confidence (or score): the newest of them rank first."""
     db = tmp_path / "log.sqlite3"
-    random_log(db, seed)
+    random_log(db, seed, ties=ties)
     moment = None if since is None else NOW - since
     got = [item["id"] for item in review.suspect(db, since=moment, platform=platform, limit=limit)]
     assert got == brute_force(db, moment, platform, limit)
@@ -302,18 +303,18 @@ def test_stats_suspect_share_and_histogram_agree_with_the_python_rules(tmp_path:
     random_log(db, seed)
     result = review.stats(db)
     conn = review.open_log(db)
-    signalled = review._signals(conn, None, None)
-    answered: dict[str, list[int]] = {}
+    # every day with questions has a share (0 on a day with none answered)
+    answered: dict[str, list[int]] = {ts[:10]: [0, 0] for (ts,) in conn.execute("SELECT ts FROM queries")}
     histogram = [0] * 10
-    for row in conn.execute("SELECT id, ts, confidence, top_score FROM queries WHERE found = 1"):
-        _, evidence = signalled.get(row["id"], (row["ts"], Evidence(confidence=row["confidence"])))
-        day = answered.setdefault(row["ts"][:10], [0, 0])
+    for ts, evidence in log_reference.evidence(conn).values():
+        day = answered.setdefault(ts[:10], [0, 0])
         day[0] += 1
         day[1] += is_suspect(evidence)
-        if row["confidence"] is not None:
-            histogram[min(int(row["confidence"] * 10), 9)] += 1
+        if evidence.confidence is not None:
+            histogram[min(int(evidence.confidence * 10), 9)] += 1
     conn.close()
-    assert result["suspect_by_day"] == {d: round(s / n, 4) for d, (n, s) in sorted(answered.items())}
+    shares = {day: round(s / n, 4) if n else 0.0 for day, (n, s) in sorted(answered.items())}
+    assert result["suspect_by_day"] == shares
     assert list(result["confidence_histogram"].values()) == histogram
     assert sum(result["by_day"].values()) == result["total"] == 300
 

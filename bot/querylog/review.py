@@ -6,12 +6,15 @@ table. The queries are written once in SQLite's spelling and run on PostgreSQL t
 that reads like sqlite3 (bot/storage/postgres.py); what differs is in the dialect (bot/storage/
 dialect.py): the same rows give the same objects on both.
 
-Speed on a large log comes from the indexes in schema.py (0008): figures are read from indexes
-that hold every column they need, never from the rows (which carry the answers and references):
-a time window or a platform is a range of (ts, platform, found, confidence, latency_ms); grouping
-walks (group_key, found, platform, ts) in group order; `suspect` reads only the rows with a signal
-(👎, follow-ups, re-asks: small tables or a partial index) plus the `limit` least confident answers
-(the first entries of (found, confidence, top_score)) instead of scoring every row.
+Speed on a large log comes from figures kept as rows are written and from covering indexes, never
+from reading the rows (which carry the answers and references). Counts per day and platform, and
+per answer the signs from its readers, are kept by triggers (rollups.py, 0010): `stats` and the
+footers add up a few hundred rows, and `suspect` scores the few percent of answers with a sign in
+SQL and ranks only those that can reach the top, plus the least confident others (the first
+entries of the (found, confidence, top_score) index). The rest reads the indexes of 0008: a time
+window or a platform is a range of (ts, platform, found, confidence, latency_ms); grouping walks
+(group_key, found, platform, ts) in group order; a latency percentile is one walk along
+(latency_ms, platform, ts).
 """
 from __future__ import annotations
 
@@ -19,13 +22,14 @@ import json
 import math
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from bot.querylog import schema
+from bot.querylog import rollups, schema
+from bot.querylog import suspect as scoring
 from bot.querylog.rows import QUERY_COLUMNS, utc_timestamp
 from bot.querylog.suspect import FOLLOWUP_WINDOW_S, LOW_CONFIDENCE, Evidence, Reask, rank, reasons
 from bot.storage import StorageError
@@ -87,6 +91,10 @@ def _open_postgres(url: PostgresUrl) -> PgConnection:
         # table instead, ten times slower on a million rows held in memory or on SSD.
         conn.execute("SET random_page_cost = 1.1")
         conn.execute("SET jit = off")  # compiling costs more than it saves on these short reads
+        # Grouping a million index entries by question (`top`, `unanswered`) split over workers makes
+        # each worker form most groups again and merges them: 0.53 s against 0.38 s in one process
+        # on a 2-core server (PostgreSQL 15). No other review read gains from workers.
+        conn.execute("SET max_parallel_workers_per_gather = 0")
         if not conn.execute("SELECT to_regclass('queries') IS NOT NULL AND to_regclass('feedback') "
                             "IS NOT NULL AND to_regclass('migrations') IS NOT NULL").fetchone()[0]:
             raise ReviewError(f"{url} holds no zhewen query log (run: zhewen db upgrade)")
@@ -197,11 +205,10 @@ def recent(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform:
 
 def count(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
           answered: bool = False) -> int:
-    """How many questions match the filters (only answered ones with `answered`), for footers."""
-    where, params = _where(since, platform, *(["found = 1"] if answered else []))
+    """How many questions match the filters (only answered ones with `answered`), for footers: added
+    up from the per-day counts."""
     with _connection(conn_or_path) as conn:
-        source = _queries(_dialect(conn), since, platform, "queries_found_confidence" if answered else "")
-        return int(conn.execute(f"SELECT count(*) FROM {source}{where}", params).fetchone()[0])
+        return sum(c.answered if answered else c.questions for c in _counts(conn, since, platform))
 
 
 def _grouped(conn: Connection, where: str, params: list[Any],
@@ -267,103 +274,115 @@ def stats(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: 
     confidence of the answers (tenths) and the share of suspect answers per day.
 
     `limit` keeps only the latest days in `by_day` and `suspect_by_day`; every other figure covers all
-    matching rows.
+    matching rows. Counts come from the per-day counts (rollups.py), latencies from their index.
     """
-    where, params = _where(since, platform)
-    feedback_where, _ = _where(since, platform, table="q")
     with _connection(conn_or_path) as conn:
-        d = _dialect(conn)
-        if d is POSTGRES:
-            days, by_platform, timed = _tally(conn, since, platform)
-        else:
-            days, timed = _per_day(conn, since, platform), None
-            by_platform = dict(conn.execute(
-                f"SELECT platform, count(*) FROM queries{where} GROUP BY platform ORDER BY platform", params))
+        counts = _counts(conn, since, platform)
+        days = _by_day(counts)
+        timed = sum(c.timed for c in counts)
         p50, p95 = _latency_percentiles(conn, since, platform, (50, 95), timed)
-        up, down = conn.execute(
-            f"SELECT {d.count_if('f.value = 1')}, {d.count_if('f.value = -1')} FROM feedback AS f "
-            f"{d.cross_join} queries AS q ON q.id = f.query_id{feedback_where}", params).fetchone()
+        up, down = _votes(conn, since, platform)
         dropped = _counter(conn, "dropped")
-        histogram = _confidence_histogram(conn, since, platform)
         shown = list(days)[-limit:] if limit is not None else list(days)
         suspect_by_day = _suspect_by_day(conn, since, platform, {day: days[day] for day in shown})
     total = sum(d[0] for d in days.values())
     return {
         "total": total,
         "found_rate": _rate(sum(d[1] for d in days.values()), total),
-        "by_platform": by_platform,
+        "by_platform": _by_platform(counts),
         "by_day": {day: days[day][0] for day in shown},
         "latency_ms_p50": p50,
         "latency_ms_p95": p95,
-        "feedback": {"up": up or 0, "down": down or 0},
+        "feedback": {"up": up, "down": down},
         "dropped": dropped,  # rows the writers could not log (full queue, disk error), since ever
-        "confidence_histogram": histogram,
+        "confidence_histogram": {histogram_label(b): sum(c.tenths[b] for c in counts)
+                                 for b in range(rollups.TENTHS)},
         "suspect_by_day": suspect_by_day,
     }
 
 
-def _per_day(conn: Connection, since: datetime | None,
-             platform: str | None) -> dict[str, tuple[int, int, int]]:
-    """UTC day -> (questions, answered, answered with confidence below LOW_CONFIDENCE), oldest
-    first, days without questions left out. One range count per day on the filter index: faster
-    than grouping by a day computed from every row, which has to sort them all."""
-    where, params = _where(since, platform)
-    first = conn.execute(f"SELECT min(ts) FROM queries{where}", params).fetchone()[0]
-    last = conn.execute(f"SELECT max(ts) FROM queries{where}", params).fetchone()[0]
-    if first is None or last is None:
-        return {}
-    day_where, day_params = _where(None, platform, "ts >= ?", "ts < ?")
+class DayCounts(NamedTuple):
+    """The questions of one UTC day on one platform: how many, answered, with a latency, and the
+    answers per tenth of confidence."""
+
+    day: str
+    platform: str
+    questions: int
+    answered: int
+    timed: int
+    tenths: tuple[int, ...]
+
+
+def _counts(conn: Connection, since: datetime | None, platform: str | None) -> list[DayCounts]:
+    """Per UTC day and platform, the questions matching the filters: whole days from daily_counts
+    (its slots added up, a few hundred rows), and the part of `since`'s day inside the window counted
+    on the (ts, platform, found, confidence, latency_ms) index."""
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("day > ?")
+        params.append(utc_timestamp(since)[:10])
+    if platform is not None:
+        clauses.append("platform = ?")
+        params.append(platform)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    sums = ", ".join(f"sum({c})" for c in rollups.COUNT_COLUMNS)
+    found = [DayCounts(r[0], r[1], r[2], r[3], r[4], tuple(r[5:])) for r in conn.execute(
+        f"SELECT day, platform, {sums} FROM daily_counts{where} GROUP BY day, platform", params)]
+    if since is not None:
+        found += _first_day(conn, since, platform)
+    return [c for c in found if c.questions]
+
+
+def _first_day(conn: Connection, since: datetime, platform: str | None) -> list[DayCounts]:
+    """DayCounts of `since`'s day from `since` on, per platform, counted on the filter index."""
     d = _dialect(conn)
-    sql = (f"SELECT count(*), {d.count_if('found = 1')}, {d.count_if('found = 1 AND confidence < ?')} "
-           f"FROM {_queries(d, None, None, FILTER_INDEX)}{day_where}")
-    out: dict[str, tuple[int, int, int]] = {}
-    day = date.fromisoformat(first[:10])
-    while day.isoformat() <= last[:10]:
-        start = day.isoformat() if since is None else max(day.isoformat(), utc_timestamp(since))
-        end = (day + timedelta(days=1)).isoformat()
-        questions, answered, low = conn.execute(sql, [LOW_CONFIDENCE, start, end, *day_params]).fetchone()
-        if questions:
-            out[day.isoformat()] = (questions, answered or 0, low or 0)
-        day += timedelta(days=1)
-    return out
+    start = utc_timestamp(since)
+    end = (date.fromisoformat(start[:10]) + timedelta(days=1)).isoformat()
+    where, params = _where(None, platform, "ts >= ?", "ts < ?")
+    tenths = ", ".join(d.count_if(f"found = 1 AND {rollups.in_tenth('confidence', b)}")
+                       for b in range(rollups.TENTHS))
+    sql = (f"SELECT platform, count(*), {d.count_if('found = 1')}, count(latency_ms), {tenths} "
+           f"FROM {_queries(d, since, platform)}{where} GROUP BY platform")
+    return [DayCounts(start[:10], r[0], r[1], r[2] or 0, r[3], tuple(n or 0 for n in r[4:]))
+            for r in conn.execute(sql, [start, end, *params])]
 
 
-def _tally(conn: Connection, since: datetime | None,
-           platform: str | None) -> tuple[dict[str, tuple[int, int, int]], dict[str, int], int]:
-    """PostgreSQL's `_per_day`, questions per platform and how many have a latency, in one grouped
-    pass over the (ts, platform, found, confidence, latency_ms) index: its per-statement cost makes
-    one pass cheaper than a count per day plus two more passes (SQLite's is the other way round)."""
-    where, params = _where(since, platform)
-    sql = (f"SELECT substr(ts, 1, 10) AS day, platform, count(*), {POSTGRES.count_if('found = 1')}, "
-           f"{POSTGRES.count_if('found = 1 AND confidence < ?')}, count(latency_ms) FROM queries{where} "
-           "GROUP BY day, platform ORDER BY day")
+def _by_day(counts: list[DayCounts]) -> dict[str, tuple[int, int, int]]:
+    """UTC day -> (questions, answered, answered with confidence below LOW_CONFIDENCE), oldest first."""
     days: dict[str, tuple[int, int, int]] = {}
+    for c in sorted(counts):
+        before = days.get(c.day, (0, 0, 0))
+        days[c.day] = (before[0] + c.questions, before[1] + c.answered,
+                       before[2] + sum(c.tenths[:rollups.LOW_TENTHS]))
+    return days
+
+
+def _by_platform(counts: list[DayCounts]) -> dict[str, int]:
     platforms: dict[str, int] = {}
-    timed = 0
-    for day, name, questions, answered, low, latencies in conn.execute(sql, [LOW_CONFIDENCE, *params]):
-        before = days.get(day, (0, 0, 0))
-        days[day] = (before[0] + questions, before[1] + answered, before[2] + low)
-        platforms[name] = platforms.get(name, 0) + questions
-        timed += latencies
-    return days, dict(sorted(platforms.items())), timed
+    for c in counts:
+        platforms[c.platform] = platforms.get(c.platform, 0) + c.questions
+    return dict(sorted(platforms.items()))
 
 
 def _latency_percentiles(conn: Connection, since: datetime | None, platform: str | None,
-                         pcts: tuple[float, ...], size: int | None = None) -> list[float | None]:
-    """Nearest-rank latency percentiles, each one walk along the (latency_ms, platform, ts) index to
-    the k-th matching entry: no row is read and nothing is sorted, whatever the filter. `size`: how
-    many latencies match, when already counted."""
+                         pcts: tuple[float, ...], size: int) -> list[float | None]:
+    """Nearest-rank latency percentiles of the `size` matching latencies, each one walk along the
+    (latency_ms, platform, ts) index to the k-th matching entry, from whichever end is nearer (p95
+    is the 5% walk from the top): no row is read and nothing is sorted, whatever the filter."""
     d = _dialect(conn)
     where, params = _where(since, platform, "latency_ms IS NOT NULL")
-    if size is None:
-        size = conn.execute(f"SELECT count(*) FROM {_queries(d, since, platform)}{where}",
-                            params).fetchone()[0]
     sql = (f"SELECT latency_ms FROM queries{d.indexed('queries_latency')}{where} "
-           "ORDER BY latency_ms LIMIT 1 OFFSET ?")
-    return [conn.execute(sql, [*params, _rank_index(size, p)]).fetchone()[0] if size else None for p in pcts]
+           "ORDER BY latency_ms{} LIMIT 1 OFFSET ?")
+    out: list[float | None] = []
+    for pct in pcts:
+        rank = _rank_index(size, pct)
+        from_top = size - 1 - rank
+        ordered = sql.format(" DESC") if from_top < rank else sql.format("")
+        out.append(conn.execute(ordered, [*params, min(rank, from_top)]).fetchone()[0] if size else None)
+    return out
 
 
-HISTOGRAM_BUCKETS = 10
+HISTOGRAM_BUCKETS = rollups.TENTHS
 
 
 def histogram_label(bucket: int) -> str:
@@ -371,102 +390,38 @@ def histogram_label(bucket: int) -> str:
     return f"{bucket / HISTOGRAM_BUCKETS:.1f}-{(bucket + 1) / HISTOGRAM_BUCKETS:.1f}"
 
 
-def _confidence_histogram(conn: Connection, since: datetime | None,
-                          platform: str | None) -> dict[str, int]:
-    """Answered questions per tenth of confidence (rows logged before confidence existed are left out).
-    Without a time window, one range count per tenth of the (found, confidence, top_score, platform)
-    index; with one, a single pass over the window."""
-    d = _dialect(conn)
-    if since is None:
-        where, params = _where(None, platform, "found = 1", "confidence >= ?", "confidence < ?")
-        sql = f"SELECT count(*) FROM queries{d.indexed('queries_found_confidence')}{where}"
-        edges = [b / HISTOGRAM_BUCKETS for b in range(HISTOGRAM_BUCKETS)] + [float("inf")]
-        return {histogram_label(b): conn.execute(sql, [edges[b], edges[b + 1], *params]).fetchone()[0]
-                for b in range(HISTOGRAM_BUCKETS)}
-    where, params = _where(since, platform, "found = 1", "confidence IS NOT NULL")
-    bucket = d.bucket("confidence", HISTOGRAM_BUCKETS)
-    sql = f"SELECT {bucket} AS bucket, count(*) FROM {_queries(d, since, platform)}{where} GROUP BY bucket"
-    counts = dict(conn.execute(sql, params))
-    return {histogram_label(b): counts.get(b, 0) for b in range(HISTOGRAM_BUCKETS)}
+def _signs(d: Dialect) -> str:
+    """The answers with a sign from their readers (rollups.py's `signals`), as relation `s`: their
+    signs and the answer's columns, taken from `queries` for the few whose sign was written before
+    the answer's row could be seen."""
+    columns = ", ".join(rollups.ANSWER_COLUMNS)
+    copied = ", ".join(f"q.{c}" for c in rollups.ANSWER_COLUMNS)
+    signs = ("down", "up", "reasked", "more_first", "passage_first")
+    return (f"(SELECT query_id, {columns}, {', '.join(signs)} FROM signals WHERE ts IS NOT NULL UNION ALL "
+            f"SELECT s.query_id, {copied}, {', '.join(f's.{c}' for c in signs)} FROM signals AS s "
+            f"{d.cross_join} queries AS q ON q.id = s.query_id WHERE s.ts IS NULL) AS s")
 
 
-# The answers with a strong sign from their readers (suspect.is_suspect without the confidence
-# part): 👎, 更多 within FOLLOWUP_WINDOW_S of the answer, or re-asked in other words. Counted in SQL,
-# for `logs stats` over a whole log: building evidence per answer in Python costs twice as long.
-def _strong_signs(d: Dialect) -> str:
-    return f"""SELECT query_id AS id FROM feedback WHERE value = -1
-    UNION SELECT m.query_id FROM (SELECT query_id, min(ts) AS first FROM followups WHERE kind = 'more'
-                                  GROUP BY query_id) AS m
-          {d.cross_join} queries AS o ON o.id = m.query_id
-          WHERE {d.seconds_between('m.first', 'o.ts')} <= ?
-    UNION SELECT rephrase_of FROM queries{d.indexed('queries_rephrase_of')} WHERE rephrase_of IS NOT NULL"""
+def _votes(conn: Connection, since: datetime | None, platform: str | None) -> tuple[int, int]:
+    """👍 and 👎 on the questions matching the filters."""
+    where, params = _where(since, platform, table="s")
+    up, down = conn.execute(f"SELECT sum(s.up), sum(s.down) FROM {_signs(_dialect(conn))}{where}",
+                            params).fetchone()
+    return up or 0, down or 0
 
 
 def _suspect_by_day(conn: Connection, since: datetime | None, platform: str | None,
                     days: dict[str, tuple[int, int, int]]) -> dict[str, float]:
     """Per UTC day of `days`, the share of answers that look wrong (suspect.is_suspect): confidence
-    below LOW_CONFIDENCE (counted per day already), or a strong sign with a higher confidence."""
+    below LOW_CONFIDENCE (counted per day already), or a strong sign (👎, re-asked, 更多 right after)
+    with a higher confidence."""
     d = _dialect(conn)
-    where, params = _where(since, platform, "q.found = 1", "(q.confidence IS NULL OR q.confidence >= ?)",
-                           table="q")
-    signed = dict(conn.execute(
-        f"SELECT substr(q.ts, 1, 10) AS day, count(*) FROM ({_strong_signs(d)}) AS s "
-        f"{d.cross_join} queries AS q ON q.id = s.id{where} GROUP BY day",
-        [FOLLOWUP_WINDOW_S, LOW_CONFIDENCE, *params]))
+    more_after = d.seconds_between("s.more_first", "s.ts")
+    where, params = _where(since, platform, "s.found = 1", "(s.confidence IS NULL OR s.confidence >= ?)",
+                           f"(s.down <> 0 OR s.reasked <> 0 OR {more_after} <= ?)", table="s")
+    signed = dict(conn.execute(f"SELECT substr(s.ts, 1, 10) AS day, count(*) FROM {_signs(d)}{where} "
+                               "GROUP BY day", [LOW_CONFIDENCE, FOLLOWUP_WINDOW_S, *params]))
     return {day: _rate(low + signed.get(day, 0), answered) for day, (_, answered, low) in days.items()}
-
-
-def _tuples(conn: Connection) -> Callable[..., Iterable[Sequence[Any]]]:
-    """`execute` giving plain tuples: tens of thousands of rows on a large log."""
-    if isinstance(conn, PgConnection):
-        return conn.tuples
-    cursor = conn.cursor()
-    cursor.row_factory = None
-    return cursor.execute
-
-
-def _signals(conn: Connection, since: datetime | None,
-             platform: str | None) -> dict[int, tuple[str, Evidence]]:
-    """Answered questions with any sign from their readers (👍/👎, 更多/原文 right after, re-asked in
-    other words), id -> (ts, evidence). Each query groups a small table (feedback, followups) or the
-    partial index of re-asked rows by question id first, then looks each question up by id (CROSS
-    JOIN keeps that order) for the filters and its confidence."""
-    where, params = _where(since, platform, "q.found = 1", table="q")
-    found: dict[int, tuple[str, Evidence]] = {}
-    d = _dialect(conn)
-    execute = _tuples(conn)
-
-    def evidence(query_id: int, ts: str, confidence: float | None, top_score: float | None) -> Evidence:
-        known = found.get(query_id)
-        if known is None:
-            known = found[query_id] = (ts, Evidence(confidence=confidence, top_score=top_score))
-        return known[1]
-
-    question = "q.id, q.ts, q.confidence, q.top_score"
-    for query_id, ts, confidence, top_score, down, up in execute(
-            f"SELECT {question}, s.down, s.up FROM (SELECT query_id, {d.count_if('value = -1')} AS down, "
-            f"{d.count_if('value = 1')} AS up FROM feedback GROUP BY query_id) AS s "
-            f"{d.cross_join} queries AS q ON q.id = s.query_id{where}", params):
-        item = evidence(query_id, ts, confidence, top_score)
-        item.down, item.up = down or 0, up or 0
-    after = d.seconds_between("s.first", "q.ts")
-    for query_id, ts, confidence, top_score, kind, seconds in execute(
-            f"SELECT {question}, s.kind, {after} AS after "
-            "FROM (SELECT query_id, kind, min(ts) AS first FROM followups GROUP BY query_id, kind) AS s "
-            f"{d.cross_join} queries AS q ON q.id = s.query_id{where} AND {after} <= ?",
-            [*params, FOLLOWUP_WINDOW_S]):
-        item = evidence(query_id, ts, confidence, top_score)
-        if kind == "more":
-            item.more_after_s = max(seconds, 0.0)
-        else:
-            item.passage_after_s = max(seconds, 0.0)
-    for query_id, ts, confidence, top_score, reasked in execute(
-            f"SELECT {question}, s.reasked FROM (SELECT rephrase_of, count(*) AS reasked "
-            f"FROM queries{d.indexed('queries_rephrase_of')} WHERE rephrase_of IS NOT NULL "
-            "GROUP BY rephrase_of) AS s "
-            f"{d.cross_join} queries AS q ON q.id = s.rephrase_of{where}", params):
-        evidence(query_id, ts, confidence, top_score).reasked = reasked
-    return found
 
 
 def _reasks(conn: Connection, query_id: int) -> list[Reask]:
@@ -478,22 +433,34 @@ def _reasks(conn: Connection, query_id: int) -> list[Reask]:
         "WHERE r.rephrase_of = ? ORDER BY r.id", (query_id,))]
 
 
+def _signed_where(d: Dialect, signs: str, answer_ts: str) -> str:
+    """SQL true when the signs row `signs` holds a sign from the answer's readers: 👍/👎, re-asked in
+    other words, or 更多/原文 within FOLLOWUP_WINDOW_S of the answer (two parameters)."""
+    return (f"({signs}.down <> 0 OR {signs}.up <> 0 OR {signs}.reasked <> 0 "
+            f"OR {d.seconds_between(f'{signs}.more_first', answer_ts)} <= ? "
+            f"OR {d.seconds_between(f'{signs}.passage_first', answer_ts)} <= ?)")
+
+
 def _least_confident(conn: Connection, since: datetime | None, platform: str | None,
                      size: int | None) -> dict[int, Evidence]:
-    """The `size` least confident answers, and the `size` lowest-scored of those logged without a
-    confidence. With `size` = limit + the number of answers with 👍 (already among the signalled
-    ones), these and the signalled answers hold every answer that can be among the `limit` most
-    suspect: an answer with no sign from its reader ranks by confidence alone. Read in order from the
-    (found, confidence, top_score, platform) index, or sorted from a time window."""
-    found: dict[int, Evidence] = {}
+    """The `size` answers without a sign from their readers that suspect.rank puts first: they rank
+    by confidence alone (lowest first, then newest), so they are the first `size` entries of the
+    (found, confidence, top_score, platform) index, or of a sorted time window. Answers logged
+    without a confidence rank by their retrieval score, or (with none either) after those scored
+    halfway: the `size` first of each kind."""
     d = _dialect(conn)
     source = _queries(d, since, None, "queries_found_confidence", alias="q")
-    orders = (("q.confidence IS NOT NULL", "q.confidence"),
-              ("q.confidence IS NULL", f"q.top_score{d.nulls_first}"))
-    for known, order in orders:
-        where, params = _where(since, platform, "q.found = 1", known, table="q")
-        sql = f"SELECT q.id, q.confidence, q.top_score FROM {source}{where} ORDER BY {order}, q.id LIMIT ?"
-        for query_id, confidence, top_score in conn.execute(sql, [*params, _limit(d, size)]):
+    signed = _signed_where(d, "s", "q.ts")
+    no_sign = f"NOT EXISTS (SELECT 1 FROM signals AS s WHERE s.query_id = q.id AND {signed})"
+    kinds = (("q.confidence IS NOT NULL", "q.confidence, "),
+             ("q.confidence IS NULL AND q.top_score IS NOT NULL", "q.top_score, "),
+             ("q.confidence IS NULL AND q.top_score IS NULL", ""))
+    found: dict[int, Evidence] = {}
+    for kind, order in kinds:
+        where, params = _where(since, platform, "q.found = 1", kind, no_sign, table="q")
+        sql = f"SELECT q.id, q.confidence, q.top_score FROM {source}{where} ORDER BY {order}q.id DESC LIMIT ?"
+        for query_id, confidence, top_score in conn.execute(
+                sql, [FOLLOWUP_WINDOW_S, FOLLOWUP_WINDOW_S, *params, _limit(d, size)]):
             found[query_id] = Evidence(confidence=confidence, top_score=top_score)
     return found
 
@@ -508,20 +475,90 @@ def _score_range(conn: Connection, since: datetime | None,
     return low, high
 
 
+# suspect.rank rounds scores to 4 decimals; SQL adds the same terms. Answers scoring this much below
+# the limit-th in SQL cannot reach the top `limit` once rounded (rounding moves a score by 0.00005).
+SCORE_MARGIN = 1e-3
+
+
+def _effective_confidence(d: Dialect, low: float | None, high: float | None) -> tuple[str, list[Any]]:
+    """suspect.effective_confidence of a signs row `s` in SQL, with its parameters."""
+    if low is None or high is None:
+        return "s.confidence", []
+    if high <= low:
+        return "coalesce(s.confidence, CASE WHEN s.top_score IS NULL THEN NULL ELSE 0.5 END)", []
+    estimate = d.clamp("(s.top_score - ?) / (? - ?)", 0.0, 1.0)
+    return (f"coalesce(s.confidence, CASE WHEN s.top_score IS NULL THEN NULL ELSE {estimate} END)",
+            [low, high, low])
+
+
+def _suspicion(alias: str) -> str:
+    """suspect.suspicion in SQL over `alias`'s effective confidence, signs and seconds to the first
+    更多 and 原文 (two parameters), unrounded; the terms added in the same order."""
+    t = alias
+    return (f"CASE WHEN {t}.effective IS NULL THEN {scoring.CONFIDENCE_WEIGHT * 0.5!r} "
+            f"ELSE {scoring.CONFIDENCE_WEIGHT!r} * (1.0 - {t}.effective) END"
+            f" + CASE WHEN {t}.reasked <> 0 THEN {scoring.REPHRASE_WEIGHT!r} ELSE 0.0 END"
+            f" + CASE WHEN {t}.down <> 0 THEN {scoring.DOWN_WEIGHT!r} ELSE 0.0 END"
+            f" + CASE WHEN {t}.more_after <= ? THEN {scoring.MORE_WEIGHT!r} ELSE 0.0 END"
+            f" + CASE WHEN {t}.passage_after <= ? THEN {scoring.PASSAGE_WEIGHT!r} ELSE 0.0 END"
+            f" + CASE WHEN {t}.up <> 0 AND {t}.down = 0 THEN {scoring.UP_WEIGHT!r} ELSE 0.0 END")
+
+
+def _signed(conn: Connection, since: datetime | None, platform: str | None, low: float | None,
+            high: float | None, limit: int | None) -> dict[int, Evidence]:
+    """The answers with a sign from their readers that can be among the `limit` most suspect (all of
+    them without a limit): scored in SQL, most suspect first, every one within SCORE_MARGIN of the
+    limit-th. Fetched in growing pages until one ends below that bound. The seconds to the first
+    更多 and 原文 are computed once per answer (the fence keeps the planner from copying them into
+    the filter and the sort)."""
+    d = _dialect(conn)
+    effective, estimate = _effective_confidence(d, low, high)
+    where, filters = _where(since, platform, "s.found = 1", table="s")
+    signed = "t.down <> 0 OR t.up <> 0 OR t.reasked <> 0 OR t.more_after <= ? OR t.passage_after <= ?"
+    sql = (f"SELECT t.query_id, t.confidence, t.top_score, t.down, t.up, t.reasked, t.more_after, "
+           f"t.passage_after, {_suspicion('t')} AS score FROM ("
+           f"SELECT s.query_id, s.confidence, s.top_score, s.down, s.up, s.reasked, "
+           f"{effective} AS effective, {d.seconds_between('s.more_first', 's.ts')} AS more_after, "
+           f"{d.seconds_between('s.passage_first', 's.ts')} AS passage_after FROM {_signs(d)}{where}"
+           f"{d.fence}) AS t WHERE {signed} ORDER BY score DESC LIMIT ?")
+    window = [FOLLOWUP_WINDOW_S, FOLLOWUP_WINDOW_S]
+    params = [*window, *estimate, *filters, *window]
+    page = None if limit is None else 4 * limit + 100
+    while True:
+        rows = conn.execute(sql, [*params, _limit(d, page)]).fetchall()
+        if page is None or len(rows) < page or rows[-1][-1] < rows[limit - 1][-1] - SCORE_MARGIN:
+            break
+        page *= 4
+    if limit is not None and len(rows) >= limit:
+        rows = [r for r in rows if r[-1] >= rows[limit - 1][-1] - SCORE_MARGIN]
+    return {row[0]: _evidence(row) for row in rows}
+
+
+def _evidence(row: Sequence[Any]) -> Evidence:
+    """A row of `_signed` as Evidence: follow-ups count within FOLLOWUP_WINDOW_S of the answer."""
+    def soon(seconds: float | None) -> float | None:
+        return None if seconds is None or seconds > FOLLOWUP_WINDOW_S else max(seconds, 0.0)
+
+    _, confidence, top_score, down, up, reasked, more_after, passage_after = row[:8]
+    return Evidence(confidence=confidence, top_score=top_score, down=down, up=up, reasked=reasked,
+                    more_after_s=soon(more_after), passage_after_s=soon(passage_after))
+
+
 def suspect(conn_or_path: ConnOrPath, *, since: datetime | None = None, platform: str | None = None,
             limit: int | None = 20) -> list[dict[str, Any]]:
     """The answers most likely wrong, most suspect first: id, ts, question, answer, the cited article
     and section, confidence (logged, or the normalised retrieval score), why, platform and score.
 
     Declines are not listed (`unanswered` shows them). The ranking is suspect.rank over every
-    answer that can reach the top `limit`: the signalled ones and the least confident ones.
+    answer that can reach the top `limit`: those with a sign from their readers scoring near enough
+    to it, and the least confident of the others.
     """
+    if limit is not None and limit < 1:
+        return []
     with _connection(conn_or_path) as conn:
-        signalled = _signals(conn, since, platform)
-        liked = sum(1 for _, item in signalled.values() if item.up)
-        evidence = _least_confident(conn, since, platform, None if limit is None else limit + liked)
-        evidence.update({query_id: item for query_id, (_, item) in signalled.items()})
         low, high = _score_range(conn, since, platform)
+        evidence = _least_confident(conn, since, platform, limit)
+        evidence.update(_signed(conn, since, platform, low, high, limit))
         ranked = rank(evidence.items(), low, high, limit)
         rows = _rows(conn, [query_id for query_id, _, _ in ranked],
                      "id, ts, platform, question, answer, article, section")

@@ -1,7 +1,7 @@
 """The SQL that differs between SQLite and PostgreSQL, as one small value per backend.
 
 Queries are written once, in SQLite's spelling with `?` placeholders; each difference that matters
-(index hints, time arithmetic, join order hints, "no limit", where NULLs sort) is a field here.
+(index hints, time arithmetic, join order hints, "no limit", subquery fences) is a field here.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ class Dialect:
     begin: str                 # a write transaction that takes the write lock at once
     cross_join: str            # SQLite: CROSS JOIN keeps the written join order; PostgreSQL plans it
     no_limit: int | None       # the LIMIT parameter that means "all rows"
-    nulls_first: str           # appended to an ascending ORDER BY: SQLite sorts NULL first already
     hints: bool                # whether `INDEXED BY` is understood (PostgreSQL has statistics instead)
+    fence: str                 # ends a subquery so it is computed once, not merged into the outer query
 
     def indexed(self, index: str) -> str:
         """` INDEXED BY index` where the planner needs telling, else nothing."""
@@ -32,17 +32,17 @@ class Dialect:
         """How many rows meet `condition` (NULL or 0 when none: callers read both as 0)."""
         return f"sum({condition})" if self.name == "sqlite" else f"count(*) FILTER (WHERE {condition})"
 
-    def bucket(self, expr: str, buckets: int) -> str:
-        """The bucket 0…buckets-1 of a value in [0, 1] (1.0 falls in the last)."""
+    def clamp(self, expr: str, low: float, high: float) -> str:
+        """`expr` held within [low, high] (NULL stays NULL on SQLite; callers keep NULLs out)."""
         if self.name == "sqlite":
-            return f"min(max(CAST({expr} * {buckets} AS INTEGER), 0), {buckets - 1})"
-        return f"least(greatest(floor({expr} * {buckets})::integer, 0), {buckets - 1})"
+            return f"min(max({expr}, {low!r}), {high!r})"
+        return f"least(greatest({expr}, {low!r}), {high!r})"
 
 
-SQLITE = Dialect("sqlite", begin="BEGIN IMMEDIATE", cross_join="CROSS JOIN", no_limit=-1, nulls_first="",
-                 hints=True)
-POSTGRES = Dialect("postgresql", begin="BEGIN", cross_join="JOIN", no_limit=None,
-                   nulls_first=" NULLS FIRST", hints=False)
+SQLITE = Dialect("sqlite", begin="BEGIN IMMEDIATE", cross_join="CROSS JOIN", no_limit=-1, hints=True,
+                 fence=" LIMIT -1 OFFSET 0")
+POSTGRES = Dialect("postgresql", begin="BEGIN", cross_join="JOIN", no_limit=None, hints=False,
+                   fence=" OFFSET 0")
 
 
 @functools.lru_cache(maxsize=512)

@@ -92,13 +92,6 @@ class PgConnection:
         except driver().Error as exc:
             raise self._error(f"PostgreSQL: {one_line(exc)}") from None
 
-    def tuples(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor:
-        """Like execute, with plain tuples for rows (many rows, read by position)."""
-        try:
-            return self.raw.cursor().execute(to_pyformat(sql), tuple(params))
-        except driver().Error as exc:
-            raise self._error(f"PostgreSQL: {one_line(exc)}") from None
-
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
         """Rows one at a time as the server sends them, for results too large to hold (export)."""
         try:
