@@ -157,7 +157,7 @@ def _passages_using(word: str, index: Index) -> int:
 
 def _pinned(q: Question, index: Index) -> bool:
     """A word of three or more characters that at most PINNING_PASSAGES passages use."""
-    return any(len(w) >= 3 and 0 < len(index.word_body.docs(w)) <= PINNING_PASSAGES for w in q.words)
+    return any(len(w) >= 3 and 0 < _passages_using(w, index) <= PINNING_PASSAGES for w in q.words)
 
 
 def _rank(item: tuple[int, str], named: list[int], asked: set[str]) -> tuple[int, int, int]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from content.clean import is_han
 from retrieval import answer_types
+from retrieval.extract import ORDINALS
 from retrieval.focus import is_time_word, mentions, resembles
 from retrieval.index import Index
 from retrieval.lexicon import ENTITY_SUFFIX, is_short_form
@@ -291,7 +292,7 @@ def _soft(text_norm: str, word: str, q: Question, index: Index) -> bool:
     if mentions(text_norm, word) or _expanded(text_norm, word, q):
         return True
     # a count in the other script: "三年计划" in the text's "3年…计划"
-    digits = _SMALL_NUMBER.sub(lambda m: str(" 一二三四五六七八九十".index(m.group(1))) + m.group(2), word)
+    digits = _SMALL_NUMBER.sub(lambda m: str(ORDINALS.index(m.group(1)) + 1) + m.group(2), word)
     if digits != word and all(part in text_norm for part in _SPLIT_AT_COUNT.split(digits) if part):
         return True
     words = index.tokenizer.words(text_norm)

@@ -123,6 +123,8 @@ def pick_sentences(
     return out
 
 
+# One to ten as the documents and questions number items: ORDINALS[k - 1] is k.
+ORDINALS = "一二三四五六七八九十"
 _ASKED_ORDINAL = re.compile(r"(?:第|头)([一二三四五六七八九十])(?:个|条|项|点|张|种|大|方面)")
 _ASKED_ITEM = re.compile(r"“([^”]{2,10})”(?:是|指|说的|讲的|具体|主要)")
 
@@ -130,7 +132,7 @@ _ASKED_ITEM = re.compile(r"“([^”]{2,10})”(?:是|指|说的|讲的|具体|�
 def asked_ordinal(question_norm: str) -> int:
     """The item a question asks for by its number (2 for 第二个趋势), 0 when it names none."""
     m = _ASKED_ORDINAL.search(question_norm)
-    return "一二三四五六七八九十".find(m.group(1)) + 1 if m else 0
+    return ORDINALS.find(m.group(1)) + 1 if m else 0
 
 
 def item_openings(question_norm: str) -> re.Pattern[str] | None:

@@ -13,7 +13,7 @@ import re
 import stat
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -145,16 +145,18 @@ class Index:
 
     def matches(self, pattern: re.Pattern[str]) -> bool:
         """Whether some article's normalised text matches the pattern."""
+        return any(pattern.search(text) for text in self._articles())
+
+    def _articles(self) -> Iterator[str]:
+        """Each article's normalised text, title and headings included."""
         if self.structure is None:
             self.structure = Structure.of(self.passages)
-        return any(pattern.search(self.article_text(int(doc))) for doc in self.structure.article_starts)
+        return (self.article_text(int(doc)) for doc in self.structure.article_starts)
 
     def mentioned(self, text: str) -> bool:
         """Whether some article contains this normalised text as written, punctuation included
         ("deepseek-v3", which the tokens split)."""
-        if self.structure is None:
-            self.structure = Structure.of(self.passages)
-        return any(text in self.article_text(int(doc)) for doc in self.structure.article_starts)
+        return any(text in article for article in self._articles())
 
     def attested_latin(self, word: str) -> bool:
         """Whether a Latin word occurs in the documents, possibly inside a longer token."""

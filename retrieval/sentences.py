@@ -56,7 +56,7 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
 
 
 # Items of a list as the documents number them: 第一…第二, 一是…二是, 首先…其次, （一）…（二）.
-_ORDINALS = "一二三四五六七八九十"
+_ORDINALS = extract.ORDINALS
 _NUMBERED = (
     re.compile(r"^第([一二三四五六七八九十])"), re.compile(r"^([一二三四五六七八九十])是"),
     re.compile(r"^[(（]([一二三四五六七八九十])[)）]"), re.compile(r"^([一二三四五六七八九十])、"),
