@@ -47,6 +47,7 @@ FLOORS: dict[str, tuple[float, float, float, float, float, int]] = {
     "own_round24": (0.81, 0.95, 0.95, 0.92, 0.93, 120),
     "own_round25": (0.85, 0.96, 0.96, 0.95, 0.75, 120),
     "own_round26": (0.9, 0.95, 0.98, 0.98, 0.68, 120),
+    "own_round27": (0.87, 0.96, 0.96, 0.96, 0.81, 120),
 }
 
 
