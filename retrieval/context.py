@@ -17,10 +17,16 @@ from retrieval.normalize import normalize
 from retrieval.places import name_kind
 from retrieval.question import Question, analyse
 
-# "还有呢", "其他的呢", "还有别的措施吗", "其他方面呢": more of the same article.
+# "还有呢", "其他的呢", "还有别的措施吗", "其他方面呢", "其余几个呢": more of the same article.
 _ASPECT = "(?:措施|做法|办法|方面|应用|成果|案例|例子|内容|举措|的)"
-_MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外)(?:的|别的|其他的|什么|其他|{_ASPECT})*"
-                   r"(?:呢|吗|嘛|么)?|再来点|继续|接着说|再说说|(?:然后|接下来|下一个|下一条|第二个)(?:呢|是啥|是什么)?"
+# The next item by its place: "下一个趋势呢", "第二支呢", "第二名是啥" (a measure word, then at most
+# a short noun for what is counted).
+_NEXT_ITEM = (r"(?:下一|第二)(?:个|条|项|点|张|种|支|名|家|类|步|位|件)[\u4e00-\u9fff]{0,4}?"
+              r"(?:呢|是啥|是什么|是哪个|是哪家|是谁)?")
+_MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外|其余|剩下|剩余)"
+                   rf"(?:的|别的|其他的|什么|其他|几个|几条|几项|{_ASPECT})*(?:呢|吗|嘛|么|是啥|是什么|是哪些)?|再来点|(?:继续|接着)说?(?:下去|下一条|下一个)?"
+                   r"|再说说|(?:然后|接下来)(?:呢|是啥|是什么)?"
+                   rf"|(?:那|接着说|然后)?{_NEXT_ITEM}"
                    r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?|另外(?:几|两|三)[个条项点]呢?")
 # "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
 _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"

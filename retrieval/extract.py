@@ -125,7 +125,8 @@ def pick_sentences(
 
 # One to ten as the documents and questions number items: ORDINALS[k - 1] is k.
 ORDINALS = "一二三四五六七八九十"
-_ASKED_ORDINAL = re.compile(r"(?:第|头)([一二三四五六七八九十])(?:个|条|项|点|张|种|大|方面)")
+_ASKED_ORDINAL = re.compile(r"(?:第|头)([一二三四五六七八九十])"
+                            r"(?:个|条|项|点|张|种|支|名|家|类|步|位|件|大|方面)")
 _ASKED_ITEM = re.compile(r"“([^”]{2,10})”(?:是|指|说的|讲的|具体|主要)")
 
 

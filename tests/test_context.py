@@ -93,7 +93,7 @@ async def test_conversations_expire_are_bounded_and_reset() -> None:
 FLOORS = {"round1": 24, "round2": 29, "round3": 33, "round4": 31, "round5": 33, "round6": 28, "round7": 34,
           "round8": 32, "round9": 34, "round10": 28, "round11": 31,
           "round12": 31, "round13": 30, "round14": 28,
-          "round15": 28, "round16": 32, "round17": 27}
+          "round15": 28, "round16": 32, "round17": 29}
 
 
 @pytest.mark.parametrize(("name", "floor"), FLOORS.items())
@@ -368,9 +368,25 @@ def test_a_name_that_sets_the_scene_is_not_the_one_replaced(engine: Engine) -> N
     assert resolve("湖州咋样", last, engine.pipeline.index).text == asked.format("湖州")
 
 
-@pytest.mark.parametrize("typed", ["然后呢", "接下来呢", "下一个呢"])
+@pytest.mark.parametrize("typed", ["然后呢", "接下来呢", "下一个呢", "下一个趋势呢", "第二支咧", "第二名是啥",
+                                   "接着说下一条", "其余几个呢", "剩下的呢"])
 def test_then_what_asks_for_more(engine: Engine, last: Turn, typed: str) -> None:
     assert resolve(typed, last, engine.pipeline.index).via == "more"
+
+
+@pytest.mark.parametrize("typed", ["第二大城市是哪个", "第三个呢"])
+def test_a_rank_or_a_later_item_is_not_the_next_item(engine: Engine, last: Turn, typed: str) -> None:
+    assert resolve(typed, last, engine.pipeline.index).via != "more"
+
+
+@pytest.mark.parametrize(("first", "more", "gold"), [
+    ("浙江人工智能“三支关键力量”里第一支是什么？", "第二支咧", "高校和科研院所"),
+    ("人工智能发展的第一个大趋势是什么", "下一个趋势呢", "机器人理念"),
+])
+def test_the_next_item_by_its_place_continues_the_list(engine: Engine, first: str, more: str,
+                                                       gold: str) -> None:
+    second = engine.ask(more, engine.ask(first).turn)
+    assert second.found and gold in second.answer
 
 
 def test_an_attribute_asked_with_its_amount_is_no_name_of_the_same_make(engine: Engine) -> None:
