@@ -176,11 +176,15 @@ def _referent(pronoun: re.Match[str], last: Turn, index: Index) -> str:
     """What "该公司" / "这个局" names: a name ending in that noun in the last answer (the company
     it found), else in the last question ("人工智能局")."""
     noun = pronoun.groupdict().get("noun")
-    if not noun:
+    if not noun or _WHO_ASKED.search(last.question):
         # "它" after "…叫什么": the name the answer gave, in quotes ("版权AI智审")
         asked_name = last.kind == "name" and re.search(r"叫什么|叫啥|名字|名称", last.question)
         named = re.search(r"[“\"《]([^”\"》]{2,16})[”\"》]", last.answer) if asked_name else None
-        return named.group(1) if named else ""
+        if named:
+            return named.group(1)
+        answered = _answered(last, index)
+        if answered or not noun:
+            return answered
     asked = {last.question[i : i + 2] for i in range(len(last.question) - 1)}
     for text in (last.answer, last.question):
         # not the question's own "哪家公司"; of the rest, the one nearest a name the question gave
@@ -196,6 +200,33 @@ def _referent(pronoun: re.Match[str], last: Turn, index: Index) -> str:
 
 
 _ASKING_WORD = re.compile(r"哪|什么|谁|啥")
+# A question whose answer is who or which body: "副院长是谁", "是哪家公司推出的", "谁研发了…".
+_WHO_ASKED = re.compile(r"谁|哪家|哪个单位|哪个机构|哪个部门|哪所")
+# Where a name given after its post ends: "副院长沙丽就是其中之一", "局长张三表示".
+_AFTER_NAME = "(?=就|是|在|等|表示|说|指出|介绍|带领|[，,。、（(]|$)"
+
+
+def _answered(last: Turn, index: Index) -> str:
+    """Who or what the last answer gave for "谁" / "哪家公司": the doer right before the question's
+    own verb ("中控技术推出" for 哪家公司推出的), else the name right after the post asked about
+    ("副院长沙丽" for 副院长是谁); "" when the answer shows neither."""
+    if not _WHO_ASKED.search(last.question):
+        return ""
+    asked = _WHO_ASKED.search(last.question)
+    verbs = [w for w, start, _ in index.tokenizer.spans(last.question)
+             if start > asked.start() and index.lexicon.tag(w) in ("v", "vd", "vi") and len(w) >= 2]
+    spans = index.tokenizer.spans(last.answer)
+    for verb in verbs:
+        at = last.answer.find(verb)
+        doers = [w for w, _, end in spans if end == at and len(w) >= 2
+                 and index.lexicon.tag(w) not in FUNCTION_TAGS and w not in last.question]
+        if at > 0 and doers:
+            return max(doers, key=len)
+    for post in last.attribute:
+        named = re.search(rf"{re.escape(post)}([\u4e00-\u9fff]{{2,3}}?){_AFTER_NAME}", last.answer)
+        if named and named.group(1) not in last.question:
+            return named.group(1)
+    return ""
 
 
 def _bare_name(phrase: str, index: Index) -> str:
