@@ -99,10 +99,11 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     if rest.strip("，,？? ") and len(head) <= 8 and analyse(head, index).subjects:
         return Reading(head.lstrip("那") + rest.strip("，,？? "), "subject", head.lstrip("那"))
     again = None if _SWAP_TO.fullmatch(text) else _AGAIN.fullmatch(text)
-    if again and not _PRONOUN.search(text) and again.group("x") != subject \
-            and (_is_name(again.group("x"), index) or _kin(again.group("x"), last.question)):
-        other = _THAT_ONE.sub("", again.group("x")) or again.group("x")
-        return _swapped(other, last, index, pointed=other != again.group("x"))
+    said = _without_predicate(again.group("x"), last, index) if again else ""
+    if again and not _PRONOUN.search(text) and said != subject \
+            and (_is_name(said, index) or _kin(said, last.question)):
+        other = _THAT_ONE.sub("", said) or said
+        return _swapped(other, last, index, pointed=other != said)
     swap = _SWAP_TO.fullmatch(text) or _SWAP.fullmatch(text)
     if swap and not _PRONOUN.search(text):
         # "营收多少呢": what is asked is 营收, the amount is asked again anyway
@@ -122,6 +123,24 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
         asked = text.removeprefix("那么").removeprefix("那")
         return Reading(f"{' '.join(_held(last, index))} {asked}", "attribute")
     return Reading(typed, question=q)
+
+
+# What restates the asked predicate after a swapped-in name: "宁波建了几个", "宁波有几个", "嘉兴搞了多少".
+_RESTATED = frozenset({"了", "有", "是", "搞", "也", "又", "还", "共", "一共", "总共"})
+
+
+def _without_predicate(said: str, last: Turn, index: Index) -> str:
+    """A name of the last subject's kind with the predicate that restates the last question cut off
+    ("宁波建了" after 台州 -> 宁波), else the words as said ("希望体育角建了" is a question of its own)."""
+    kinds = {name_kind(s, index) for s in last.subjects} - {""}
+    spans = index.tokenizer.spans(said)
+    for k in range(1, len(spans)):
+        head, rest = said[: spans[k][1]], spans[k:]
+        # a verb of the documents, or a spoken one of a character ("建了", "搞了")
+        if all(w in _RESTATED or len(w) == 1 or index.lexicon.tag(w) in ("v", "vd", "vi")
+               for w, _, _ in rest) and _is_name(head, index) and name_kind(head, index) in kinds:
+            return head
+    return said
 
 
 def _is_name(said: str, index: Index) -> bool:
