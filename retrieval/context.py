@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from retrieval.answer_types import MEASURE_NOUNS
 from retrieval.focus import is_time_word
 from retrieval.index import Index
 from retrieval.lexicon import FUNCTION_TAGS
@@ -33,7 +34,7 @@ _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,�
                       r"(?:的)?(?:呢|的呢|怎么样|咋样|如何)?")
 # "湖州怎么样", "宁波几个", "绍兴如何": a name and a word that asks the same again.
 _AGAIN = re.compile(r"(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
-                    r"(?:怎么样|如何|咋样|呢|几个|多少|有多少|几家|几项)")
+                    r"(?:怎么样|如何|咋样|呢|几个|多少|有多少|几家|几项|(?:是|有)(?:哪些|什么|啥))")
 # "那宁波呢", "杭州的呢", "换成嘉兴", "温州那边呢": the same question about something else.
 _SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|那边|这边|那里|那块|这块|方面)?呢"
                    r"|(?:那)?(?:换成|换作|改成)(?P<y>[^，,。？?!！呢]{1,12}?)(?:呢|的呢)?")
@@ -297,10 +298,14 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
         return Reading(f"{other}{last.question}", "subject", other) if named else Reading(other)
     # "外资呢" after "…多大比例的外贸": a word of the same make (same length, same first character)
     # takes the old one's place in the last question, which then fits it.
-    alike = next((w for w in last.attribute if len(w) == len(other) >= 2 and w[0] == other[0]
-                  and w != other and w in last.question), "")
+    # A measure said with it is asked again anyway ("外资占比" after "多大比例的外贸"); the same make
+    # is also the same ending of three ("十亿级" for 百亿级).
+    bare = next((other[: -len(m)] for m in MEASURE_NOUNS if other.endswith(m) and len(other) - len(m) >= 2),
+                other)
+    alike = next((w for w in last.attribute if len(w) == len(bare) >= 2 and w != bare and w in last.question
+                  and (w[0] == bare[0] or len(w) >= 3 and w[-2:] == bare[-2:])), "")
     if alike:
-        return Reading(last.question.replace(alike, other, 1), "attribute")
+        return Reading(last.question.replace(alike, bare, 1), "attribute")
     # "那营收呢": the same subject, another attribute, asked as keywords (the last question's
     # interrogative may not fit the new attribute: "几颗卫星" is no way to ask 在轨算力).
     # An amount asked before is asked again ("几颗卫星" then "整体在轨算力呢": 算力是多少).
