@@ -66,6 +66,8 @@ _ASKS_CAUSE = re.compile(r"原因|起因|引起|导致|造成")
 # A count of one to ten with its measure word, as the question writes it ("三年", "五项").
 _SMALL_NUMBER = re.compile(r"([一二三四五六七八九十])([年项个家条次届批])")
 _SPLIT_AT_COUNT = re.compile(r"(?<=[年项个家条次届批])")
+# People counted by what befell or what they did ("多少人受伤", "几人失联"): that verb is the count.
+_PEOPLE_WHO = re.compile(r"(?:多少|几)(?:个)?人")
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")
 
 
@@ -208,6 +210,10 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         # Predicates are not required ("超过多少" is answered by "超1.2万亿元").
         named = [w for w in sides
                  if index.lexicon.tag(w) not in ("v", "vd", "vi") and not _COMPLEMENT.search(w)]
+        people = _PEOPLE_WHO.search(q.text)
+        befell = next((w for w in sides if people and q.text.startswith(w, people.end())), "")
+        if befell and not _soft(answer_norm, befell, q, index):
+            return "counted thing not in the sentence"
         named = [w for w in named if not w.isascii()] or named
         return "" if not named or any(_soft(answer_norm, w, q, index) for w in named) else \
             "counted thing not in the sentence"

@@ -338,3 +338,13 @@ def test_a_town_jieba_cuts_into_characters_is_a_name(engine):
     q = analyse("楚门镇有多少家九小场所", engine.pipeline.index)
     assert "楚门镇" in q.subjects
     assert not engine.ask("楚门镇有多少家九小场所").found
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("友道化学那个爆炸事故有多少人受伤啊？", None),      # the dead and the missing are not the injured
+    ("友道化学爆炸事故有几人失联？", "6人失联"),
+    ("高密友道化学爆炸死了几个人", "5人死亡"),
+])
+def test_people_counted_by_what_befell_them_need_that_in_the_sentence(engine, question, gold):
+    r = engine.ask(question)
+    assert (r.found and gold in r.answer) if gold else not r.found
