@@ -242,11 +242,14 @@ def _unknown_model_names(raw: str, text: str, index: Index) -> tuple[str, ...]:
 _NUMBER = r"(?:\d+|[一二三四五六七八九十百]+)"
 _NUMBERED_NAME = re.compile(rf"([\u4e00-\u9fff]{{2,8}}?)({_NUMBER})(号|代|期|版|型)")
 _EDITION = re.compile(rf"第{_NUMBER}届([\u4e00-\u9fff]{{2,4}})")
+# An anniversary of an event ("抗战胜利70周年"): the 80th's parade is not the 70th's.
+_ANNIVERSARY = re.compile(rf"([\u4e00-\u9fff]{{2}})({_NUMBER})周年")
 
 
 def _unknown_numbered_names(text: str, index: Index) -> tuple[str, ...]:
     """One of a series the documents give other members of but not this one: what they say of
-    领航者2号 is not about 领航者1号, nor the fifteenth expo's venue the sixteenth's."""
+    领航者2号 is not about 领航者1号, nor the fifteenth expo's venue the sixteenth's, nor the 80th
+    anniversary's parade the 70th's."""
     out = []
     for m in _NUMBERED_NAME.finditer(text):
         # the number shortly after the name's end, as the documents may write it ("智算中心项目三期")
@@ -258,6 +261,11 @@ def _unknown_numbered_names(text: str, index: Index) -> tuple[str, ...]:
     for m in _EDITION.finditer(text):
         if not index.mentioned(m.group()) and index.matches(re.compile(rf"第{_NUMBER}届{m.group(1)}")):
             out.append(m.group())
+    for m in _ANNIVERSARY.finditer(text):
+        event = re.escape(m.group(1))
+        if not index.matches(re.compile(rf"{event}{re.escape(m.group(2))}周年")) \
+                and index.matches(re.compile(rf"{event}{_NUMBER}周年")):
+            out.append(m.group()[2:])
     return tuple(out)
 
 
