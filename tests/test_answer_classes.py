@@ -352,5 +352,5 @@ def test_people_counted_by_what_befell_them_need_that_in_the_sentence(engine, qu
 
 def test_another_anniversary_of_an_event_the_documents_date_is_unknown(engine):
     r = engine.ask("十年前纪念抗战胜利70周年的那次阅兵，受阅方队一共有几个？")
-    assert not r.found and r.missing == "70周年"
+    assert not r.found and "“70周年”" in r.reply
     assert engine.ask("纪念抗战胜利80周年大会在哪里举行？").found
