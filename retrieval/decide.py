@@ -62,7 +62,7 @@ _FOUNDING = re.compile(r"成立|组建|创立|创办|创建|建立|设立|筹建
 _COMPLEMENT = re.compile(r".(?:出去|出来|进去|进来|下来|下去|上去|上来|起来|过来|过去)$|^.[到至]$")
 # What names of posts end in: 局长, 院长, 主任, 书记, 总经理, 董事长, 负责人, 总指挥.
 _POST = re.compile(r"..*(?:长|主任|书记|经理|主席|总裁|总监|负责人|指挥)$")
-_ASKS_CAUSE = re.compile(r"原因|起因|引起|导致|造成")
+_ASKS_CAUSE = re.compile(r"原因|起因|引起|导致|造成|引发|诱发")
 # A count of one to ten with its measure word, as the question writes it ("三年", "五项").
 _SMALL_NUMBER = re.compile(r"([一二三四五六七八九十])([年项个家条次届批])")
 _SPLIT_AT_COUNT = re.compile(r"(?<=[年项个家条次届批])")

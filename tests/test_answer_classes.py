@@ -188,11 +188,12 @@ def test_a_post_named_anywhere_in_a_person_question_must_be_in_the_sentence(engi
     assert not engine.ask(question).found
 
 
-def test_what_caused_something_asks_a_stated_cause(engine):
-    q = analyse("友道化学的爆炸是什么导致的", engine.pipeline.index)
+@pytest.mark.parametrize("question", ["友道化学的爆炸是什么导致的", "潍坊那家化工厂爆炸，是什么引发的？"])
+def test_what_caused_something_asks_a_stated_cause(engine, question):
+    q = analyse(question, engine.pipeline.index)
     assert q.kind == "reason"
     # the sentence reporting the explosion states no cause
-    assert not engine.ask("友道化学的爆炸是什么导致的").found
+    assert not engine.ask(question).found
 
 
 def test_one_of_a_series_the_documents_give_others_of_is_an_unknown_name(engine):
