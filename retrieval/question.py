@@ -178,6 +178,10 @@ def without_translations(text: str) -> str:
     return _CHINESE_GLOSS.sub(r"\1", _LATIN_GLOSS.sub("", text))
 
 
+# "什么门槛", "啥比例", "什么市值门槛": an amount asked with a name's interrogative.
+_WHAT_AMOUNT = re.compile(r"(?:什么|啥)[\u4e00-\u9fff]{0,3}?(?:门槛|上限|下限|比例|比重|占比|份额|额度|预算|金额|数额|规模)")
+
+
 def _kind(text: str) -> str | None:
     """The answer type: the first cue of answer_types, refined into money, a date range, yes/no."""
     kind = answer_types.answer_type(text)
@@ -192,6 +196,8 @@ def _kind(text: str) -> str | None:
         return "yesno"
     if kind == "name" and _PERSON.search(text):
         return "person"
+    if kind == "name" and _WHAT_AMOUNT.search(text):
+        return "number"  # 有什么市值门槛: a threshold is an amount, whatever asks it
     if kind is None and " " in text and _ROLE_KEYWORD.search(text.rstrip("?？ ")):
         return "person"
     return kind

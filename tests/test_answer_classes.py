@@ -355,3 +355,8 @@ def test_another_anniversary_of_an_event_the_documents_date_is_unknown(engine):
     r = engine.ask("十年前纪念抗战胜利70周年的那次阅兵，受阅方队一共有几个？")
     assert not r.found and "“70周年”" in r.reply
     assert engine.ask("纪念抗战胜利80周年大会在哪里举行？").found
+
+
+@pytest.mark.parametrize("question", ["新交所二次上市有什么市值门槛？", "外贸占了全省啥比例"])
+def test_an_amount_asked_with_what_is_a_number_question(engine, question):
+    assert analyse(question, engine.pipeline.index).kind == "number"
