@@ -179,7 +179,8 @@ def without_translations(text: str) -> str:
 
 
 # "什么门槛", "啥比例", "什么市值门槛": an amount asked with a name's interrogative.
-_WHAT_AMOUNT = re.compile(r"(?:什么|啥)[\u4e00-\u9fff]{0,3}?(?:门槛|上限|下限|比例|比重|占比|份额|额度|预算|金额|数额|规模)")
+_WHAT_AMOUNT = re.compile(r"(?:什么|啥)[\u4e00-\u9fff]{0,3}?"
+                          r"(?:门槛|上限|下限|比例|比重|占比|份额|额度|预算|金额|数额|规模)")
 
 
 def _kind(text: str) -> str | None:
