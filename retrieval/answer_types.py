@@ -161,8 +161,10 @@ def passage_cue(kind: str | None, question_norm: str) -> Callable[[str], bool] |
 # How a text states a verdict, for a yes/no question: "并非推倒重来", "不能盲目跟风" say no by
 # themselves; "构成帮助侵权", "荣获第七届全国文明城市" say yes about what follows them, so the
 # question's own words must follow within a few characters ("构成实质性近似" is no verdict on 侵权).
-_DENIAL = re.compile(r"不属于|并非|不是|并不|不能|不应|不宜|不得|无需|不必|唯一")
-_AFFIRMATION = re.compile(r"认定|构成|属于|应当|必须|确实|的确|荣获|获评|被评为|被命名为|成功")
+_DENIAL = re.compile(r"不属于|并非|不是|并不|不能|不应|不宜|不得|无需|不必|唯一|没有|尚未|还未|暂无")
+_AFFIRMATION = re.compile(r"认定|构成|属于|应当|必须|确实|的确|荣获|获评|被评为|被命名为|成功|首个|首家")
+# How a yes/no question asks ("有没有", "是不是", "评上了没有"): its 没有 or 是 is no verdict it states.
+_ASKING_YES_NO = re.compile(r"有没有|了没有?|没有[?？]?$")
 VERDICT_REACH = 8
 
 
@@ -185,6 +187,8 @@ def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> b
 def states_verdict(sentence_norm: str, question_norm: str) -> bool:
     """A denial, or an affirmation of something the question names, that the question does not
     itself say."""
+    question_norm = _ASKING_YES_NO.sub(" ", question_norm)
+    sentence_norm = _unquoted(sentence_norm)
     if any(m.group() not in question_norm for m in _DENIAL.finditer(sentence_norm)):
         return True
     asked = {question_norm[i : i + 2] for i in range(len(question_norm) - 1)}
@@ -194,6 +198,15 @@ def states_verdict(sentence_norm: str, question_norm: str) -> bool:
 
     return any(m.group() not in question_norm and on_asked(m.end())
                for m in _AFFIRMATION.finditer(sentence_norm))
+
+
+def _unquoted(sentence_norm: str) -> str:
+    """The sentence without what it quotes, a slogan's "必须" or "不能" being no verdict; a quote
+    open at either end of the sentence (it was split inside one) runs to that end."""
+    closing, opening = sentence_norm.find("”"), sentence_norm.find("“")
+    if closing >= 0 and (opening < 0 or closing < opening):
+        sentence_norm = sentence_norm[closing + 1 :]
+    return re.sub(r"“[^”]*(?:”|$)", " ", sentence_norm)
 
 
 def states_a_date(text_norm: str) -> bool:

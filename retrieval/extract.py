@@ -172,6 +172,14 @@ def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_
                       and 0 < c.position - best.position <= 2 and _CAUSE_OPENING.match(c.sentence)), None)
         if cause is not None:  # a sentence left out between them is marked as such
             return best.sentence + ("" if cause.position == best.position + 1 else "…") + cause.sentence
+    # For a yes/no question, likewise the sentence that restates it with the verdict right after
+    # ("…要求家庭必须安装烟雾报警器。而国内没有相关立法").
+    if kind == "yesno" and not best.typed:
+        verdict = next((c for c in candidates if c.passage_rank == best.passage_rank and c.typed
+                        and 0 < c.position - best.position <= 2), None)
+        if verdict is not None:  # the verdict alone when both do not fit
+            joined = best.sentence + ("" if verdict.position == best.position + 1 else "…") + verdict.sentence
+            return joined if len(joined) <= limit else verdict.sentence
     if _ANAPHOR.match(best.sentence):
         previous = next((c for c in candidates if c.passage_rank == best.passage_rank
                          and c.position == best.position - 1), None)

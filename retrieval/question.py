@@ -31,7 +31,8 @@ _LATIN_GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\s*\(\s*[a-z][a-z0-9 .\-]*\)")
 _CHINESE_GLOSS = re.compile(r"[a-z][a-z0-9.\-]{0,30}(?: [a-z][a-z0-9.\-]{0,30}){0,3} ?"
                             r"\(([\u4e00-\u9fff]{2,12})\)")
 # A yes/no question: 是不是, 有没有, 能不能, 算不算, 是否, or a closing 吗 with no other interrogative.
-_YES_NO = re.compile(r"是不是|有没有|有无|能不能|会不会|算不算|是否|可否|能否|行不行|对不对|.吗[？?！!。]?$")
+_YES_NO = re.compile(r"是不是|有没有|有无|能不能|会不会|算不算|是否|可否|能否|行不行|对不对|.吗[？?！!。]?$"
+                     r"|没有?[啊呀呢吧嘛]?[？?！!。]?$")
 _NUMERALS_ONLY = re.compile(r"[一二三四五六七八九十]+")
 _LANGUAGES = frozenset({"中文", "英文", "汉语", "英语", "外文", "外语"})
 # An amount asked for: 多少钱, 多少资金, or a money noun with 多少 ("售价是多少"); "成本大幅降低"

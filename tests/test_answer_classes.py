@@ -360,3 +360,21 @@ def test_another_anniversary_of_an_event_the_documents_date_is_unknown(engine):
 @pytest.mark.parametrize("question", ["新交所二次上市有什么市值门槛？", "外贸占了全省啥比例"])
 def test_an_amount_asked_with_what_is_a_number_question(engine, question):
     assert analyse(question, engine.pipeline.index).kind == "number"
+
+
+@pytest.mark.parametrize("question, gold", [
+    # the sentence restating the question, then the verdict right after it
+    ("国内有没有法律规定家里必须装独立式烟雾报警器？", "国内没有相关立法"),
+    # "了没有" asks yes or no; the slogan's "必须" and "不能" in quotes are no verdict
+    ("江山市到底评上全国文明城市没有啊？", "荣获第七届"),
+    ("江山市创全国文明城市到底成功了没有？", "荣获第七届"),
+])
+def test_a_yes_no_question_is_answered_with_its_verdict(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
+
+
+def test_a_quoted_slogan_states_no_verdict():
+    assert not answer_types.states_verdict("坚定“创文有一个,必须要有江山;", "江山市评上了没有?")
+    assert not answer_types.states_verdict("创文少一个,一定不能是江山”的信念", "江山市评上了没有?")
+    assert answer_types.states_verdict("而国内没有相关立法,企业需调整", "国内有没有相关立法?")
