@@ -172,6 +172,13 @@ def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_
                       and 0 < c.position - best.position <= 2 and _CAUSE_OPENING.match(c.sentence)), None)
         if cause is not None:  # a sentence left out between them is marked as such
             return best.sentence + ("" if cause.position == best.position + 1 else "…") + cause.sentence
+        if not best.typed:  # a claim stating no cause: what the passage says next, as far as it fits
+            after = {c.position: c.sentence for c in candidates if c.passage_rank == best.passage_rank}
+            text, at = best.sentence, best.position + 1
+            while at in after and len(text) + len(after[at]) <= limit:
+                text, at = text + after[at], at + 1
+            if text != best.sentence:
+                return text
     # For a yes/no question, likewise the sentence that restates it with the verdict right after
     # ("…要求家庭必须安装烟雾报警器。而国内没有相关立法").
     if kind == "yesno" and not best.typed:

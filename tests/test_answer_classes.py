@@ -378,3 +378,9 @@ def test_a_quoted_slogan_states_no_verdict():
     assert not answer_types.states_verdict("坚定“创文有一个,必须要有江山;", "江山市评上了没有?")
     assert not answer_types.states_verdict("创文少一个,一定不能是江山”的信念", "江山市评上了没有?")
     assert answer_types.states_verdict("而国内没有相关立法,企业需调整", "国内有没有相关立法?")
+
+
+def test_a_reason_question_answered_by_its_claim_reads_on_to_the_cause(engine):
+    # "子罕不肯接受。" restates the question; the reason is two sentences on, with no 因为 before it
+    r = engine.ask("子罕为何不肯接受宋国人献上的玉？")
+    assert r.found and "不肯接受" in r.answer and "以不贪为宝" in r.answer and len(r.answer) <= 120
