@@ -2,6 +2,7 @@
 best of them covers it."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from retrieval.answer_types import passage_cue
@@ -30,6 +31,7 @@ def search(index: Index, q: Question, within: str = "", besides: str = "", said:
         hits = [h for h in hits if index.passages[h.doc].article_id == within
                 and index.passages[h.doc].id != besides
                 and not (said and said[:16] in normalize(index.passages[h.doc].text))][:SEARCH_DEPTH]
+    hits = _quoted_first(index, q, hits)
     coverage = max((covered(passage_text(index, h.doc), q) for h in hits[:COVERAGE_PASSAGES]), default=0.0)
     return Passages(tuple(hits), coverage)
 
@@ -46,3 +48,17 @@ def covered(text_norm: str, q: Question) -> float:
     total = sum(q.weights.values()) or 1.0
     return sum(w for t, w in q.weights.items()
                if t in text_norm or any(x in text_norm for x in q.expansions.get(t, ()))) / total
+
+
+# A term the question quotes ("“双总制”是啥意思"): the user copied it from the text.
+_QUOTED = re.compile(r"[“「『\"]([\u4e00-\u9fff]{2,12})[”」』\"]")
+
+
+def _quoted_first(index: Index, q: Question, hits: list[Hit]) -> list[Hit]:
+    """The passages that use every term the question quotes first, in their order: a quoted
+    term is what the user read, and the passage that uses it is where it is explained."""
+    quoted = _QUOTED.findall(q.text)
+    if not quoted:
+        return hits
+    using = [h for h in hits if all(t in normalize(index.passages[h.doc].text) for t in quoted)]
+    return using + [h for h in hits if h not in using] if using else hits

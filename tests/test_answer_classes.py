@@ -384,3 +384,9 @@ def test_a_reason_question_answered_by_its_claim_reads_on_to_the_cause(engine):
     # "子罕不肯接受。" restates the question; the reason is two sentences on, with no 因为 before it
     r = engine.ask("子罕为何不肯接受宋国人献上的玉？")
     assert r.found and "不肯接受" in r.answer and "以不贪为宝" in r.answer and len(r.answer) <= 120
+
+
+def test_the_passage_using_a_quoted_term_comes_first(engine):
+    # “双总制” is used by one passage of an article whose other passages name 之江实验室 more often
+    r = engine.ask("之江实验室搞的那个“双总制”是啥意思啊？")
+    assert r.found and "技术总师和行政总指挥" in r.answer
