@@ -17,7 +17,8 @@ CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?、“”\"]")
 _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"何时|何日|何年|何月|哪月|哪日|几时|哪年|哪一年|哪天|哪一天|什么时候|啥时候"
                         r"|几月|几号|日期|哪个月|年份|年代")),
-    ("definition", re.compile(r"指的是什么|是指什么|指什么|什么意思|啥意思|的含义|的定义|什么叫|什么是")),
+    ("definition", re.compile(r"指的是(?:做)?什么|指的是啥|是指什么|指什么|什么意思|啥意思|的含义|的定义"
+                              r"|什么叫|什么是")),
     ("reason", re.compile(r"为什么|为何|为啥|原因|凭什么|怎么会|缘何|难题|短板|痛点|靠什么"
                           r"|依据|什么缺陷|什么毛病|什么硬伤|什么问题|有啥毛病|起因|(?:什么|啥)(?:引起|导致|造成|引发|诱发)")),
     ("number", re.compile(
@@ -178,10 +179,21 @@ def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> b
         return has_answer_type(sentence_norm, kind, question_norm)
     # A cause word the question itself uses ("原因" in 查明事故原因) echoes it rather than answers.
     if kind == "definition":
-        return bool(_DEFINES.search(sentence_norm))
+        return bool(_DEFINES.search(sentence_norm)) or defines_asked_term(sentence_norm, question_norm)
     if kind == "yesno":
         return states_verdict(sentence_norm, question_norm)
     return kind == "reason" and any(m.group() not in question_norm for m in _CAUSE.finditer(sentence_norm))
+
+
+# The term a definition question asks about: what comes before "的定义是什么", "是什么意思".
+_DEFINED_TERM = re.compile(r"([\u4e00-\u9fff]{2,16}?)[”」』\"]?"
+                           r"(?:的定义|的含义|是什么意思|是啥意思|什么意思|指的是|是指)")
+
+
+def defines_asked_term(sentence_norm: str, question_norm: str) -> bool:
+    """A sentence stating what the asked term is: the term, then 是 ("国家计量技术规范是…的技术规则")."""
+    m = _DEFINED_TERM.search(question_norm)
+    return bool(m) and f"{m.group(1)}是" in sentence_norm
 
 
 def states_verdict(sentence_norm: str, question_norm: str) -> bool:

@@ -390,3 +390,18 @@ def test_the_passage_using_a_quoted_term_comes_first(engine):
     # “双总制” is used by one passage of an article whose other passages name 之江实验室 more often
     r = engine.ask("之江实验室搞的那个“双总制”是啥意思啊？")
     assert r.found and "技术总师和行政总指挥" in r.answer
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("国家计量技术规范的定义是什么？", "量值准确可靠的技术规则"),
+    ("用ETF搭组合时说的“风险平价模型”是什么意思？", "分配相同的权重"),
+])
+def test_a_definition_is_the_sentence_saying_what_the_term_is(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
+
+
+def test_what_a_term_refers_to_is_a_definition_question(engine):
+    assert analyse("“放海生”指的是做什么？", engine.pipeline.index).kind == "definition"
+    assert answer_types.defines_asked_term("风险平价模型是对投资组合中不同资产分配相同的权重",
+                                           "“风险平价模型”是什么意思?")
