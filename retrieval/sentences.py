@@ -37,7 +37,7 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
         return None
     passages = [index.passages[h.doc] for h in top]
     passage_weights = [min(1.0, h.score / top[0].score) ** PASSAGE_WEIGHT_POWER for h in top]
-    weights = extract.sentence_weights(expanded_weights(q), q.asked, q.context, q.sides)
+    weights = extract.sentence_weights(expanded_weights(q), q.asked, q.context, _focus(q))
     candidates = extract.pick_sentences(
         [p.text for p in passages], weights, q.kind, normalize, passage_weights,
         [field_text(p) for p in passages], q.text, q.asked, q.unit, q.duration,
@@ -53,6 +53,19 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     text = extract.with_neighbour(best, candidates, kind=q.kind)
     answer = extract.trim(text, weights, normalize, q.kind, question_norm=q.text, focus=q.sides)
     return Choice(text, answer, top[best.passage_rank].doc, best.score, best.typed)
+
+
+# "为何认定…构成帮助侵权": what a reason question asks about follows its interrogative.
+_WHY = re.compile(r"为什么|为何|为啥|凭什么|缘何")
+
+
+def _focus(q: Question) -> tuple[str, ...]:
+    """The words the answer stands beside: those next to the interrogative, or for a reason question
+    asked with 为何, the claim after it, which the sentence giving its grounds restates."""
+    why = _WHY.search(q.text) if q.kind == "reason" and not any(q.sides) else None
+    if why is None:
+        return q.sides
+    return tuple(w for w in q.words if q.text.find(w, why.end()) >= 0 and len(w) >= 2)
 
 
 # Items of a list as the documents number them: 第一…第二, 一是…二是, 首先…其次, （一）…（二）.

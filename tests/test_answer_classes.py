@@ -405,3 +405,9 @@ def test_what_a_term_refers_to_is_a_definition_question(engine):
     assert analyse("“放海生”指的是做什么？", engine.pipeline.index).kind == "definition"
     assert answer_types.defines_asked_term("风险平价模型是对投资组合中不同资产分配相同的权重",
                                            "“风险平价模型”是什么意思?")
+
+
+def test_a_why_question_is_answered_beside_the_claim_after_its_interrogative(engine):
+    # not the case's setting (奥特曼, LoRA, AI平台), but the sentence restating 认定…构成帮助侵权
+    r = engine.ask("在奥特曼LoRA模型侵权案中，二审为何认定AI平台运营者构成帮助侵权？")
+    assert r.found and "未履行合理的注意义务" in r.answer
