@@ -24,7 +24,8 @@ _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", re.compile(
         r"多少|第?几[" + MEASURE_WORDS + r"]"
         r"|规模|比例|占比|多大|多长|多久|多高|多远|多重|多宽|多深|增长|同比|数量|金额|总量|几成|百分之几")),
-    ("name", re.compile(r"谁|哪家|哪位|哪个|哪些|哪座|哪种|哪一|什么|叫啥|名字|名称|哪里|何地|何种")),
+    ("name", re.compile(r"谁|哪家|哪位|哪个|哪些|哪座|哪种|哪一|什么|叫啥|名字|名称|哪里|何地|何种"
+                        r"|哪[两二三四五六七八九十]")),
 )
 
 # Number cues that are nouns, not interrogatives: they may only describe what is named.

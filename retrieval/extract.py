@@ -173,12 +173,7 @@ def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_
         if cause is not None:  # a sentence left out between them is marked as such
             return best.sentence + ("" if cause.position == best.position + 1 else "…") + cause.sentence
         if not best.typed:  # a claim stating no cause: what the passage says next, as far as it fits
-            after = {c.position: c.sentence for c in candidates if c.passage_rank == best.passage_rank}
-            text, at = best.sentence, best.position + 1
-            while at in after and len(text) + len(after[at]) <= limit:
-                text, at = text + after[at], at + 1
-            if text != best.sentence:
-                return text
+            return _read_on(best, candidates, limit)
     # For a yes/no question, likewise the sentence that restates it with the verdict right after
     # ("…要求家庭必须安装烟雾报警器。而国内没有相关立法").
     if kind == "yesno" and not best.typed:
@@ -204,6 +199,18 @@ def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_
     return pair[0].sentence + pair[1].sentence
 
 
+def _read_on(best: Scored, candidates: Sequence[Scored], limit: int) -> str:
+    """The sentence and those after it in its passage, as many as fit."""
+    after = {c.position: c.sentence for c in candidates if c.passage_rank == best.passage_rank}
+    text, at = best.sentence, best.position + 1
+    while at in after and len(text) + len(after[at]) <= limit:
+        text, at = text + after[at], at + 1
+    return text
+
+
+# A sentence announcing a list whose items follow: "人工智能发展将出现三个大趋势。", "…包括：".
+ANNOUNCES_ITEMS = re.compile(r"(?:[两二三四五六七八九十\d]+(?:个|大|类|项|方面|条|点|种)[\u4e00-\u9fff]{0,8}"
+                            r"|包括|如下)[。：:]$")
 _CAUSE_OPENING = re.compile(r"(?:这是)?(?:因为|由于)|究其原因|原因(?:是|在于)")
 
 

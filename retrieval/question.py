@@ -58,7 +58,7 @@ _ASKED_NOUN = re.compile(r"(?:哪个|哪座|哪家|哪所|哪一个|哪一座|�
 # A sentence that asks, however it is spaced ("charging 价格是怎么收的？"), is not a string of keywords.
 _ASKING = re.compile(r"[?？]|怎么|怎样|如何|呢")
 _WHICH_ONES = re.compile(r"哪几")
-_LIST = re.compile(r"哪些|哪几|有什么|有啥|都有")
+_LIST = re.compile(r"哪些|哪几|有什么|有啥|都有|哪[两二三四五六七八九十]")
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,37 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     best = extract.choose(candidates, q.kind)
     if best is None:
         return None
+    doc = top[best.passage_rank].doc
+    if q.is_list and extract.ANNOUNCES_ITEMS.search(best.sentence):
+        items = listed_items(index, doc, best.sentence)
+        if items:
+            return Choice(items, items, doc, best.score, best.typed)
     text = extract.with_neighbour(best, candidates, kind=q.kind)
     answer = extract.trim(text, weights, normalize, q.kind, question_norm=q.text, focus=q.sides)
-    return Choice(text, answer, top[best.passage_rank].doc, best.score, best.typed)
+    return Choice(text, answer, doc, best.score, best.typed)
+
+
+def listed_items(index: Index, doc: int, announcing: str, limit: int = extract.MAX_ANSWER_CHARS) -> str:
+    """A list's items after the sentence announcing it ("将出现三个大趋势。"), each by its opening
+    sentence ("第一个趋势：专用大模型越来越重要。…第二个趋势：…"), as many as fit; "" when no
+    numbered item or run-in title follows in the article."""
+    article = index.passages[doc].article_id
+    later = list(itertools.takewhile(lambda i: index.passages[i].article_id == article,
+                                     range(doc, len(index.passages))))
+    sentences = [(i, s) for i in later for s in extract.split_sentences(index.passages[i].text)]
+    at = next((k for k, (i, s) in enumerate(sentences) if i == doc and s == announcing), None)
+    if at is None:
+        return ""
+    text = re.split(r"[，,：:；;]", announcing.rstrip("：:"))[-1]  # the clause that announces it
+    count = re.search(r"([两二三四五六七八九十]|\d+)(?:个|大|类|项|方面|条|点|种)", text)
+    said = count.group(1).replace("两", "二") if count else ""
+    total = int(said) if said.isdigit() else _ORDINALS.find(said) + 1 if said else len(_ORDINALS)
+    for n in range(1, total + 1):
+        item = _nth_item(sentences, at, n)
+        if item is None or len(text) + len(sentences[item][1]) + 1 > limit:
+            break
+        text += "…" + sentences[item][1]
+    return text if "…" in text else ""
 
 
 # "为何认定…构成帮助侵权": what a reason question asks about follows its interrogative.

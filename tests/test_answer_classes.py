@@ -411,3 +411,11 @@ def test_a_why_question_is_answered_beside_the_claim_after_its_interrogative(eng
     # not the case's setting (奥特曼, LoRA, AI平台), but the sentence restating 认定…构成帮助侵权
     r = engine.ask("在奥特曼LoRA模型侵权案中，二审为何认定AI平台运营者构成帮助侵权？")
     assert r.found and "未履行合理的注意义务" in r.answer
+
+
+def test_a_list_announced_at_a_passage_end_is_answered_with_its_items(engine):
+    r = engine.ask("文章预判人工智能发展将出现哪三个大趋势？")
+    assert r.found and r.answer.startswith("人工智能发展将出现三个大趋势。")
+    assert "专用大模型越来越重要" in r.answer and "机器人理念大拓展" in r.answer
+    assert "深化核心技术研发" not in r.answer   # three announced, three given
+    assert analyse("莲都区的养老管家分成哪两类？", engine.pipeline.index).is_list
