@@ -66,6 +66,9 @@ _ASKS_CAUSE = re.compile(r"原因|起因|引起|导致|造成|引发|诱发")
 # A count of one to ten with its measure word, as the question writes it ("三年", "五项").
 _SMALL_NUMBER = re.compile(r"([一二三四五六七八九十])([年项个家条次届批])")
 _SPLIT_AT_COUNT = re.compile(r"(?<=[年项个家条次届批])")
+# A named project or body of a place, and a figure for the place as a whole.
+_MEMBER = re.compile(r"..(?:项目|中心|公司|集团|基地|工程)$")
+_AGGREGATE = re.compile(r"全市|全省|全区|全县|全国|累计")
 # People counted by what befell or what they did ("多少人受伤", "几人失联"): that verb is the count.
 _PEOPLE_WHO = re.compile(r"(?:多少|几)(?:个)?人")
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")
@@ -210,6 +213,11 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         # Predicates are not required ("超过多少" is answered by "超1.2万亿元").
         named = [w for w in sides
                  if index.lexicon.tag(w) not in ("v", "vd", "vi") and not _COMPLEMENT.search(w)]
+        # A figure for the whole city or province ("全市新签约项目30个，总投资…") does not answer
+        # for one named project or body in it (润泽平湖智算中心).
+        member = next((w for w in q.words if _MEMBER.search(w) and not mentions(answer_norm, w)), "")
+        if member and _AGGREGATE.search(answer_norm):
+            return "a figure for the whole"
         people = _PEOPLE_WHO.search(q.text)
         befell = next((w for w in sides if people and q.text.startswith(w, people.end())), "")
         if befell and not _soft(answer_norm, befell, q, index):

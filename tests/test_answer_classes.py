@@ -419,3 +419,10 @@ def test_a_list_announced_at_a_passage_end_is_answered_with_its_items(engine):
     assert "专用大模型越来越重要" in r.answer and "机器人理念大拓展" in r.answer
     assert "深化核心技术研发" not in r.answer   # three announced, three given
     assert analyse("莲都区的养老管家分成哪两类？", engine.pipeline.index).is_list
+
+
+@pytest.mark.parametrize("question", ["润泽平湖智算中心那个项目总投资一共多少钱呀？",
+                                      "平湖润泽智算中心项目总投资是多少？"])
+def test_a_figure_for_the_whole_city_does_not_answer_for_one_project_in_it(engine, question):
+    # 全市新签约项目30个，总投资255.75亿元 / 累计投资…项目10余个: not the project asked about
+    assert not engine.ask(question).found
