@@ -290,9 +290,11 @@ def _anchor_with_typed(parts: Sequence[str], norms: Sequence[str], scores: Seque
     a clause with one beside what is asked about (`focus`: "降至" for 降到多少) comes first."""
     best = max(range(len(parts)), key=lambda i: (scores[i], -i))
     typed = [i for i, n in enumerate(norms) if has_answer_type(n, kind, question_norm)]
-    if not typed or best in typed:
-        return best, best
     on_focus = {i for i in typed if any(w and mentions(norms[i], w) for w in focus)}
+    # the best clause's own value, unless another value stands beside what is asked ("最高…可达60%"
+    # after "总额10亿元的…政策")
+    if not typed or best in typed and (best in on_focus or not on_focus):
+        return best, best
     for t in sorted(typed, key=lambda i: (i not in on_focus, abs(i - best), i > best)):
         lo, hi = min(best, t), max(best, t)
         if sum(len(p) for p in parts[lo : hi + 1]) <= room:

@@ -426,3 +426,9 @@ def test_a_list_announced_at_a_passage_end_is_answered_with_its_items(engine):
 def test_a_figure_for_the_whole_city_does_not_answer_for_one_project_in_it(engine, question):
     # 全市新签约项目30个，总投资255.75亿元 / 累计投资…项目10余个: not the project asked about
     assert not engine.ask(question).found
+
+
+def test_a_long_sentence_is_cut_around_the_value_beside_what_is_asked(engine):
+    # the clause with "总额10亿元" matches best, but 最高 stands beside the 60% two clauses on
+    r = engine.ask("杭州算力券加智能券两个叠一块，最高能补多少啊？")
+    assert r.found and "最高补贴可达60%" in r.answer and len(r.answer) <= 120
