@@ -182,6 +182,15 @@ def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_
         if verdict is not None:  # the verdict alone when both do not fit
             joined = best.sentence + ("" if verdict.position == best.position + 1 else "…") + verdict.sentence
             return joined if len(joined) <= limit else verdict.sentence
+    # A sentence that ends a quotation opened sentences before: from the one that opened it, whose
+    # speaker it names ("宋代诗人陈与义在一首诗中写道：“…").
+    if _closes_unopened(best.sentence):
+        before = {c.position: c.sentence for c in candidates if c.passage_rank == best.passage_rank}
+        text, at = best.sentence, best.position - 1
+        while at in before and len(text) + len(before[at]) <= limit:
+            text, at = before[at] + text, at - 1
+            if "“" in before[at + 1]:
+                return text
     if _ANAPHOR.match(best.sentence):
         previous = next((c for c in candidates if c.passage_rank == best.passage_rank
                          and c.position == best.position - 1), None)
@@ -197,6 +206,11 @@ def with_neighbour(best: Scored, candidates: Sequence[Scored], limit: int = MAX_
     other = max(neighbours, key=lambda c: (c.score, c.position))
     pair = (best, other) if best.position < other.position else (other, best)
     return pair[0].sentence + pair[1].sentence
+
+
+def _closes_unopened(sentence: str) -> bool:
+    closing, opening = sentence.find("”"), sentence.find("“")
+    return closing >= 0 and (opening < 0 or closing < opening)
 
 
 def _read_on(best: Scored, candidates: Sequence[Scored], limit: int) -> str:

@@ -432,3 +432,8 @@ def test_a_long_sentence_is_cut_around_the_value_beside_what_is_asked(engine):
     # the clause with "总额10亿元" matches best, but 最高 stands beside the 60% two clauses on
     r = engine.ask("杭州算力券加智能券两个叠一块，最高能补多少啊？")
     assert r.found and "最高补贴可达60%" in r.answer and len(r.answer) <= 120
+
+
+def test_a_sentence_ending_a_quotation_is_answered_from_where_the_quotation_opens(engine):
+    r = engine.ask("「從來有名士，不用無名錢」這句詩是誰寫的？")
+    assert r.found and r.answer.startswith("宋代诗人陈与义") and r.answer.endswith("不用无名钱。”")
