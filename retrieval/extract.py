@@ -55,7 +55,9 @@ SHORT_SENTENCE = 40
 # A year as written ("2024年").
 YEAR = re.compile(r"((?:19|20)\d\d)年")
 # Sentences that point back to the one before ("这是全省首个…"): alone they do not say who or what.
-_ANAPHOR = re.compile(r"^(?:这|那|该|此|其|它|他|她|上述)")
+_ANAPHOR = re.compile(r"^(?:这|那|该|此|其|它|他|她|上述|同年|当年|同月|同日|次年)")
+# "同年，招收了第一批…": dated by the sentence before it.
+_SAME_TIME = re.compile(r"^(?:同年|当年|同月|同日|次年)")
 
 
 def score_sentence(sentence_norm: str, weights: dict[str, float], typed: bool,
@@ -109,6 +111,8 @@ def pick_sentences(
         local = {t: w * (CONTEXT_WEIGHT if t in context else 1.0) for t, w in weights.items()}
         for pos, (sentence, norm) in enumerate(group):
             typed = is_typed(norm, kind, question_norm) and (counted is None or bool(counted.search(norm)))
+            if kind in ("date", "daterange") and pos and _SAME_TIME.match(norm):
+                typed = is_typed(group[pos - 1][1], kind, question_norm)
             score = score_sentence(norm, local, typed, asked)
             if duration and states_duration(norm):
                 score += TYPE_BONUS

@@ -437,3 +437,9 @@ def test_a_long_sentence_is_cut_around_the_value_beside_what_is_asked(engine):
 def test_a_sentence_ending_a_quotation_is_answered_from_where_the_quotation_opens(engine):
     r = engine.ask("「從來有名士，不用無名錢」這句詩是誰寫的？")
     assert r.found and r.answer.startswith("宋代诗人陈与义") and r.answer.endswith("不用无名钱。”")
+
+
+def test_a_sentence_dated_by_the_one_before_it_answers_a_date_question_with_it(engine):
+    # "同年，招收了第一批…": its year is the sentence before it's
+    r = engine.ask("浙江大学是在哪一年招收首批人工智能专业硕士研究生的？")
+    assert r.found and "1978年" in r.answer and "同年，招收了第一批" in r.answer
