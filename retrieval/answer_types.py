@@ -104,7 +104,8 @@ def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "
 
 # Cues for reranking passages (not for choosing sentences): how texts state a duration or a cause
 # without the question's words ("历时1小时10分钟" for 持续多久, "受…之困" for 原因).
-_DURATION_QUESTION = re.compile(r"多久|多长时间|多少时间|持续|历时|耗时|用时|几个小时|几小时|多少天|几天")
+_DURATION_QUESTION = re.compile(r"多久|多长时间|多少时间|持续|历时|耗时|用时|几个小时|几小时|多少天|几天"
+                                r"|时长")
 _DURATION = re.compile(r"(?:(?<![\d.])\d{1,3}(?:\.\d+)?|[一二三四五六七八九十两半几数]+)(?:个)?"
                        r"(?:小时|分钟|秒钟|天|周(?!年)|星期|个月|年(?![\d底初末]))|历时|为期|持续了|用时|耗时")
 _CAUSE = re.compile(r"由于|因为|原因|导致|致使|以致|受[^，。；]{0,16}(?:之困|影响|制约|限制|困扰)"

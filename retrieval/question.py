@@ -46,11 +46,14 @@ _MONEY = re.compile(r"多少钱|贵不贵|资金规模|投资规模|投资额"
 # Keywords ending on an amount of money ("中控技术 2024年 海外收入 金额"): an amount in 元 is asked.
 _MONEY_KEYWORD = re.compile(
     r"(?:金额|总额|投资额|营业收入|营收|利润|销售额|营业额|预算|费用|价格|售价|成本)\s*$")
+_DURATION_KEYWORD = re.compile(r"(?:时长|总时长|历时|用时|耗时|周期)\s*$")
 _DATE_RANGE = re.compile(r"哪几天|哪些天|从哪天到哪天|哪几日|起止|哪段时间|什么时间段|几号到几号"
                          r"|哪年到哪年|哪一年到哪一年")
 # Who: 谁, or the name of someone by their role ("院长叫什么名字", "负责人姓什么"), or a role asked
 # as keywords ("国家数据局 现任局长").
-_ROLE = r"(?:长|主任|书记|负责人|创始人|董事长|总裁|总经理|经理|主席|院士|教授|法官|首席执行官|ceo|作者|诗人)"
+# A post ending in 长 (院长, 局长), not a length or a growth (时长, 增长, 成长, 延长).
+_ROLE = (r"(?:(?<![时增成延生擅专特漫修身全最加])长|主任|书记|负责人|创始人|董事长|总裁|总经理|经理|主席|院士"
+         r"|教授|法官|首席执行官|ceo|作者|诗人)")
 _PERSON = re.compile(rf"谁|何人|{_ROLE}(?:的)?(?:叫什么|叫啥|名字|姓什么|是哪位)")
 _ROLE_KEYWORD = re.compile(rf"\s\S*{_ROLE}(?:\s+(?:姓名|名字|是谁))?$|\s(?:姓名|名字)$")
 _ASKED_NOUN = re.compile(r"(?:哪个|哪座|哪家|哪所|哪一个|哪一座|哪一家|什么)([\u4e00-\u9fff]{2,3}?)"
@@ -191,6 +194,8 @@ def _kind(text: str) -> str | None:
         return "daterange"
     if kind == "number" and _WHICH_ONES.search(text):
         return "name"  # 哪几项 asks which ones, not how many
+    if kind is None and " " in text.strip() and _DURATION_KEYWORD.search(text):
+        return "number"  # "阅兵纪念大会 持续 时长": how long, as keywords
     keywords_of_money = " " in text.strip() and _MONEY_KEYWORD.search(text)
     if kind in ("number", None) and (_MONEY.search(text) or keywords_of_money):
         return "money"

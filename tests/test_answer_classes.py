@@ -443,3 +443,11 @@ def test_a_sentence_dated_by_the_one_before_it_answers_a_date_question_with_it(e
     # "同年，招收了第一批…": its year is the sentence before it's
     r = engine.ask("浙江大学是在哪一年招收首批人工智能专业硕士研究生的？")
     assert r.found and "1978年" in r.answer and "同年，招收了第一批" in r.answer
+
+
+@pytest.mark.parametrize("question", ["阅兵纪念大会 持续 时长", "抗战胜利80周年纪念大会 总时长"])
+def test_a_length_of_time_as_keywords_asks_how_long_and_no_post(engine, question):
+    # 时长 ends in 长 like 院长, but asks how long
+    q = analyse(question, engine.pipeline.index)
+    assert q.kind == "number" and q.duration
+    assert "1小时26分钟" in engine.ask(question).answer
