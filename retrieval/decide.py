@@ -106,7 +106,8 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
     }
     confidence = round(1 / (1 + math.exp(-(BIAS + sum(WEIGHTS[k] * v for k, v in features.items())))), 3)
     rival = "" if absent else _rival(q, choice.doc, passage_norm, index.article_text(choice.doc),
-                                     normalize(index.passages[choice.doc].article), index)
+                                     normalize(index.passages[choice.doc].article), index) \
+        or _latin_rival(q, answer_norm, index)
     gate = ("off topic" if not on_topic else
             "name not in the article" if absent else
             "another name of its kind" if rival else
@@ -159,6 +160,21 @@ def _rival(q: Question, doc: int, passage_norm: str, article_norm: str, title_no
                     and name_kind(w, index) == kind:
                 return s
     return ""
+
+
+# A short form in Latin letters: PLC, DCS, R1.
+_LATIN_SHORT = re.compile(r"(?<![a-z0-9])[a-z][a-z0-9]{1,4}(?![a-z0-9])")
+
+
+def _latin_rival(q: Question, answer_norm: str, index: Index) -> str:
+    """A short form the documents never use (plc) where the sentence gives another of the same
+    shape in its place (dcs: three letters): the figure is the other's. Returns the asked one."""
+    def shape(w: str) -> str:
+        return re.sub(r"[a-z]", "a", re.sub(r"\d", "0", w))
+
+    given = {shape(w) for w in _LATIN_SHORT.findall(answer_norm) if w not in q.text}
+    return next((w for w in _LATIN_SHORT.findall(q.text) if w not in answer_norm
+                 and not index.attested_latin(w) and shape(w) in given), "")
 
 
 TYPED = ("number", "money", "date", "daterange")

@@ -451,3 +451,10 @@ def test_a_length_of_time_as_keywords_asks_how_long_and_no_post(engine, question
     q = analyse(question, engine.pipeline.index)
     assert q.kind == "number" and q.duration
     assert "1小时26分钟" in engine.ask(question).answer
+
+
+def test_a_short_form_never_used_is_not_answered_by_another_of_its_shape(engine):
+    # PLC asked, DCS given: the share is DCS's; HPC-like short forms the documents use stay answerable
+    r = engine.ask("中控技术 PLC 市场占有率")
+    assert not r.found and "plc" in r.reply.lower()
+    assert "40.4%" in engine.ask("中控技术 DCS 市场占有率").answer
