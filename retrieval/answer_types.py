@@ -95,6 +95,8 @@ def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "
         return True
     for given in _GIVEN_NUMBER.findall(question_norm):
         sentence_norm = sentence_norm.replace(given, " ")
+    if kind == "number" and _PEOPLE_COUNTED.search(question_norm):  # "受阅官兵总人数": people, not 80响
+        return bool(_PEOPLE.search(sentence_norm))
     if kind == "number":
         unit = counted_as(question_norm)  # "几次" is answered by "三次" as well as by "3次"
         return bool(_NUMBER.search(_DATE_ONLY.sub(" ", sentence_norm))
@@ -132,6 +134,11 @@ _DEFINES = re.compile(r"是指|指的是|即是|定义为|所谓|意思是|是�
 # the same thing: people are counted in 名, 位 and 人 alike. 个 alone counts anything: not used.
 _ASKED_UNIT = re.compile(r"(?:多少|几)个?([" + MEASURE_WORDS.replace("个", "") + r"])")
 _SAME_UNIT = {"人": "人名位", "名": "名位人", "位": "位名人"}
+
+
+# A count of people asked by what they are ("多少官兵", "总人数"), and people counted in a text.
+_PEOPLE_COUNTED = re.compile(r"人数|多少(?:官兵|人员|员工|学生|职工|干部|党员|志愿者|运动员)")
+_PEOPLE = re.compile(r"(?:\d|[一二三四五六七八九十百千万两])(?:余|多)?万?(?:人|名|位)")
 
 
 def counted_as(question_norm: str) -> re.Pattern[str] | None:

@@ -269,7 +269,7 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
 def _measured(q: Question, measure: str) -> str:
     """The content word right before a measure noun ("员工" for 员工总数, "" when there is none)."""
     at = q.text.find(measure)
-    head = q.text[:at].rstrip("的之")
+    head = q.text[:at].rstrip("的之总")  # 官兵总人数: 官兵
     return next((w for w in sorted(q.words, key=len, reverse=True)
                  if head.endswith(w) and w not in answer_types.MEASURE_NOUNS
                  and not answer_types.is_type_word(w)), "")

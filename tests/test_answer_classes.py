@@ -458,3 +458,11 @@ def test_a_short_form_never_used_is_not_answered_by_another_of_its_shape(engine)
     r = engine.ask("中控技术 PLC 市场占有率")
     assert not r.found and "plc" in r.reply.lower()
     assert "40.4%" in engine.ask("中控技术 DCS 市场占有率").answer
+
+
+@pytest.mark.parametrize("question", ["九三阅兵那天到底有多少官兵参加受阅啊？",
+                                      "本次纪念抗战胜利80周年阅兵中，受阅官兵总人数是多少？"])
+def test_a_count_of_people_needs_people_counted_and_who_they_are(engine, question):
+    # "80响礼炮" counts no one; "61位外国国家元首" counts people, but not the troops
+    assert not engine.ask(question).found
+    assert answer_types.has_answer_type("共有1.2万多名志愿者", "number", "有多少志愿者参加")
