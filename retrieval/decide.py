@@ -68,7 +68,7 @@ _SMALL_NUMBER = re.compile(r"([一二三四五六七八九十])([年项个家条
 _SPLIT_AT_COUNT = re.compile(r"(?<=[年项个家条次届批])")
 # A named project or body of a place, and a figure for the place as a whole.
 _MEMBER = re.compile(r"..(?:项目|中心|公司|集团|基地|工程)$")
-_AGGREGATE = re.compile(r"全市|全省|全区|全县|全国|累计")
+_AGGREGATE = re.compile(r"全市|全省|全区|全县|全国|累计|核心产业|等地")
 # People counted by what befell or what they did ("多少人受伤", "几人失联"): that verb is the count.
 _PEOPLE_WHO = re.compile(r"(?:多少|几)(?:个)?人")
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")

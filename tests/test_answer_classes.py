@@ -466,3 +466,8 @@ def test_a_count_of_people_needs_people_counted_and_who_they_are(engine, questio
     # "80响礼炮" counts no one; "61位外国国家元首" counts people, but not the troops
     assert not engine.ask(question).found
     assert answer_types.has_answer_type("共有1.2万多名志愿者", "number", "有多少志愿者参加")
+
+
+def test_an_industry_figure_does_not_answer_for_one_company(engine):
+    # 杭州、宁波…等地的人工智能核心产业营业收入: the regions' industry, not 阿里巴巴集团
+    assert not engine.ask("阿里巴巴集团2025财年实现营业收入多少？").found
