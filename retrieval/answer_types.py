@@ -95,6 +95,8 @@ def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "
         return True
     for given in _GIVEN_NUMBER.findall(question_norm):
         sentence_norm = sentence_norm.replace(given, " ")
+    if kind == "number" and "第几" in question_norm and _ORDINAL_GIVEN.search(sentence_norm):
+        return True  # "全省第几个挂牌的": 首个 answers it
     if kind == "number" and _PEOPLE_COUNTED.search(question_norm):  # "受阅官兵总人数": people, not 80响
         return bool(_PEOPLE.search(sentence_norm))
     if kind == "number":
@@ -136,6 +138,8 @@ _ASKED_UNIT = re.compile(r"(?:多少|几)个?([" + MEASURE_WORDS.replace("个", 
 _SAME_UNIT = {"人": "人名位", "名": "名位人", "位": "位名人"}
 
 
+# A place in an order: "首个", "首家", "第三", "第1个".
+_ORDINAL_GIVEN = re.compile(r"首[个家位]|第[一二三四五六七八九十\d]+")
 # A count of people asked by what they are ("多少官兵", "总人数"), and people counted in a text.
 _PEOPLE_COUNTED = re.compile(r"人数|多少(?:官兵|人员|员工|学生|职工|干部|党员|志愿者|运动员)")
 _PEOPLE = re.compile(r"(?:\d|[一二三四五六七八九十百千万两])(?:余|多)?万?(?:人|名|位)")

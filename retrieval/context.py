@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from retrieval.answer_types import MEASURE_NOUNS
+from retrieval.decide import names
 from retrieval.focus import is_time_word
 from retrieval.index import Index
 from retrieval.lexicon import FUNCTION_TAGS
@@ -120,6 +121,7 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     # A short question with no subject of its own asks about the last one ("增长了多少？"), unless
     # its own words already say where to look.
     if subject and not q.subjects and len(text) <= SHORT and not q.keywords_only \
+            and not any(names(text, s, index) for s in last.subjects) \
             and not _elsewhere(q, last, index) and not _pinned(q, index):
         asked = text.removeprefix("那么").removeprefix("那")
         return Reading(f"{' '.join(_held(last, index))} {asked}", "attribute")
