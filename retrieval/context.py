@@ -16,7 +16,7 @@ from retrieval.focus import is_time_word
 from retrieval.index import Index
 from retrieval.lexicon import FUNCTION_TAGS
 from retrieval.normalize import normalize
-from retrieval.places import name_kind
+from retrieval.places import COUNTRY, name_kind
 from retrieval.question import Question, analyse
 
 # "还有呢", "其他的呢", "还有别的措施吗", "其他方面呢", "其余几个呢": more of the same article.
@@ -280,7 +280,8 @@ _WIDE = frozenset({"全国", "全省", "全市", "国内", "中国", "我国", "
 
 def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Reading:
     """The last question about `other` (a name) or asking `other` (an attribute) of its subject."""
-    named = analyse(other, index).subjects
+    # the country names no new subject ("中国AI云市场份额" asks an attribute of the same one)
+    named = tuple(n for n in analyse(other, index).subjects if n not in COUNTRY)
     quoted = _QUOTED.search(last.question)
     # "悦动悦快乐那个系列呢": another of the programmes the last question quoted
     if quoted and pointed and not named and other not in last.question:
