@@ -140,6 +140,13 @@ def asked_ordinal(question_norm: str) -> int:
     return ORDINALS.find(m.group(1)) + 1 if m else 0
 
 
+def asked_item_noun(question_norm: str) -> str:
+    """What the items asked for by number are called ("金名片" in 第一张金名片是什么), or ""."""
+    m = _ASKED_ORDINAL.search(question_norm)
+    noun = re.match(r"[\u4e00-\u9fff]{2,4}?(?=是|呢|的|叫|[?？]|$)", question_norm[m.end():]) if m else None
+    return noun.group() if noun else ""
+
+
 def item_openings(question_norm: str) -> re.Pattern[str] | None:
     """How a sentence opens the item a question asks for: the ordinal it names (第一, 一是, （一）,
     首先 for the first) or the quoted title it asks about ("一核引领。"); None when it names none."""

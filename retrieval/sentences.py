@@ -51,6 +51,9 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     if best is None:
         return None
     doc = top[best.passage_rank].doc
+    titled = _nth_titled(index, q, doc, normalize)
+    if titled is not None:
+        return titled
     if q.is_list and extract.ANNOUNCES_ITEMS.search(best.sentence):
         items = listed_items(index, doc, best.sentence)
         if items:
@@ -58,6 +61,32 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     text = extract.with_neighbour(best, candidates, kind=q.kind)
     answer = extract.trim(text, weights, normalize, q.kind, question_norm=q.text, focus=q.sides)
     return Choice(text, answer, doc, best.score, best.typed)
+
+
+# A run-in title that names its item, longer than a bare one: "深化打造“老有所学”金名片。".
+_NAMED_TITLE = re.compile(r"^[^，。：:；]{2,16}[。：:]")
+
+
+def _nth_titled(index: Index, q: Question, doc: int, normalize: Callable[[str], str]) -> Choice | None:
+    """Item k asked by number ("第一张金名片") when the article gives its items as passages under
+    run-in titles naming them ("深化打造“老有所学”金名片。…"), not numbered: the k-th such passage."""
+    k, noun = extract.asked_ordinal(q.text), extract.asked_item_noun(q.text)
+    if not k or not noun:
+        return None
+    article = index.passages[doc].article_id
+    passages = [i for i, p in enumerate(index.passages) if p.article_id == article]
+    titled = [i for i in passages if (m := _NAMED_TITLE.match(index.passages[i].text))
+              and noun in normalize(m.group())]
+    if len(titled) < k:
+        return None
+    chosen = titled[k - 1]
+    text = ""
+    for sentence in extract.split_sentences(index.passages[chosen].text):
+        if text and len(text) + len(sentence) > extract.MAX_ANSWER_CHARS:
+            break
+        text += sentence
+    answer = text if len(text) <= extract.MAX_ANSWER_CHARS else text[: extract.MAX_ANSWER_CHARS - 1] + "…"
+    return Choice(text, answer, chosen, 1.0, True)
 
 
 def listed_items(index: Index, doc: int, announcing: str, limit: int = extract.MAX_ANSWER_CHARS) -> str:
@@ -110,7 +139,8 @@ _RUN_IN = re.compile(r"^[^，。：:；]{2,10}[。：:]")
 
 
 def following(index: Index, passage_id: str, said: str, normalize: Callable[[str], str],
-              asked_item: int = 0, limit: int = extract.MAX_ANSWER_CHARS) -> Choice | None:
+              asked_item: int = 0, limit: int = extract.MAX_ANSWER_CHARS,
+              item_noun: str = "") -> Choice | None:
     """What the cited article says next, for "还有呢": the next item when the answer was one item of
     a numbered list (第一… → 第二…) or a passage under a run-in title ("一核引领。" → "一湾带动。"),
     else the next passage (the cited one is a reference already); as many whole sentences as fit a
@@ -129,7 +159,7 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
     at = next((k for k, (_, s) in enumerate(sentences) if said_norm and said_norm in normalize(s)), None)
     item = None
     if at is not None and asked_item and _item_number(sentences[at][1]) == 0:
-        item = _nth_item(sentences, at, asked_item + 1)
+        item = _nth_item(sentences, at, asked_item + 1, item_noun)
     if item is None and at is not None:
         item = _next_item(sentences, at)
     if item is None:
@@ -184,12 +214,16 @@ def _item_number(sentence: str) -> int:
     return 1 if sentence.startswith(_SEQUENCE[0]) else 0
 
 
-def _nth_item(sentences: list[tuple[int, str]], at: int, n: int) -> int | None:
+def _nth_item(sentences: list[tuple[int, str]], at: int, n: int, noun: str = "") -> int | None:
     """Where item `n` of the list after `at` starts: the sentence numbered n, else the n-th passage
-    opening on a run-in title."""
+    opening on a run-in title (one naming the items' `noun`, "金名片", when it is given)."""
     numbered = next((j for j in range(at + 1, len(sentences)) if _item_number(sentences[j][1]) == n), None)
     if numbered is not None:
         return numbered
+    if noun:  # counted from `at`'s own item, itself the first: "深化打造“实事惠老”金名片。"
+        named = [j for j in range(_start_of(sentences, at), len(sentences)) if j == _start_of(sentences, j)
+                 and (m := _NAMED_TITLE.match(sentences[j][1])) and noun in m.group()]
+        return named[n - 1] if len(named) >= n else None
     titled = [j for j in range(at + 1, len(sentences))
               if j == _start_of(sentences, j) and _RUN_IN.match(sentences[j][1])]
     return titled[n - 1] if len(titled) >= n else None
