@@ -134,15 +134,19 @@ _ASKED_ORDINAL = re.compile(r"(?:第|头)([一二三四五六七八九十])"
 _ASKED_ITEM = re.compile(r"“([^”]{2,10})”(?:是|指|说的|讲的|具体|主要)")
 
 
+# "首先要打造哪张金名片", "首先有什么促进作用": the first item, asked without its number.
+_FIRST_ASKED = re.compile(r"首先[\u4e00-\u9fff]{0,6}?(?:哪[张个项条种类点]|什么)")
+
+
 def asked_ordinal(question_norm: str) -> int:
     """The item a question asks for by its number (2 for 第二个趋势), 0 when it names none."""
     m = _ASKED_ORDINAL.search(question_norm)
-    return ORDINALS.find(m.group(1)) + 1 if m else 0
+    return ORDINALS.find(m.group(1)) + 1 if m else 1 if _FIRST_ASKED.search(question_norm) else 0
 
 
 def asked_item_noun(question_norm: str) -> str:
     """What the items asked for by number are called ("金名片" in 第一张金名片是什么), or ""."""
-    m = _ASKED_ORDINAL.search(question_norm)
+    m = _ASKED_ORDINAL.search(question_norm) or _FIRST_ASKED.search(question_norm)
     noun = re.match(r"[\u4e00-\u9fff]{2,4}?(?=是|呢|的|叫|[?？]|$)", question_norm[m.end():]) if m else None
     return noun.group() if noun else ""
 

@@ -73,10 +73,7 @@ def _nth_titled(index: Index, q: Question, doc: int, normalize: Callable[[str], 
     k, noun = extract.asked_ordinal(q.text), extract.asked_item_noun(q.text)
     if not k or not noun:
         return None
-    article = index.passages[doc].article_id
-    passages = [i for i, p in enumerate(index.passages) if p.article_id == article]
-    titled = [i for i in passages if (m := _NAMED_TITLE.match(index.passages[i].text))
-              and noun in normalize(m.group())]
+    titled = titled_items(index, index.passages[doc].article_id, noun, normalize)
     if len(titled) < k:
         return None
     chosen = titled[k - 1]
@@ -87,6 +84,16 @@ def _nth_titled(index: Index, q: Question, doc: int, normalize: Callable[[str], 
         text += sentence
     answer = text if len(text) <= extract.MAX_ANSWER_CHARS else text[: extract.MAX_ANSWER_CHARS - 1] + "…"
     return Choice(text, answer, chosen, 1.0, True)
+
+
+def titled_items(index: Index, article: str, noun: str, normalize: Callable[[str], str]) -> list[int]:
+    """The passages of an article that are items called `noun`, in order: those opening on a run-in
+    title naming it ("深化打造“老有所学”金名片。"), else those opening on a run-in title in a section
+    whose heading names it ("…对人工智能创新发展的促进作用": "驱动数据质量和模型性能提升。")."""
+    passages = [i for i, p in enumerate(index.passages) if p.article_id == article]
+    opening = {i: m.group() for i in passages if (m := _NAMED_TITLE.match(index.passages[i].text))}
+    named = [i for i in opening if noun in normalize(opening[i])]
+    return named or [i for i in opening if noun in normalize(index.passages[i].section)]
 
 
 def listed_items(index: Index, doc: int, announcing: str, limit: int = extract.MAX_ANSWER_CHARS) -> str:
@@ -158,8 +165,13 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
     said_norm = normalize(said)[:16]
     at = next((k for k, (_, s) in enumerate(sentences) if said_norm and said_norm in normalize(s)), None)
     item = None
-    if at is not None and asked_item and _item_number(sentences[at][1]) == 0:
-        item = _nth_item(sentences, at, asked_item + 1, item_noun)
+    items = titled_items(index, article, item_noun, normalize) if item_noun and at is not None else []
+    if items:  # the item after this one, or after the one asked when the answer was no item
+        current = sentences[at][0]
+        after = [i for i in items if i > current] if current in items else items[asked_item:]
+        item = next((k for k, (i, _) in enumerate(sentences) if after and i == after[0]), None)
+    elif at is not None and asked_item and _item_number(sentences[at][1]) == 0:
+        item = _nth_item(sentences, at, asked_item + 1)
     if item is None and at is not None:
         item = _next_item(sentences, at)
     if item is None:
@@ -214,16 +226,12 @@ def _item_number(sentence: str) -> int:
     return 1 if sentence.startswith(_SEQUENCE[0]) else 0
 
 
-def _nth_item(sentences: list[tuple[int, str]], at: int, n: int, noun: str = "") -> int | None:
+def _nth_item(sentences: list[tuple[int, str]], at: int, n: int) -> int | None:
     """Where item `n` of the list after `at` starts: the sentence numbered n, else the n-th passage
-    opening on a run-in title (one naming the items' `noun`, "金名片", when it is given)."""
+    opening on a run-in title."""
     numbered = next((j for j in range(at + 1, len(sentences)) if _item_number(sentences[j][1]) == n), None)
     if numbered is not None:
         return numbered
-    if noun:  # counted from `at`'s own item, itself the first: "深化打造“实事惠老”金名片。"
-        named = [j for j in range(_start_of(sentences, at), len(sentences)) if j == _start_of(sentences, j)
-                 and (m := _NAMED_TITLE.match(sentences[j][1])) and noun in m.group()]
-        return named[n - 1] if len(named) >= n else None
     titled = [j for j in range(at + 1, len(sentences))
               if j == _start_of(sentences, j) and _RUN_IN.match(sentences[j][1])]
     return titled[n - 1] if len(titled) >= n else None
