@@ -136,12 +136,14 @@ def _without_predicate(said: str, last: Turn, index: Index) -> str:
     """A name of the last subject's kind with the predicate that restates the last question cut off
     ("宁波建了" after 台州 -> 宁波), else the words as said ("希望体育角建了" is a question of its own)."""
     kinds = {name_kind(s, index) for s in last.subjects} - {""}
+    if not kinds:
+        return said
     spans = index.tokenizer.spans(said)
     for k in range(1, len(spans)):
         head, rest = said[: spans[k][1]], spans[k:]
         # a verb of the documents, or a spoken one of a character ("建了", "搞了")
         if all(w in _RESTATED or len(w) == 1 or index.lexicon.tag(w) in ("v", "vd", "vi")
-               for w, _, _ in rest) and _is_name(head, index) and name_kind(head, index) in kinds:
+               for w, _, _ in rest) and name_kind(head, index) in kinds and _is_name(head, index):
             return head
     return said
 
