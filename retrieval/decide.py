@@ -223,6 +223,7 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
     if q.kind in ("number", "money"):
         # A measure noun ("资金", "上限") is answered by the value itself, but what it measures
         # ("员工" in 员工总数) must still be named.
+        sides = [w if mentions(answer_norm, w) else _bare_measure(w) for w in sides]
         sides = [_measured(q, w) if w in answer_types.MEASURE_NOUNS else w for w in sides]
         if any(w == "" for w in sides):
             return ""
@@ -264,6 +265,14 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
             and not answer_types.states_reason(answer_norm, q.text):
         return "no cause stated"
     return ""
+
+
+_MEASURE_AFFIX = re.compile(r"^总(?=..)|(?<=..)(?:总额|总量|总数|额)$")
+
+
+def _bare_measure(word: str) -> str:
+    """A word without the affixes that make it an amount ("投资额" -> 投资, "总预算" -> 预算)."""
+    return _MEASURE_AFFIX.sub("", word)
 
 
 def _measured(q: Question, measure: str) -> str:

@@ -471,3 +471,12 @@ def test_a_count_of_people_needs_people_counted_and_who_they_are(engine, questio
 def test_an_industry_figure_does_not_answer_for_one_company(engine):
     # 杭州、宁波…等地的人工智能核心产业营业收入: the regions' industry, not 阿里巴巴集团
     assert not engine.ask("阿里巴巴集团2025财年实现营业收入多少？").found
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("柯桥 侨商大厦 投资额", "4亿元"),                                   # 投资额: 投资, as an amount
+    ("阿里今年提出的那个3年AI基础设施建设计划，总预算是多少？", "3800亿元"),  # 总预算: 预算, a measure
+])
+def test_an_amount_asked_with_its_affixes_needs_only_what_it_measures(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
