@@ -272,7 +272,7 @@ _MEASURE_AFFIX = re.compile(r"^总(?=..)|(?<=..)(?:总额|总量|总数|额)$")
 
 def _bare_measure(word: str) -> str:
     """A word without the affixes that make it an amount ("投资额" -> 投资, "总预算" -> 预算)."""
-    return _MEASURE_AFFIX.sub("", word)
+    return word if word in answer_types.MEASURE_NOUNS else _MEASURE_AFFIX.sub("", word)
 
 
 def _measured(q: Question, measure: str) -> str:
