@@ -244,7 +244,7 @@ def states_a_date(text_norm: str) -> bool:
 MEASURE_NOUNS = frozenset("""
 资金 费用 金额 总额 钱 数量 人数 总数 规模 总量 数目 数额 额度 时间 时长 比例 比重 占比
 份额 上限 下限 水平 成本 开支 花费 时刻 起止 时间跨度 跨度 期限 预算 关口 大关 门槛
-体量 市场份额 占有率 市场占有率
+体量 市场份额 占有率 市场占有率 重量 高度 长度 面积 容量 月份 日期
 """.split())
 
 # Nouns that ask about an aspect of something, not a property the text must name: "定位", "内容",

@@ -480,3 +480,12 @@ def test_an_industry_figure_does_not_answer_for_one_company(engine):
 def test_an_amount_asked_with_its_affixes_needs_only_what_it_measures(engine, question, gold):
     r = engine.ask(question)
     assert r.found and gold in r.answer
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("灵伴科技 AI眼镜 重量", "49克"),                       # the value is the weight: 重量 is not written
+    ("妇女权益保障条例 提交审议 月份", "11月"),
+])
+def test_a_weight_or_a_month_as_a_keyword_is_answered_by_the_value(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
