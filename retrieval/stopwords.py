@@ -14,6 +14,7 @@ QUESTION_WORDS: frozenset[str] = frozenset("""
 谁 是谁 请问 吗 呢 吧 啊 呀 哦 嘛 么 一下 是否 是不是 有没有 能否 可否 到底 究竟 叫啥 叫什么 名字 名称
 算不算 凭什么 什么时候 啥时候 多少钱 一共 总共 大概 大约 估计 请 告诉 我 我们 你 你们 想 知道 问 问问 了解
 时候 几种 几类 几项 几家 几个 是因为 多长时间 长时间 不算 哪座 一天 一年 哪一 叫做 称为 属于
+为啥 哪几天 哪几年 哪几位 哪几家
 """.split())
 
 FUNCTION_WORDS: frozenset[str] = frozenset("""
@@ -52,9 +53,14 @@ QUESTION_PATTERN = re.compile(f"第?几[{MEASURE_WORDS}]")
 # Applied to questions only: the documents' index is unchanged.
 QUERY_FILLER: frozenset[str] = frozenset("""
 出来 起来 下来 上来 过来 弄 整 咋 咋样 呗 啦 嘞 捣鼓 鼓捣 弄出 搞出 整出 姓名 名字 几句话 有无
+一下子 变得
 """.split())
+# A spoken verb with its complement ("降下来", "搞出来"): the verb says what, the rest is speech.
+_SPOKEN_COMPLEMENT = re.compile(r".(?:下来|出来|起来|下去|上来|过来|出去|进来)")
 
 
 def is_question_token(word: str) -> bool:
-    """A question word of the 几 + measure word kind, or colloquial filler: not content."""
-    return word in QUERY_FILLER or bool(QUESTION_PATTERN.fullmatch(word))
+    """A question word of the 几 + measure word kind, colloquial filler or a spoken complement: not
+    content."""
+    return word in QUERY_FILLER or bool(QUESTION_PATTERN.fullmatch(word)
+                                        or _SPOKEN_COMPLEMENT.fullmatch(word))

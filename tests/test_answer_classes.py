@@ -489,3 +489,15 @@ def test_an_amount_asked_with_its_affixes_needs_only_what_it_measures(engine, qu
 def test_a_weight_or_a_month_as_a_keyword_is_answered_by_the_value(engine, question, gold):
     r = engine.ask(question)
     assert r.found and gold in r.answer
+
+
+@pytest.mark.parametrize("word", ["为啥", "哪几天", "一下子", "变得", "降下来", "搞出来"])
+def test_spoken_interrogatives_and_complements_are_no_unknown_content(word):
+    from retrieval.stopwords import STOPWORDS, is_question_token
+
+    assert word in STOPWORDS or is_question_token(word)
+
+
+def test_a_spoken_question_is_not_off_topic_for_its_spoken_words(engine):
+    r = engine.ask("宇树科技是咋把机器人的成本一下子降下来的？")
+    assert r.found and "电传动" in r.answer
