@@ -174,7 +174,7 @@ def _elsewhere(q: Question, last: Turn, index: Index) -> bool:
         len(w) >= 4 and (index.attested_latin(w) if w.isascii() else index.attested(w))
         # or a rarer word of two or three ("子罕", "阅兵"): few passages use it, none of the last article
         or len(w) >= 2 and not is_time_word(w) and index.lexicon.tag(w) not in FUNCTION_TAGS
-        and not any(w != x and w in x for x in q.words)
+        and not any(w != x and w in x for x in (*q.words, *(t for t, _ in q.tokens)))
         and 0 < _passages_using(w, index) <= ELSEWHERE_PASSAGES)
         for w in q.words)
 

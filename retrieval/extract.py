@@ -134,6 +134,8 @@ _ASKED_ORDINAL = re.compile(r"(?:第|头)([一二三四五六七八九十])"
 _ASKED_ITEM = re.compile(r"“([^”]{2,10})”(?:是|指|说的|讲的|具体|主要)")
 
 
+# A list named by its count: "“四个强化”", "“三支关键力量”".
+_NAMED_LIST = re.compile(r"“([一二三四五六七八九十两\d]+)[个项大条种支张]([\u4e00-\u9fff]{2,4})”")
 # "首先要打造哪张金名片", "首先有什么促进作用": the first item, asked without its number.
 _FIRST_ASKED = re.compile(r"首先[\u4e00-\u9fff]{0,6}?(?:哪[张个项条种类点]|什么)")
 
@@ -147,8 +149,20 @@ def asked_ordinal(question_norm: str) -> int:
 def asked_item_noun(question_norm: str) -> str:
     """What the items asked for by number are called ("金名片" in 第一张金名片是什么), or ""."""
     m = _ASKED_ORDINAL.search(question_norm) or _FIRST_ASKED.search(question_norm)
-    noun = re.match(r"[\u4e00-\u9fff]{2,4}?(?=是|呢|的|叫|[?？]|$)", question_norm[m.end():]) if m else None
-    return noun.group() if noun else ""
+    noun = re.match(r"(?!是|呢|的|叫|啥|什么)[\u4e00-\u9fff]{2,4}?(?=是|呢|的|叫|[?？]|$)",
+                    question_norm[m.end():]) if m else None
+    # "“四个强化”，头一个是什么": the list's own name says what its items are
+    named = _NAMED_LIST.search(question_norm) if m and not noun else None
+    return noun.group() if noun else named.group(2) if named else ""
+
+
+def asked_list_size(question_norm: str) -> int:
+    """How many items the list a question names has ("“四个强化”": 4), 0 when it says no number."""
+    m = _NAMED_LIST.search(question_norm)
+    if not m:
+        return 0
+    said = m.group(1).replace("两", "二")
+    return int(said) if said.isdigit() else ORDINALS.find(said) + 1 if len(said) == 1 else 0
 
 
 def item_openings(question_norm: str) -> re.Pattern[str] | None:

@@ -73,27 +73,42 @@ def _nth_titled(index: Index, q: Question, doc: int, normalize: Callable[[str], 
     k, noun = extract.asked_ordinal(q.text), extract.asked_item_noun(q.text)
     if not k or not noun:
         return None
-    titled = titled_items(index, index.passages[doc].article_id, noun, normalize)
-    if len(titled) < k:
-        return None
-    chosen = titled[k - 1]
-    text = ""
-    for sentence in extract.split_sentences(index.passages[chosen].text):
-        if text and len(text) + len(sentence) > extract.MAX_ANSWER_CHARS:
+    titled = titled_items(index, index.passages[doc].article_id, noun, normalize,
+                          extract.asked_list_size(q.text))
+    return _item_choice(index, titled[k - 1], noun, normalize) if len(titled) >= k else None
+
+
+def _item_choice(index: Index, doc: int, noun: str, normalize: Callable[[str], str],
+                 limit: int = extract.MAX_ANSWER_CHARS) -> Choice:
+    """An item's passage as an answer: its section heading first when that is what names the item
+    ("强化要素保障推动算力数据模型一体化布局"), then as many sentences as fit."""
+    p = index.passages[doc]
+    title = _NAMED_TITLE.match(p.text)
+    named_by_heading = noun in normalize(p.section) and not (title and noun in normalize(title.group()))
+    text = f"{p.section}：" if named_by_heading else ""
+    for sentence in extract.split_sentences(p.text):
+        if text and len(text) + len(sentence) > limit:
             break
         text += sentence
-    answer = text if len(text) <= extract.MAX_ANSWER_CHARS else text[: extract.MAX_ANSWER_CHARS - 1] + "…"
-    return Choice(text, answer, chosen, 1.0, True)
+    answer = text if len(text) <= limit else text[: limit - 1] + "…"
+    return Choice(text, answer, doc, 1.0, True)
 
 
-def titled_items(index: Index, article: str, noun: str, normalize: Callable[[str], str]) -> list[int]:
+def titled_items(index: Index, article: str, noun: str, normalize: Callable[[str], str],
+                 size: int = 0) -> list[int]:
     """The passages of an article that are items called `noun`, in order: those opening on a run-in
     title naming it ("深化打造“老有所学”金名片。"), else those opening on a run-in title in a section
     whose heading names it ("…对人工智能创新发展的促进作用": "驱动数据质量和模型性能提升。")."""
     passages = [i for i, p in enumerate(index.passages) if p.article_id == article]
     opening = {i: m.group() for i in passages if (m := _NAMED_TITLE.match(index.passages[i].text))}
     named = [i for i in opening if noun in normalize(opening[i])]
-    return named or [i for i in opening if noun in normalize(index.passages[i].section)]
+    under = [i for i in opening if noun in normalize(index.passages[i].section)]
+    # else the sections themselves, by headings naming them ("强化要素保障…"): their first passages
+    headed = [i for k, i in enumerate(passages) if noun in normalize(index.passages[i].section)
+              and (k == 0 or index.passages[passages[k - 1]].section != index.passages[i].section)]
+    lists = [found for found in (named, under if len(under) >= 2 else [], headed) if found]
+    # of several, the one with as many items as the question says ("“四个强化”": four sections)
+    return next((found for found in lists if len(found) == size), lists[0] if lists else [])
 
 
 def listed_items(index: Index, doc: int, announcing: str, limit: int = extract.MAX_ANSWER_CHARS) -> str:
@@ -147,7 +162,7 @@ _RUN_IN = re.compile(r"^[^，。：:；]{2,10}[。：:]")
 
 def following(index: Index, passage_id: str, said: str, normalize: Callable[[str], str],
               asked_item: int = 0, limit: int = extract.MAX_ANSWER_CHARS,
-              item_noun: str = "") -> Choice | None:
+              item_noun: str = "", list_size: int = 0) -> Choice | None:
     """What the cited article says next, for "还有呢": the next item when the answer was one item of
     a numbered list (第一… → 第二…) or a passage under a run-in title ("一核引领。" → "一湾带动。"),
     else the next passage (the cited one is a reference already); as many whole sentences as fit a
@@ -162,14 +177,17 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
     later = list(itertools.takewhile(lambda i: index.passages[i].article_id == article,
                                      range(doc, len(index.passages))))
     sentences = [(i, s) for i in later for s in extract.split_sentences(index.passages[i].text)]
-    said_norm = normalize(said)[:16]
+    heading = normalize(index.passages[doc].section) + "："  # an item named by its heading (_item_choice)
+    said_norm = normalize(said).removeprefix(normalize(heading))[:16]
     at = next((k for k, (_, s) in enumerate(sentences) if said_norm and said_norm in normalize(s)), None)
     item = None
-    items = titled_items(index, article, item_noun, normalize) if item_noun and at is not None else []
+    items = titled_items(index, article, item_noun, normalize, list_size) \
+        if item_noun and at is not None else []
     if items:  # the item after this one, or after the one asked when the answer was no item
         current = sentences[at][0]
         after = [i for i in items if i > current] if current in items else items[asked_item:]
-        item = next((k for k, (i, _) in enumerate(sentences) if after and i == after[0]), None)
+        if after:
+            return _item_choice(index, after[0], item_noun, normalize, limit)
     elif at is not None and asked_item and _item_number(sentences[at][1]) == 0:
         item = _nth_item(sentences, at, asked_item + 1)
     if item is None and at is not None:
