@@ -31,11 +31,12 @@ from retrieval import answer_types
 from retrieval.extract import ORDINALS
 from retrieval.focus import is_time_word, mentions, resembles
 from retrieval.index import Index
-from retrieval.lexicon import ENTITY_SUFFIX, is_short_form
+from retrieval.lexicon import ENTITY_SUFFIX, FUNCTION_TAGS, is_short_form
 from retrieval.places import COUNTRY, name_kind
 from retrieval.question import Question
 from retrieval.search import Passages
 from retrieval.sentences import Choice
+from retrieval.stopwords import STOPWORDS
 
 # Off-topic gates, calibrated on the dev set: the best passage must cover this share of the
 # question's idf-weighted content, and words no document uses must weigh less than MAX_UNKNOWN.
@@ -201,7 +202,7 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
     if q.kind in ("date", "daterange"):
         # The thing dated, not its verb (predicates are not required) nor an English gloss.
         event = next((w for w in sides if w not in q.subjects and not w.isascii()
-                      and index.lexicon.tag(w) not in ("v", "vd", "vi")
+                      and index.lexicon.tag(w) not in ("v", "vd", "vi", *FUNCTION_TAGS) and w not in STOPWORDS
                       and w not in answer_types.MEASURE_NOUNS), "")
         if event and not (mentions(answer_norm, event) or _expanded(answer_norm, event, q)):
             return "dated event not in the sentence"

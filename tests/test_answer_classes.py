@@ -501,3 +501,17 @@ def test_spoken_interrogatives_and_complements_are_no_unknown_content(word):
 def test_a_spoken_question_is_not_off_topic_for_its_spoken_words(engine):
     r = engine.ask("宇树科技是咋把机器人的成本一下子降下来的？")
     assert r.found and "电传动" in r.answer
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("省委省政府今年专门开大会部署深化数字浙江、推动人工智能高质量发展，那次会是哪天开的？", "4月18日"),
+    ("今年开的那次深化数字浙江建设推动人工智能高质量发展大会，是哪天开的？", "4月18日"),
+])
+def test_a_pointer_or_an_adverb_beside_the_interrogative_is_no_dated_event(engine, question, gold):
+    # 那次: what is dated is the meeting, which the sentence names
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
+
+
+def test_several_years_is_no_question_of_how_many(engine):
+    assert analyse("江山市搞了好几年创文，最后评上全国文明城市没有？", engine.pipeline.index).kind == "yesno"
