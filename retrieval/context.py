@@ -201,14 +201,23 @@ def _referent(pronoun: re.Match[str], last: Turn, index: Index) -> str:
     it found), else in the last question ("人工智能局")."""
     noun = pronoun.groupdict().get("noun")
     if not noun or _WHO_ASKED.search(last.question):
-        # "它" after "…叫什么": the name the answer gave, in quotes ("版权AI智审")
+        # "它" after "…叫什么": the name the answer gave, in quotes ("版权AI智审") or in Latin
+        # letters the question did not use ("GeoGPT")
         asked_name = last.kind == "name" and re.search(r"叫什么|叫啥|名字|名称", last.question)
+        called = re.search(r"(..)(?:叫什么|叫啥)", last.question) if asked_name else None
+        right_after = re.search(rf"{re.escape(called.group(1))}([a-z][a-z0-9-]{{2,}})", last.answer) \
+            if called else None
         named = re.search(r"[“\"《]([^”\"》]{2,16})[”\"》]", last.answer) if asked_name else None
-        if named:
-            return named.group(1)
+        latin = next((w for w in re.findall(r"[a-z][a-z0-9-]{2,}", last.answer) if w not in last.question),
+                     "") if asked_name else ""
+        if right_after or named or latin:  # "模型GeoGPT" right after what was asked comes first
+            return right_after.group(1) if right_after else named.group(1) if named else latin
         answered = _answered(last, index)
-        if answered or not noun:
+        # "它" after "是哪家公司": a name ending in 公司 in the answer, as for 该公司
+        body = _WHICH_BODY.search(last.question)
+        if answered or not noun and not body:
             return answered
+        noun = noun or body.group(1)
     asked = {last.question[i : i + 2] for i in range(len(last.question) - 1)}
     for text in (last.answer, last.question):
         # not the question's own "哪家公司"; of the rest, the one nearest a name the question gave
@@ -219,13 +228,16 @@ def _referent(pronoun: re.Match[str], last: Turn, index: Index) -> str:
                  and len(name := _bare_name(m.group(), index)) > len(noun)]
         if found:
             named = [m.start() for s in last.subjects for m in re.finditer(re.escape(s), text)]
-            return max(found, key=lambda item: _rank(item, named, asked))[1]
+            best = max(found, key=lambda item: _rank(item, named, asked))[1]
+            return _LEGAL_FORM.sub("", best) or best  # 是石科技, as the text names it elsewhere
     return ""
 
 
 _ASKING_WORD = re.compile(r"哪|什么|谁|啥")
 # A question whose answer is who or which body: "副院长是谁", "是哪家公司推出的", "谁研发了…".
-_WHO_ASKED = re.compile(r"谁|哪家|哪个单位|哪个机构|哪个部门|哪所")
+_WHO_ASKED = re.compile(r"谁|哪位|哪家|哪个单位|哪个机构|哪个部门|哪所")
+_LEGAL_FORM = re.compile(r"(?:股份)?有限(?:责任)?公司$")
+_WHICH_BODY = re.compile(r"哪(?:家|个|所)(公司|企业|单位|机构|部门|医院|银行|大学|学校|团队)")
 # Where a name given after its post ends: "副院长沙丽就是其中之一", "局长张三表示".
 _AFTER_NAME = "(?=就|是|在|等|表示|说|指出|介绍|带领|[，,。、（(]|$)"
 
