@@ -13,8 +13,9 @@ A question's row is committed before its reply is returned (`record_committed`),
 after replying has lost nothing it acknowledged. When the commit fails, a `must_log` dialogue (WeCom
 on PostgreSQL, whose HTTP response is the acknowledgement) raises Unavailable so the channel refuses
 with 503 and WeCom retries, on this replica or another; otherwise the user gets the answer anyway (a
-single process on SQLite, as before; Telegram, whose update was acknowledged on receipt). A channel
-that deduplicates retries passes `settle`: the reply is then kept for them in the row's transaction.
+single process on SQLite, as before). A channel that deduplicates retries passes `settle`: the reply
+is then kept for them in the row's transaction. A channel that may acknowledge a question before its
+answer is ready (the WeCom app past its deadline) passes a `Pending`, which commits the row first.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import logging
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -133,7 +134,10 @@ class Log(Protocol):
 
     async def record_committed(self, answer: Answer | None, *, question: str, platform: str, chat_type: str,
                                chat_id: str | int | None, user_id: str | int | None, reply_chars: int = 0,
-                               error: str | None = None, settle: Settle | None = None) -> int | None: ...
+                               error: str | None = None, settle: Settle | None = None,
+                               query_id: int | None = None, completes: bool = False) -> int | None: ...
+
+    def new_id(self) -> int: ...
 
     def record_followup(self, query_id: int, kind: str, *, user_id: str | int | None = None) -> None: ...
 
@@ -141,7 +145,46 @@ class Log(Protocol):
 
 
 # The reply a retry of this message should get -> the claim's Settle, written with the logged row.
-Settler = Callable[[str], Settle]
+Settler = Callable[[Any], Settle]
+
+PENDING = "pending"  # the error of a row acknowledged before its answer, until the answer completes it
+
+
+def _unavailable(exc: StorageError | LogUnavailable) -> Unavailable:
+    return Unavailable("database unavailable", str(exc).splitlines()[0] if str(exc) else "")
+
+
+class Pending:
+    """A question a channel may acknowledge before it is answered (the WeCom app past its 4 s deadline).
+    `acknowledge(reply)` commits the question's row now, unanswered (error PENDING), with `reply` kept
+    for retries; the answer, when it comes, completes that same row (same id, an upsert). So a process
+    killed in between has logged what it acknowledged, and the answer never adds a second row."""
+
+    def __init__(self) -> None:
+        self.acknowledged = False
+        self._reply: Any = None
+        self._commit: Callable[[Any], Awaitable[int | None]] | None = None
+
+    async def acknowledge(self, reply: Any) -> bool:
+        """Commit the row (once the dialogue has reached the engine; before that there is nothing to
+        log yet and the dialogue commits it on arrival). True when the row and `reply` are committed;
+        raises Unavailable when a `must_log` dialogue could not."""
+        self.acknowledged, self._reply = True, reply
+        return await self._committed()
+
+    async def _asking(self, commit: Callable[[Any], Awaitable[int | None]]) -> None:
+        """The dialogue reached the engine: the row to commit on acknowledgement, at once if already."""
+        self._commit = commit
+        if self.acknowledged:
+            await self._committed()
+
+    async def _committed(self) -> bool:
+        if self._commit is None:
+            return False
+        try:
+            return await self._commit(self._reply) is not None
+        except (StorageError, LogUnavailable) as exc:
+            raise _unavailable(exc) from None
 
 
 @dataclass
@@ -160,16 +203,16 @@ class Dialogue:
     must_log: bool = False   # refuse (Unavailable) rather than answer a question the log did not commit
 
     async def handle(self, msg: Incoming, render: Callable[[Answer], str],
-                     settle: Settler | None = None) -> Outcome:
+                     settle: Settler | None = None, pending: Pending | None = None) -> Outcome:
         """What to answer `msg` with; raises Unavailable when the shared state or (with `must_log`) the
         log cannot be used."""
         try:
-            return await self._handle(msg, render, settle)
+            return await self._handle(msg, render, settle, pending)
         except (StorageError, LogUnavailable) as exc:
-            raise Unavailable("database unavailable", str(exc).splitlines()[0] if str(exc) else "") from None
+            raise _unavailable(exc) from None
 
     async def _handle(self, msg: Incoming, render: Callable[[Answer], str],
-                      settle: Settler | None) -> Outcome:
+                      settle: Settler | None, pending: Pending | None) -> Outcome:
         text = msg.text.strip()
         if not text:
             return Outcome(Step.EMPTY)
@@ -193,24 +236,26 @@ class Dialogue:
             if verdict is not Verdict.ALLOW:
                 return Outcome(Step.LIMITED if verdict is Verdict.NOTIFY else Step.SILENT,
                                notice=texts.RATE_LIMITED)
-        return await self._answer(msg, text, render, settle)
+        return await self._answer(msg, text, render, settle, pending)
 
     async def _answer(self, msg: Incoming, question: str, render: Callable[[Answer], str],
-                      settle: Settler | None) -> Outcome:
-        where = {"platform": msg.platform, "chat_type": msg.chat_type, "chat_id": msg.chat_id,
-                 "user_id": msg.user_id}
+                      settle: Settler | None, pending: Pending | None) -> Outcome:
+        where: dict[str, Any] = {"platform": msg.platform, "chat_type": msg.chat_type, "chat_id": msg.chat_id,
+                                 "user_id": msg.user_id, "question": question}
+        if pending is not None:
+            where["query_id"] = self.log.new_id()
+            await pending._asking(lambda reply: self._commit(None, reply, settle, error=PENDING, **where))
         last = await self.conversations.last(msg.who)
         try:
             answer = await asyncio.to_thread(self.engine().ask, question, last)
             reply = render(answer)
         except Exception as exc:
             log.error("engine failed on a %s question", msg.channel, exc_info=exc)
-            query_id = await self._commit(None, texts.APOLOGY, settle, question=question,
-                                          error=type(exc).__name__, **where)
+            query_id = await self._complete(None, texts.APOLOGY, settle, pending, error=type(exc).__name__,
+                                            **where)
             return Outcome(Step.FAILED, notice=texts.APOLOGY, query_id=query_id,
                            settled=settle is not None and query_id is not None)
-        query_id = await self._commit(answer, reply, settle, question=question, reply_chars=len(reply),
-                                      **where)
+        query_id = await self._complete(answer, reply, settle, pending, reply_chars=len(reply), **where)
         try:  # after the commit the answer stands: a context not kept costs a follow-up, not the reply
             await asyncio.gather(self.conversations.remember(msg.who, answer.turn),
                                  self.threads.start(msg.who, question, answer.references, query_id))
@@ -219,7 +264,15 @@ class Dialogue:
         return Outcome(Step.ANSWER, answer=answer, reply=reply, query_id=query_id,
                        settled=settle is not None and query_id is not None)
 
-    async def _commit(self, answer: Answer | None, reply: str, settle: Settler | None,
+    async def _complete(self, answer: Answer | None, reply: str, settle: Settler | None,
+                        pending: Pending | None, **fields: Any) -> int | None:
+        """The answered question's row; once acknowledged early it completes the pending row, whose
+        transaction kept the reply for retries already."""
+        if pending is not None and pending.acknowledged:
+            return await self._commit(answer, reply, None, completes=True, **fields)
+        return await self._commit(answer, reply, settle, **fields)
+
+    async def _commit(self, answer: Answer | None, reply: Any, settle: Settler | None,
                       **fields: Any) -> int | None:
         """The question's row, committed (with the reply kept for retries): its id, or None when the
         log could not commit it and the answer goes out anyway."""

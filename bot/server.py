@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.dialogue import Unavailable
 from bot.http_limits import GRACEFUL_SHUTDOWN_SECONDS, MAX_CONNECTIONS, protocol_class
 from bot.querylog import LogUnavailable
 from bot.reload import reloading
@@ -65,7 +66,10 @@ class StartupError(Exception):
 
 
 class TelegramWebhook:
-    """POST /telegram/webhook: only with our secret header, handed to the Application's update queue."""
+    """POST /telegram/webhook: only with our secret header; the update is handled before the 200, which
+    is what confirms it to Telegram (bot/telegram/delivery.py), so a question is logged first. A question
+    the log cannot take on PostgreSQL gets 503 and Telegram delivers it again, as WeCom retries; a
+    redelivery of one already handled, on any replica, gets 200 without a second answer or row."""
 
     def __init__(self, resources: Resources) -> None:
         settings = resources.settings
@@ -74,8 +78,10 @@ class TelegramWebhook:
         self.application: Any = None
         if settings.telegram_webhook_url:
             from bot.telegram.app import build_application
+            from bot.telegram.delivery import Deliveries
 
-            self.application = build_application(resources, polling=False)
+            self.application = build_application(resources)
+            self._deliveries = Deliveries(self.application, resources)
             self._secret = settings.telegram_webhook_secret.get_secret_value().encode("utf-8")
 
     async def connect(self) -> None:
@@ -141,7 +147,11 @@ class TelegramWebhook:
         except Exception as exc:  # not JSON, or not an Update
             self.rejections.note(f"telegram webhook body that is not an Update ({type(exc).__name__})")
             return PlainTextResponse("expected a Telegram Update as JSON", status_code=400)
-        await self.application.update_queue.put(update)
+        try:
+            await self._deliveries.deliver(update)
+        except Unavailable as exc:
+            self.rejections.note(f"telegram update refused ({exc.reason})")
+            return PlainTextResponse("busy, try again later", status_code=exc.status)
         return Response(status_code=200)
 
 

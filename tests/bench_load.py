@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_telegram import NoFloodControl  # noqa: E402
+from bench_telegram import NoFloodControl, polled  # noqa: E402
 from fakes import aibot as robot  # noqa: E402
 from fakes import telegram_api as tg  # noqa: E402
 from fakes import wecom as fake  # noqa: E402
@@ -39,7 +39,7 @@ from bot.engine import Engine  # noqa: E402
 from bot.querylog import QueryLog  # noqa: E402
 from bot.resources import Resources  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from bot.telegram.app import ALLOWED_UPDATES, build_application  # noqa: E402
+from bot.telegram.app import build_application  # noqa: E402
 
 QUESTIONS = ["浙江有多少款大模型通过备案？", "魔搭社区是全球第几大开源模型社区？",
              "宇树科技的机器人为什么便宜？", "什么是算力券？", "火星上的天气怎么样？",
@@ -102,18 +102,14 @@ async def telegram_load(engine: Engine, users: int, per_user: int) -> None:
                 latencies.append((at - started) * 1000)
 
         async with QueryLog(settings.db, raw_ids=True) as log:
-            app = build_application(Resources(settings, engine, log), polling=True,
-                                    rate_limiter=NoFloodControl())
-            async with app:
-                await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0)
-                await app.start()
+            resources = Resources(settings, engine, log)
+            app = build_application(resources, rate_limiter=NoFloodControl())
+            async with app, polled(app, resources, confirm_after=True):
                 watcher = threading.Thread(target=watch, daemon=True)
                 watcher.start()
                 started = time.monotonic()
                 results = await asyncio.gather(*(user(n) for n in range(users)), return_exceptions=True)
                 elapsed = time.monotonic() - started
-                await app.updater.stop()
-                await app.stop()
         watcher.join(5)
         with sqlite3.connect(settings.db) as conn:
             rows = conn.execute("SELECT count(*), count(DISTINCT user_id) FROM queries").fetchone()

@@ -34,8 +34,10 @@ from bot.engine import Engine
 from bot.querylog import QueryLog
 from bot.resources import Resources
 from bot.settings import load_settings
-from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.app import build_application
+from bot.telegram.delivery import Deliveries
 from bot.telegram.flood import FloodControl
+from bot.telegram.polling import poll_updates
 
 ZHEWEN = Path(sys.executable).with_name("zhewen")
 QUESTIONS = ["浙江有多少款大模型通过备案？", "魔搭社区是全球第几大开源模型社区？", "今天天气怎么样？",
@@ -60,21 +62,32 @@ def settings_for(api: FakeBotAPI, db: Path, **extra: str):
 
 
 @asynccontextmanager
+async def polling_with(application: Application, resources: Resources) -> AsyncIterator[Application]:
+    """`zhewen telegram`'s loop (bot/telegram/polling.py) over an initialised application, in the
+    background; on exit it stops, confirms what it handled, and the application stops."""
+    stop = asyncio.Event()
+    await application.start()
+    task = asyncio.create_task(poll_updates(application, Deliveries(application, resources), stop))
+    try:
+        yield application
+    finally:
+        stop.set()
+        try:
+            await task
+        finally:
+            await application.stop()
+
+
+@asynccontextmanager
 async def polling(api: FakeBotAPI, engine: Engine, db: Path, rate_limiter: BaseRateLimiter | None = None,
                   **extra: str) -> AsyncIterator[Application]:
     """The bot long-polling the fake Bot API; on exit polling stops and the log is flushed and closed."""
     settings = settings_for(api, db, **extra)
     async with QueryLog(settings.db, raw_ids=True) as log:
-        application = build_application(Resources(settings, engine, log), polling=True,
-                                         rate_limiter=rate_limiter)
-        async with application:
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-            await application.start()
-            try:
-                yield application
-            finally:
-                await application.updater.stop()
-                await application.stop()
+        resources = Resources(settings, engine, log)
+        application = build_application(resources, rate_limiter=rate_limiter)
+        async with application, polling_with(application, resources):
+            yield application
 
 
 def logged(db: Path) -> list[tuple[str, str, int | None]]:

@@ -69,7 +69,8 @@ def insert(target: Path | PostgresUrl, rows: tuple[list[dict], list[tuple], list
         store = store_for(target)
         db, _, _ = await store.open("s", False)
         try:
-            await store.commit(db, (*rows, 0, []))
+            queries, feedback, followups = rows
+            await store.commit(db, (queries, [], feedback, followups, 0, []))
         finally:
             await store.close(db)
     asyncio.run(run())

@@ -81,13 +81,15 @@ def random_rows(seed: int, count: int = 120) -> tuple[list[dict], list[tuple], l
 
 
 def commit(target: Target, queries: list[dict], feedback: list[tuple] = (),
-           followups: list[tuple] = ()) -> int:
-    """One batch through the writer's own store, as QueryLog commits it; the questions inserted."""
+           followups: list[tuple] = (), completions: list[dict] = ()) -> int:
+    """One batch through the writer's own store, as QueryLog commits it; the questions inserted
+    (`completions` replace rows of the same id)."""
     async def run() -> int:
         store = store_for(target)
         db, _, _ = await store.open("s", False)
         try:
-            return await store.commit(db, (list(queries), list(feedback), list(followups), 0, []))
+            return await store.commit(db, (list(queries), list(completions), list(feedback), list(followups),
+                                           0, []))
         finally:
             await store.close(db)
     return asyncio.run(run())
@@ -129,6 +131,31 @@ def test_the_figures_follow_every_kind_of_write(db_target: Target) -> None:
     assert_kept_current(db_target)
     execute(db_target, "DELETE FROM queries WHERE platform = 'wecom'")
     assert_kept_current(db_target)
+
+
+def test_rows_acknowledged_early_and_completed_later_count_once(db_target: Target) -> None:
+    """A question logged before its answer (the WeCom app past its deadline) and completed later by
+    its answer: one row per question whatever the order the two writes arrive in, and figures, signs
+    and their copies as if the answered rows had been written directly."""
+    queries, feedback, _ = random_rows(3, count=40)
+    unanswered = dict.fromkeys(("found", "answer", "top_score", "latency_ms", "confidence", "article",
+                                "section", "rephrase_of"))
+    early = [dict(q, **unanswered, normalized="", refs="[]", error="pending") for q in queries]
+    commit(db_target, early[:20])                                   # acknowledged, still being answered
+    commit(db_target, [], [f for f in feedback if f[0] in {q["id"] for q in queries[:20]}])
+    assert_kept_current(db_target)
+    commit(db_target, early[20:30], completions=queries[20:30])    # answered while acknowledged
+    assert commit(db_target, [], completions=queries[30:]) == 10   # answered before its early row
+    assert commit(db_target, early[30:]) == 0                      # ... which then changes nothing
+    commit(db_target, [], completions=queries[:20])
+    assert_kept_current(db_target)
+    conn = review.open_log(db_target)
+    try:
+        stored = conn.execute("SELECT id, found, error, confidence FROM queries ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    assert [tuple(r) for r in stored] == sorted((q["id"], q["found"], q["error"], q["confidence"])
+                                                for q in queries)
 
 
 def test_a_sign_that_comes_before_its_answer_counts(db_target: Target, tmp_path: Path) -> None:

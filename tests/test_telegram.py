@@ -15,6 +15,7 @@ from fakes import telegram_api as tg
 from fakes.telegram_api import FakeBotAPI
 from telegram import Update
 from telegram.ext import Application
+from test_hardening_telegram import polling_with
 
 from bot import texts
 from bot.engine import Answer, Reference, TocEntry
@@ -23,6 +24,7 @@ from bot.resources import Resources
 from bot.settings import load_settings
 from bot.telegram import callbacks
 from bot.telegram.app import build_application
+from bot.telegram.delivery import Deliveries
 from bot.telegram.flood import FloodControl
 
 PASSAGE = ("截至2025年7月，浙江共有44款人工智能大模型通过国家网信办备案，数量居全国第四。"
@@ -74,7 +76,7 @@ def _settings(api: FakeBotAPI, db: Path, **extra: str):
 async def app(api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Application]:
     settings = _settings(api, tmp_path / "log.sqlite3")
     async with QueryLog(settings.db, raw_ids=True) as log:
-        application = build_application(Resources(settings, FakeEngine(), log), polling=False)
+        application = build_application(Resources(settings, FakeEngine(), log))
         async with application:
             yield application
 
@@ -202,7 +204,7 @@ async def test_ten_thousand_characters_are_answered_within_4096(app: Application
 async def test_rate_limit_notice_once_then_silence(api: FakeBotAPI, tmp_path: Path) -> None:
     settings = _settings(api, tmp_path / "log.sqlite3", ZHEWEN_RATE_LIMIT="3")
     async with QueryLog(settings.db, raw_ids=True) as log:
-        application = build_application(Resources(settings, FakeEngine(), log), polling=False)
+        application = build_application(Resources(settings, FakeEngine(), log))
         async with application:
             for _ in range(6):
                 await _process(application, tg.private_text("大模型？", user_id=5))
@@ -284,13 +286,13 @@ async def test_unknown_and_stale_buttons_get_a_polite_notice(app: Application, a
 async def test_buttons_work_after_a_restart(api: FakeBotAPI, tmp_path: Path) -> None:
     settings = _settings(api, tmp_path / "log.sqlite3")
     async with QueryLog(settings.db, raw_ids=True) as log:
-        first = build_application(Resources(settings, FakeEngine(), log), polling=False)
+        first = build_application(Resources(settings, FakeEngine(), log))
         async with first:
             await _process(first, tg.private_text("浙江有多少款大模型？"))
     answer = api.calls_of("sendMessage")[-1]
     buttons, shown = _buttons(api, answer), api.sent_message(answer)
     async with QueryLog(settings.db, raw_ids=True) as log:
-        second = build_application(Resources(settings, FakeEngine(), log), polling=False)
+        second = build_application(Resources(settings, FakeEngine(), log))
         async with second:
             for label in ("原文", "更多", "👎"):
                 await _process(second, tg.callback(buttons[label], shown))
@@ -314,7 +316,7 @@ async def test_stats_for_admins_only(app: Application, api: FakeBotAPI) -> None:
 async def test_stats_without_a_readable_log_says_so(api: FakeBotAPI, tmp_path: Path) -> None:
     settings = _settings(api, tmp_path / "missing" / "log.sqlite3")
     async with QueryLog(tmp_path / "other.sqlite3", raw_ids=True) as log:
-        async with build_application(Resources(settings, FakeEngine(), log), polling=False) as application:
+        async with build_application(Resources(settings, FakeEngine(), log)) as application:
             await _process(application, tg.private_text("/stats", user_id=7))
     assert _texts(api) == [texts.STATS_UNAVAILABLE]
 
@@ -349,19 +351,16 @@ async def test_long_polling_end_to_end(api: FakeBotAPI, tmp_path: Path) -> None:
     """Real getUpdates polling: a private question, a group mention and chatter, a button."""
     settings = _settings(api, tmp_path / "log.sqlite3")
     async with QueryLog(settings.db, raw_ids=True) as log:
-        application = build_application(Resources(settings, FakeEngine(), log), polling=True)
-        async with application:
-            api.webhook_url = "https://old.example/telegram/webhook"  # polling must clear a webhook
-            await application.updater.start_polling(allowed_updates=["message", "callback_query"])
-            await application.start()
+        resources = Resources(settings, FakeEngine(), log)
+        application = build_application(resources)
+        api.webhook_url = "https://old.example/telegram/webhook"  # polling must clear a webhook
+        async with application, polling_with(application, resources):
             api.feed(tg.group_text("闲聊：大模型真厉害"), tg.private_text("大模型有多少？"),
                      tg.group_text(f"@{tg.BOT_USERNAME} 大模型呢？"))
             answers = await api.wait("sendMessage", 2)
             api.feed(tg.callback(_buttons(api, answers[0])["原文"], api.sent_message(answers[0])))
             await api.wait("answerCallbackQuery")
             await api.wait("sendMessage", 3)
-            await application.updater.stop()
-            await application.stop()
     sent = _texts(api)
     assert len(sent) == 3 and PASSAGE in sent[2]
     assert re.search(r"offset", str([c.params for c in api.calls_of("getUpdates")]))
@@ -401,17 +400,14 @@ async def test_polling_survives_failing_updates_and_bot_api_errors(api: FakeBotA
 
     engine.ask = ask
     async with QueryLog(settings.db, raw_ids=True) as log:
-        application = build_application(Resources(settings, engine, log), polling=True)
-        async with application:
-            api.fail("getUpdates", 500)
-            await application.updater.start_polling(allowed_updates=["message", "callback_query"])
-            await application.start()
+        resources = Resources(settings, engine, log)
+        application = build_application(resources)
+        api.fail("getUpdates", 500)
+        async with application, polling_with(application, resources):
             api.feed(tg.private_text("炸"), tg.edited(tg.private_text("大模型")))
             await api.wait("sendMessage")
             api.feed(tg.private_text("大模型有多少？", user_id=8))
             await api.wait("sendMessage", 2)
-            await application.updater.stop()
-            await application.stop()
     assert _texts(api)[0] == texts.APOLOGY and _texts(api)[1].startswith("截至2025年7月")
     assert [c.status for c in api.calls_of("getUpdates")][0] == 500
     with sqlite3.connect(settings.db) as conn:
@@ -453,7 +449,7 @@ async def test_bot_api_failing_past_every_retry_does_not_stop_the_bot(api: FakeB
     settings = _settings(api, tmp_path / "log.sqlite3")
     api.fail("sendMessage", 500, times=4 + 4)  # the answer's four attempts, then the apology's
     async with QueryLog(settings.db, raw_ids=True) as log:
-        application = build_application(Resources(settings, FakeEngine(), log), polling=False,
+        application = build_application(Resources(settings, FakeEngine(), log),
                                         rate_limiter=FloodControl(backoff=(0.01, 0.01, 0.01)))
         async with application:
             await _process(application, tg.private_text("大模型有多少？"))
@@ -461,18 +457,21 @@ async def test_bot_api_failing_past_every_retry_does_not_stop_the_bot(api: FakeB
     assert [c.status for c in api.calls_of("sendMessage")] == [500] * 8 + [200]
 
 
-async def test_webhook_mode_processes_updates_put_on_the_queue(api: FakeBotAPI, tmp_path: Path) -> None:
-    """The contract `zhewen serve` relies on: no Updater, verified updates go on update_queue."""
+async def test_an_update_is_handled_to_the_end_before_deliver_returns(api: FakeBotAPI,
+                                                                     tmp_path: Path) -> None:
+    """The contract polling and the webhook rely on: when `deliver` returns, the reply is sent and the
+    question's row committed (read without flushing the log), so confirming then loses nothing."""
     settings = _settings(api, tmp_path / "log.sqlite3")
     async with QueryLog(settings.db, raw_ids=True) as log:
-        application = build_application(Resources(settings, FakeEngine(), log), polling=False)
+        resources = Resources(settings, FakeEngine(), log)
+        application = build_application(resources)
         assert application.updater is None
         async with application:
-            await application.start()
             update = Update.de_json(dict(tg.private_text("大模型有多少？"), update_id=7), application.bot)
-            await application.update_queue.put(update)
-            await api.wait("sendMessage")
-            await application.stop()
+            await Deliveries(application, resources).deliver(update)
+            assert len(api.calls_of("sendMessage")) == 1
+            with sqlite3.connect(settings.db) as conn:
+                assert conn.execute("SELECT question FROM queries").fetchall() == [("大模型有多少？",)]
     assert api.calls_of("getUpdates") == []
 
 

@@ -18,13 +18,14 @@ from fakes import telegram_api as tg
 from fakes.telegram_api import FakeBotAPI
 from telegram import Update
 from telegram.ext import Application
+from test_hardening_telegram import polling_with
 
 from bot import texts
 from bot.engine import Engine
 from bot.querylog import QueryLog
 from bot.resources import Resources
 from bot.settings import load_settings
-from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.app import build_application
 
 ZHEWEN = Path(sys.executable).with_name("zhewen")
 QUESTION = "浙江有多少款大模型通过备案？"
@@ -45,13 +46,10 @@ def _settings(api: FakeBotAPI, db: Path):
 async def polling(api: FakeBotAPI, engine: Engine, tmp_path: Path) -> AsyncIterator[Application]:
     settings = _settings(api, tmp_path / "log.sqlite3")
     async with QueryLog(settings.db, raw_ids=True) as log:
-        application = build_application(Resources(settings, engine, log), polling=True)
-        async with application:
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-            await application.start()
+        resources = Resources(settings, engine, log)
+        application = build_application(resources)
+        async with application, polling_with(application, resources):
             yield application
-            await application.updater.stop()
-            await application.stop()
 
 
 def _buttons(call: tg.Call) -> dict[str, str]:
@@ -109,12 +107,12 @@ async def test_buttons_after_a_restart_with_the_real_engine(api: FakeBotAPI, eng
                                                             tmp_path: Path) -> None:
     settings = _settings(api, tmp_path / "log.sqlite3")
     async with QueryLog(settings.db, raw_ids=True) as log:
-        async with build_application(Resources(settings, engine, log), polling=False) as first:
+        async with build_application(Resources(settings, engine, log)) as first:
             update = dict(tg.private_text(QUESTION), update_id=1)
             await first.process_update(Update.de_json(update, first.bot))
     [answer] = api.calls_of("sendMessage")
     async with QueryLog(settings.db, raw_ids=True) as log:
-        async with build_application(Resources(settings, Engine.load(), log), polling=False) as second:
+        async with build_application(Resources(settings, Engine.load(), log)) as second:
             for n, label in enumerate(("原文", "👍"), 2):
                 update = dict(tg.callback(_buttons(answer)[label], api.sent_message(answer)), update_id=n)
                 await second.process_update(Update.de_json(update, second.bot))

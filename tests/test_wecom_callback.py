@@ -19,6 +19,7 @@ from fakes import wecom as fake
 from wechatpy.enterprise import WeChatClient, parse_message
 
 from bot import texts
+from bot.dialogue import PENDING
 from bot.engine import Answer, Loaded, Reference, TocEntry
 from bot.querylog import QueryLog
 from bot.reply import format_citation
@@ -373,12 +374,16 @@ async def test_a_slow_answer_goes_through_the_message_api(resources: Resources, 
         response, _ = await post(client, fake.text_xml(QUESTION, user="sunqi", msg_id=77))
         assert response.status_code == 200 and response.content == b""
         assert sent.messages == []
+        with sqlite3.connect(resources.settings.db) as conn:   # committed before the 200, no flush
+            early = conn.execute("SELECT id, question, found, error FROM queries").fetchall()
+        assert [row[1:] for row in early] == [(QUESTION, None, PENDING)]
         resources.engine.gate.set()
         await endpoint.drain()
         assert sent.messages == [("sunqi", render_answer(resources.engine.ask(QUESTION)))]
         retry, _ = await post(client, fake.text_xml(QUESTION, user="sunqi", msg_id=77))
         assert retry.status_code == 200 and retry.content == b""
-    assert len(await rows(resources)) == 1
+    [row] = await rows(resources)                               # the pending row, completed
+    assert (row["id"], row["found"], row["error"]) == (early[0][0], 1, None)
     assert len(sent.messages) == 1
 
 

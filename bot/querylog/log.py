@@ -13,10 +13,14 @@ replica killed after replying loses nothing) awaits the commit:
 or in one call `query_id = await log.record_committed(answer, question=..., ...)`, which raises
 LogUnavailable when the row could not be committed. `settle=Settle(…)` (bot/storage/state.py) writes
 a dedupe claim's reply in the row's own transaction: a retry on another replica finds the reply
-exactly when the question is logged, never one without the other. Commits are grouped: the writer commits all
-that is queued in one transaction, and rows recorded while that commit is in flight go together in
-the next, so concurrent requests share commits without any added wait (tests/bench_storage.py: 320
-questions from 16 concurrent requests in 20 commits, 1.4 ms each on SQLite, 2.1 ms on PostgreSQL).
+exactly when the question is logged, never one without the other. A question acknowledged before
+its answer is ready is committed early under an id from `new_id()`; its answer is then recorded with
+that id and `completes=True`, which replaces the early row (an upsert: the rollup triggers see an
+update) rather than adding one, in whichever order the two reach the database. Commits are
+grouped: the writer commits all that is queued in one transaction, and rows recorded while that
+commit is in flight go together in the next, so concurrent requests share commits without any
+added wait (tests/bench_storage.py: 320 questions from 16 concurrent requests in 20 commits, 1.4 ms
+each on SQLite, 2.1 ms on PostgreSQL).
 
 A reply must never wait for, or fail because of, the log: a full queue or a disk error drops the
 row, counts it in `failures` and warns. Closing flushes what is queued. A running bot opens it with
@@ -53,7 +57,7 @@ WARN_INTERVAL_S = 10.0
 
 FOLLOWUP_KINDS = ("more", "passage")
 
-# ("query", (row dict, Settle or None)), ("feedback", (query_id, user, value, ts)) or
+# ("query", (row dict, Settle or None, completes)), ("feedback", (query_id, user, value, ts)) or
 # ("followup", (query_id, kind, user, ts))
 _Item = tuple[str, Any]
 
@@ -125,12 +129,18 @@ class QueryLog:
         if self._failures:  # the warnings above come at most one per interval: say the total once more
             logger.warning("query log %s closed; %d write(s) dropped since start", self.path, self._failures)
 
+    def new_id(self) -> int:
+        """A row id for a question to be recorded later (`record(..., query_id=...)`)."""
+        return self._ids.next()
+
     def record(self, answer: Answer | None, *, question: str, platform: str, chat_type: str,
                chat_id: str | int | None, user_id: str | int | None, reply_chars: int = 0,
-               error: str | None = None, settle: Settle | None = None) -> int:
+               error: str | None = None, settle: Settle | None = None, query_id: int | None = None,
+               completes: bool = False) -> int:
         """Queue one question; returns its row id at once (never blocks, never raises). `settle` is
-        committed in the same transaction as the row."""
-        query_id = self._ids.next()
+        committed in the same transaction as the row; `completes`: the row replaces one recorded
+        earlier with the same `query_id` (see the module docstring)."""
+        query_id = self._ids.next() if query_id is None else query_id
         try:
             user = self._id(user_id)
             rephrase_of = None
@@ -140,7 +150,7 @@ class QueryLog:
             row = query_row(query_id, answer, ts=utc_timestamp(), question=question, platform=platform,
                             chat_type=chat_type, chat_id=self._id(chat_id), user_id=user,
                             reply_chars=reply_chars, error=error, rephrase_of=rephrase_of)
-            if self._enqueue(("query", (row, settle))):
+            if self._enqueue(("query", (row, settle, completes))):
                 self._pending[query_id] = row
         except Exception as exc:  # a malformed argument must not cost the user their reply
             self._fail(1, f"unloggable question: {exc!r}")
@@ -259,8 +269,9 @@ class QueryLog:
                 self._fail(len(batch), f"write failed: {exc}")
             finally:
                 for kind, payload in batch:
-                    if kind == "query":
-                        self._pending.pop(payload[0]["id"], None)
+                    # An early row whose completion is still queued leaves the id waiting for that.
+                    if kind == "query" and self._pending.get(payload[0]["id"]) is payload[0]:
+                        del self._pending[payload[0]["id"]]
                         waiter = self._waiters.pop(payload[0]["id"], None)
                         if waiter is not None and not waiter.done():
                             waiter.set_result(committed)
@@ -268,14 +279,16 @@ class QueryLog:
 
     async def _commit(self, batch: list[_Item]) -> None:
         assert self._db is not None
-        queries = [payload[0] for kind, payload in batch if kind == "query"]
+        queries = [payload[0] for kind, payload in batch if kind == "query" and not payload[2]]
+        completions = [payload[0] for kind, payload in batch if kind == "query" and payload[2]]
         now = time.time()
         settles = [statement for kind, payload in batch if kind == "query" and payload[1] is not None
                    for statement in payload[1].statements(now)]
         feedback = [payload for kind, payload in batch if kind == "feedback"]
         followups = [payload for kind, payload in batch if kind == "followup"]
         drops = self._unsaved_drops
-        inserted = await self._store.commit(self._db, (queries, feedback, followups, drops, settles))
+        inserted = await self._store.commit(self._db, (queries, completions, feedback, followups, drops,
+                                                       settles))
         self._unsaved_drops -= drops
         collisions = len(queries) - inserted
         if collisions:

@@ -27,8 +27,14 @@ _UPSERT_FEEDBACK = ("INSERT INTO feedback (query_id, user_id, value, ts) VALUES 
                     "ON CONFLICT (query_id, user_id) DO UPDATE SET value = excluded.value, ts = excluded.ts")
 _INSERT_FOLLOWUP = "INSERT INTO followups (query_id, kind, user_id, ts) VALUES (?, ?, ?, ?)"
 
-# queries, feedback, followups, drops, and the shared-state writes (sql, params) that go with them
-Batch = tuple[list[dict[str, Any]], list[tuple], list[tuple], int, list[tuple[str, tuple]]]
+# queries, completions (rows replacing an early one with their id), feedback, followups, drops, and the
+# shared-state writes (sql, params) that go with them
+Batch = tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple], list[tuple], int,
+              list[tuple[str, tuple]]]
+# A completion replaces every column; inserted after the batch's new rows, so an early row and its
+# completion in one batch end as the completion. On both backends the replacement fires the UPDATE
+# rollup triggers (an answer taken away, another added), so the figures stay right.
+_COMPLETE = " ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in QUERY_COLUMNS[1:])
 
 
 class SqliteStore:
@@ -36,8 +42,10 @@ class SqliteStore:
 
     errors: tuple[type[Exception], ...] = (OSError, sqlite3.Error, ValueError)
     read_errors: tuple[type[Exception], ...] = (sqlite3.Error, ValueError, TypeError, OverflowError)
-    _insert = (f"INSERT OR IGNORE INTO queries ({', '.join(QUERY_COLUMNS)}) "
+    _values = (f"INTO queries ({', '.join(QUERY_COLUMNS)}) "
                f"VALUES ({', '.join(':' + c for c in QUERY_COLUMNS)})")
+    _insert = "INSERT OR IGNORE " + _values
+    _complete = "INSERT " + _values + _COMPLETE
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -61,12 +69,14 @@ class SqliteStore:
 
     async def commit(self, db: aiosqlite.Connection, batch: Batch) -> int:
         """Write the batch in one transaction; returns how many question rows were inserted."""
-        queries, feedback, followups, drops, settles = batch
+        queries, completions, feedback, followups, drops, settles = batch
         await db.execute("BEGIN IMMEDIATE")
         try:
             inserted = 0
             if queries:  # rowcount, not total_changes: the rollup triggers' writes count in the latter
                 inserted = (await db.executemany(self._insert, queries)).rowcount
+            if completions:
+                inserted += (await db.executemany(self._complete, completions)).rowcount
             if feedback:
                 await db.executemany(_UPSERT_FEEDBACK, feedback)
             if followups:
@@ -100,8 +110,10 @@ class PostgresStore:
     # One statement per batch, its rows as one JSON parameter: the rollup triggers (rollups.py) run
     # once per statement, so a batch costs them one grouped pass instead of one pass per row. (JSON
     # numbers are Python's shortest repr, so floats and 64-bit ids arrive exact.)
-    _insert = (f"INSERT INTO queries ({', '.join(QUERY_COLUMNS)}) SELECT {', '.join(QUERY_COLUMNS)} "
-               "FROM json_populate_recordset(NULL::queries, %s) ON CONFLICT (id) DO NOTHING")
+    _rows = (f"INSERT INTO queries ({', '.join(QUERY_COLUMNS)}) SELECT {', '.join(QUERY_COLUMNS)} "
+             "FROM json_populate_recordset(NULL::queries, %s)")
+    _insert = _rows + " ON CONFLICT (id) DO NOTHING"
+    _complete = _rows + _COMPLETE
 
     def __init__(self, url: PostgresUrl) -> None:
         self.path = url
@@ -131,14 +143,15 @@ class PostgresStore:
         from bot.storage.dialect import to_pyformat
         from bot.storage.postgres import text_value
 
-        queries, feedback, followups, drops, settles = batch
+        queries, completions, feedback, followups, drops, settles = batch
         async with pool.connection() as conn, conn.transaction():
             cursor = conn.cursor()
             inserted = 0
-            if queries:
-                rows = [{c: text_value(row[c]) for c in QUERY_COLUMNS} for row in queries]
-                await cursor.execute(self._insert, (json.dumps(rows, ensure_ascii=False),))
-                inserted = cursor.rowcount
+            for sql, batch_rows in ((self._insert, queries), (self._complete, completions)):
+                if batch_rows:
+                    rows = [{c: text_value(row[c]) for c in QUERY_COLUMNS} for row in batch_rows]
+                    await cursor.execute(sql, (json.dumps(rows, ensure_ascii=False),))
+                    inserted += cursor.rowcount
             if feedback:
                 await cursor.executemany(to_pyformat(_UPSERT_FEEDBACK),
                                          [tuple(map(text_value, row)) for row in feedback])

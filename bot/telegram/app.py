@@ -1,9 +1,10 @@
 """The Telegram Application: every handler registered in one visible block.
 
-`build_application(resources, polling=...)` serves both `zhewen telegram` (long polling) and the
-webhook mode of `zhewen serve` (polling=False: no Updater; the server feeds `update_queue`). Either
-way, call `await application.post_init(application)` once after `application.initialize()`, as
-`run_polling` would, to register the commands.
+`build_application(resources)` serves both `zhewen telegram` (long polling, bot/telegram/polling.py)
+and the webhook mode of `zhewen serve`. Neither uses python-telegram-bot's Updater or update queue:
+both hand each update to `Deliveries.deliver` (bot/telegram/delivery.py) and confirm it to Telegram
+only once handled. Either way, call `await application.post_init(application)` once after
+`application.initialize()`, as `run_polling` would, to register the commands.
 """
 from __future__ import annotations
 
@@ -48,12 +49,11 @@ async def post_init(application: Application) -> None:
         logger.warning("set_my_commands failed, commands stay as they were: %s", exc)
 
 
-def build_application(resources: Resources, *, polling: bool,
-                      rate_limiter: BaseRateLimiter | None = None) -> Application:
+def build_application(resources: Resources, *, rate_limiter: BaseRateLimiter | None = None) -> Application:
     """The bot with every handler; `rate_limiter` defaults to FloodControl (Bot API limits, retries)."""
     settings = resources.settings
     settings.require("telegram_bot_token")
-    builder = (
+    application = (
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
@@ -61,13 +61,13 @@ def build_application(resources: Resources, *, polling: bool,
         .rate_limiter(rate_limiter or FloodControl())
         .concurrent_updates(64)
         .post_init(post_init)
+        .updater(None)
+        .build()
     )
-    if not polling:
-        builder = builder.updater(None)
-    application = builder.build()
     application.bot_data[handlers.RESOURCES] = resources
-    # Telegram acknowledges an update on receipt: a question the log cannot take is answered anyway.
-    application.bot_data[handlers.DIALOGUE] = resources.dialogue(acknowledges=False)
+    # An update is confirmed to Telegram once handled: on PostgreSQL a question the log cannot take
+    # is refused (Telegram delivers it again), as WeCom's are.
+    application.bot_data[handlers.DIALOGUE] = resources.dialogue(acknowledges=True)
 
     new = filters.UpdateType.MESSAGE  # edited messages are not questions
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS

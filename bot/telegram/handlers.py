@@ -13,9 +13,10 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot import texts
-from bot.dialogue import SHOWN, Dialogue, Incoming, Outcome, Step, stats_text
+from bot.dialogue import SHOWN, Dialogue, Incoming, Outcome, Step, Unavailable, stats_text
 from bot.resources import Resources
 from bot.telegram import callbacks, render
+from bot.telegram.delivery import current
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,9 @@ async def _converse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
         return
     dialogue: Dialogue = context.bot_data[DIALOGUE]
     incoming = Incoming("telegram", "telegram", chat.type, chat.id, user.id if user else None, text)
-    outcome = await dialogue.handle(incoming, render.render_answer)
+    delivery = current()
+    outcome = await dialogue.handle(incoming, render.render_answer, delivery.settle)
+    delivery.settled = outcome.settled
     if outcome.step is Step.ANSWER:
         keyboard = None  # buttons read the logged row: none for an answer the log could not take
         if outcome.query_id is not None:
@@ -294,6 +297,10 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Logs the exception with its traceback; the user gets a short apology, never the traceback."""
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, Unavailable):  # not logged: no reply, and Telegram delivers it again
+        logger.warning("update %s refused: %s", update_id, context.error)
+        current().refused = context.error
+        return
     logger.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update):
         return

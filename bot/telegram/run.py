@@ -21,26 +21,6 @@ from content.store import ContentError
 
 logger = logging.getLogger(__name__)
 
-POLLING_TASK = "Updater:start_polling:polling_task"  # python-telegram-bot 22's name for its getUpdates loop
-
-
-async def _until_stopped_or_polling_ends(stop: asyncio.Event) -> None:
-    """Wait for SIGINT/SIGTERM, or for the getUpdates loop to end by itself: python-telegram-bot ends it
-    only when the token is rejected (revoked in @BotFather), and the process must then exit with that
-    error rather than idle without polling."""
-    polling = {task for task in asyncio.all_tasks() if task.get_name() == POLLING_TASK}
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({stopping, *polling}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-
-
-def _without_token_traceback(record: logging.LogRecord) -> bool:
-    """python-telegram-bot logs a token rejected while polling with its traceback; the process then
-    ends with a one-line error, so the record keeps its message only."""
-    if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
-        record.exc_info = record.exc_text = None
-    return True
-
 
 async def check_token(settings: Settings) -> None:
     """getMe before anything heavy: a rejected token fails in a second, not after loading the corpus."""
@@ -49,8 +29,11 @@ async def check_token(settings: Settings) -> None:
 
 
 async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Open resources, poll until `stop` is set (SIGINT/SIGTERM set it), stop polling, close the log."""
-    from bot.telegram.app import ALLOWED_UPDATES, build_application
+    """Open resources, poll until `stop` is set (SIGINT/SIGTERM set it), confirm what was handled,
+    close the log. A token rejected while polling (revoked in @BotFather) raises InvalidToken."""
+    from bot.telegram.app import build_application
+    from bot.telegram.delivery import Deliveries
+    from bot.telegram.polling import poll_updates
 
     await check_token(settings)
     stop = stop or asyncio.Event()
@@ -59,15 +42,13 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         async with open_resources(settings) as resources, reloading(resources.engine):
-            application = build_application(resources, polling=True)
+            application = build_application(resources)
             async with application:  # initialize(): getMe, so a rejected token fails here
                 await application.post_init(application)
-                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
                 await application.start()
                 logger.info("polling; stop with Ctrl-C or SIGTERM")
-                await _until_stopped_or_polling_ends(stop)
                 try:
-                    await application.updater.stop()  # re-raises InvalidToken if polling ended on it
+                    await poll_updates(application, Deliveries(application, resources), stop)
                 finally:
                     await application.stop()
     finally:
@@ -84,7 +65,6 @@ def telegram() -> None:
     """
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the token
-    logging.getLogger("telegram.ext").addFilter(_without_token_traceback)
     try:
         settings = load_settings()
         settings.require("telegram_bot_token")

@@ -3,8 +3,10 @@
 WeCom GETs the URL once to verify it (msg_signature over echostr; we answer the decrypted echostr
 only) and POSTs every message and event, signed and encrypted. A text message is answered with an
 encrypted passive reply in the same response, well inside WeCom's 5-second window; if the engine
-ever takes longer than ANSWER_DEADLINE, we answer 200 with an empty body (WeCom then stops waiting)
-and send the answer through the message API from a worker thread.
+ever takes longer than ANSWER_DEADLINE, we commit the question's row as pending, answer 200 with an
+empty body (WeCom then stops waiting) and send the answer through the message API from a worker
+thread; the answer completes the pending row (bot.dialogue.Pending), so a process killed in between
+has still logged the question it acknowledged, and once.
 
 A retried message (same sender and MsgId) is answered once across replicas (replies.py); with
 several replicas the in-process Dedupe only keeps concurrent copies on this one off the database.
@@ -25,7 +27,7 @@ from starlette.responses import Response
 from wechatpy.enterprise import WeChatClient, create_reply, parse_message
 
 from bot import texts
-from bot.dialogue import Incoming, Outcome, Unavailable
+from bot.dialogue import Incoming, Outcome, Pending, Unavailable
 from bot.resources import Resources
 from bot.wecom.crypto import CallbackCrypto, encrypt_field
 from bot.wecom.dedupe import Dedupe
@@ -141,20 +143,28 @@ class AppEndpoint(SignedEndpoint):
             return Answered(texts.NOT_TEXT, False)
         user = str(message.source)
         incoming = Incoming("wecom", "wecom", "private", user, user, message.content or "")
-        return await self._within_deadline(user, self._dialogue.handle(incoming, render_answer, settle))
+        pending = Pending()
+        handled = self._dialogue.handle(incoming, render_answer, settle, pending)
+        return await self._within_deadline(user, handled, pending)
 
-    async def _within_deadline(self, user: str, handled: Any) -> Answered:
-        """The reply, or past the deadline None now and the reply later through the message API."""
+    async def _within_deadline(self, user: str, handled: Any, pending: Pending) -> Answered:
+        """The reply, or past the deadline None now (the question committed as pending first) and the
+        reply later through the message API."""
         job = asyncio.ensure_future(handled)
         try:
             outcome = await asyncio.wait_for(asyncio.shield(job), self._deadline)
             return Answered(self._render(outcome), outcome.settled)
         except TimeoutError:
             log.warning("wecom answer took over %.1f s; sending it through the message API", self._deadline)
-            task = asyncio.create_task(self._answer_late(user, job))
-            self._late.add(task)
-            task.add_done_callback(self._late.discard)
-            return Answered(None, False)
+        try:
+            settled = await pending.acknowledge(None)
+        except Unavailable:  # not logged, so not acknowledged: WeCom retries, and this answer is dropped
+            job.cancel()
+            raise
+        task = asyncio.create_task(self._answer_late(user, job))
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+        return Answered(None, settled)
 
     def _render(self, outcome: Outcome) -> str | None:
         return render_outcome(outcome, self._resources.engine.toc, VOICE)

@@ -45,8 +45,9 @@ Settler = Callable[[Json], Settle]
 class SharedReplies:
     """Claims and settled replies in one namespace of the shared state (one per WeCom route)."""
 
-    def __init__(self, state: State, namespace: str, key: Callable[[str], str]) -> None:
-        self._state, self._namespace, self._key = state, namespace, key
+    def __init__(self, state: State, namespace: str, key: Callable[[str], str],
+                 ttl_s: float = REPLY_TTL_S) -> None:
+        self._state, self._namespace, self._key, self._ttl_s = state, namespace, key, ttl_s
 
     async def once(self, key: str, answer: Callable[[Settler], Awaitable[Answered]]) -> Json:
         """The reply to the message `key`: answered here when this replica wins the claim, else the
@@ -74,7 +75,7 @@ class SharedReplies:
 
     async def _answer(self, stored: str, answer: Callable[[Settler], Awaitable[Answered]]) -> Json:
         def settler(reply: Json) -> Settle:
-            return Settle(self._namespace, stored, {"reply": reply}, REPLY_TTL_S)
+            return Settle(self._namespace, stored, {"reply": reply}, self._ttl_s)
 
         try:
             answered = await answer(settler)

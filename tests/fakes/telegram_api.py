@@ -326,6 +326,13 @@ class FakeBotAPI:
         """`wait_for` for async tests, without blocking their event loop."""
         return await asyncio.to_thread(self.wait_for, method, count, timeout, where)
 
+    def confirmed(self) -> int:
+        """The highest update_id the bot has confirmed (0 for none): Telegram forgets every update below
+        the offset of a getUpdates it answered."""
+        offsets = [int(c.params.get("offset", 0) or 0) for c in self.calls_of("getUpdates")
+                   if c.status == 200]
+        return max([0, *(offset - 1 for offset in offsets)])
+
     def sent_message(self, call: Call) -> dict[str, Any]:
         """The Message the fake returned for a sendMessage/editMessageText call (with reply_markup)."""
         return self._messages[(int(call.params["chat_id"]), call.params["_message_id"])]
