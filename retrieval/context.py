@@ -28,19 +28,21 @@ _NEXT_ITEM = (r"(?:下一|第二)(?:个|条|项|点|张|种|支|名|家|类|步|
 _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外|其余|剩下|剩余)"
                    rf"(?:的|别的|其他的|什么|其他|几个|几条|几项|{_ASPECT})*(?:呢|吗|嘛|么|是啥|是什么|是哪些)?|再来点|(?:继续|接着)说?(?:下去|下一条|下一个)?"
                    r"|再说说|(?:然后|接下来)(?:呢|是啥|是什么)?"
-                   rf"|(?:那|接着说|然后)?{_NEXT_ITEM}"
+                   rf"|(?:那|接着说|然后)?{_NEXT_ITEM}|(?:那)?另(?:一|外一)个[\u4e00-\u9fff]{{0,3}}?(?:呢|是啥|是什么|是谁)?"
                    r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?|另外(?:几|两|三)[个条项点]呢?")
 # "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
 _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"
                       r"(?:的)?(?:呢|的呢|怎么样|咋样|如何)?")
 # "湖州怎么样", "宁波几个", "绍兴如何": a name and a word that asks the same again.
 _AGAIN = re.compile(r"(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
-                    r"(?:怎么样|如何|咋样|呢|几个|多少|有多少|几家|几项|(?:是|有)(?:哪些|什么|啥))")
+                    r"(?:怎么样|如何|咋样|呢|(?:有)?(?:几个|几家|几项|多少)|(?:是|有)(?:哪些|什么|啥))")
 # "那宁波呢", "杭州的呢", "换成嘉兴", "温州那边呢": the same question about something else.
 _SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|那边|这边|那里|那块|这块|方面)?呢"
                    r"|(?:那)?(?:换成|换作|改成)(?P<y>[^，,。？?!！呢]{1,12}?)(?:呢|的呢)?")
 # Spoken forms of a closing 呢 ("绍兴咧", "宁波嘞").
 _SPOKEN_NE = re.compile(r"(?:咧|嘞|呐|捏)$")
+# A closing particle that asks nothing ("宁波那边有几个啊"): dropped before the follow-up is read.
+_CLOSING = re.compile(r"(?<=..)(?:啊|呀|哈|啦)$")
 # Pronouns and generic references to the last subject.
 _GENERIC = ("(?:公司|企业|集团|平台|社区|委员会|协会|法院|医院|银行|学校|街道|局|市|区|县|镇|村"
             "|实验室|大学|学院|中心|项目|机构|部门|产品|模型)")
@@ -84,7 +86,7 @@ def turn_of(q: Question, answer: str, article_id: str, passage_id: str) -> Turn:
 
 def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     """The question to answer for `typed`, given the conversation's last turn (None: none)."""
-    text = _SPOKEN_NE.sub("呢", normalize(typed).strip(_END))
+    text = _SPOKEN_NE.sub("呢", _CLOSING.sub("", normalize(typed).strip(_END)))
     if last is None or not text:
         return Reading(typed)
     if _MORE.fullmatch(text):

@@ -63,6 +63,8 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     return Choice(text, answer, doc, best.score, best.typed)
 
 
+# A list given inside one sentence: "排在前三的分别是A、B、C".
+_LIST_IN_SENTENCE = re.compile(r"(?:分别是|分别为|依次是|依次为)[^。；]*、")
 # A run-in title that names its item, longer than a bare one: "深化打造“老有所学”金名片。".
 _NAMED_TITLE = re.compile(r"^[^，。：:；]{2,16}[。：:]")
 
@@ -181,6 +183,13 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
     said_norm = normalize(said).removeprefix(normalize(heading))[:16]
     at = next((k for k, (_, s) in enumerate(sentences) if said_norm and said_norm in normalize(s)), None)
     item = None
+    listing = sentences[at][1] if at is not None else ""
+    if _LIST_IN_SENTENCE.search(listing):
+        # "排在前三的分别是A、B、C": the next of its items is in it (the reply may have cut it short)
+        start = _LIST_IN_SENTENCE.search(listing).start()
+        text = listing[start:] if len(listing) > limit else listing
+        answer = text if len(text) <= limit else text[: limit - 1] + "…"
+        return Choice(text, answer, sentences[at][0], 1.0, True)
     items = titled_items(index, article, item_noun, normalize, list_size) \
         if item_noun and at is not None else []
     if items:  # the item after this one, or after the one asked when the answer was no item
@@ -192,6 +201,9 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
         item = _nth_item(sentences, at, asked_item + 1)
     if item is None and at is not None:
         item = _next_item(sentences, at)
+    broken_off = at is not None and sentences[at][1].rstrip().endswith(("；", ";", "："))
+    if item is None and broken_off and at + 1 < len(sentences) and sentences[at + 1][0] == sentences[at][0]:
+        item = at + 1  # an answer that breaks off ("…超1万亿元；") goes on in its passage
     if item is None:
         item = next((k for k, (i, _) in enumerate(sentences) if i > doc), None)
     if item is None:
