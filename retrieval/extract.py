@@ -105,6 +105,8 @@ def pick_sentences(
     years = set(YEAR.findall(question_norm))
     # "第一个趋势是啥", "头一条", "“一核引领”是指什么": the sentence that opens that item.
     opening = item_openings(question_norm)
+    # "怎么给员工发工资": a sentence saying how (通过…, 采用…) answers it
+    method = kind is None and _HOW_ASKED.search(question_norm) is not None
     for rank, group in enumerate(sentences):
         pw = passage_weights[rank] if rank < len(passage_weights) else 1.0
         context = contexts[rank] if rank < len(contexts) else ""
@@ -118,6 +120,8 @@ def pick_sentences(
                 score += TYPE_BONUS
             if opening is not None and opening.match(norm):
                 score += TYPE_BONUS
+            if method and _HOW_DONE.search(norm):
+                score += TYPE_BONUS
             if years and typed:
                 stated = set(YEAR.findall(norm))
                 score -= TYPE_BONUS if stated and not stated & years else 0.0
@@ -127,6 +131,10 @@ def pick_sentences(
     return out
 
 
+# How something is done, asked ("怎么发", "如何实现", "靠什么方式") and said ("通过平台上传…").
+_HOW_ASKED = re.compile(r"(?:怎么|怎样|如何|咋)(?!样|回事|看|界定|定义|理解)"
+                        r"|什么(?:方式|办法|手段|方法|做法|模式)")
+_HOW_DONE = re.compile(r"通过|依托|借助|采取|采用|利用|实行|运用|依靠|以.{1,8}(?:方式|模式|机制)")
 # One to ten as the documents and questions number items: ORDINALS[k - 1] is k.
 ORDINALS = "一二三四五六七八九十"
 _ASKED_ORDINAL = re.compile(r"(?:第|头)([一二三四五六七八九十])"

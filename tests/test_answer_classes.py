@@ -515,3 +515,11 @@ def test_a_pointer_or_an_adverb_beside_the_interrogative_is_no_dated_event(engin
 
 def test_several_years_is_no_question_of_how_many(engine):
     assert analyse("江山市搞了好几年创文，最后评上全国文明城市没有？", engine.pipeline.index).kind == "yesno"
+
+
+def test_a_how_question_prefers_the_sentence_saying_how(engine):
+    # not the sentence naming the platform, but the one saying 通过平台上传工资表…
+    r = engine.ask("企业在温岭那个工资支付预警平台上具体怎么给员工发工资？")
+    assert r.found and "上传工资表" in r.answer
+    from retrieval.extract import _HOW_ASKED
+    assert _HOW_ASKED.search("如何实现") and not _HOW_ASKED.search("是怎么定义的")
