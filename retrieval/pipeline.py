@@ -53,9 +53,14 @@ class Pipeline:
         else:
             passages = search(self.index, q)
             if reading.subject:  # "那宁波呢": an answer about the other place is no answer
-                passages = Passages(tuple(h for h in passages.hits if names(
-                    passage_text(self.index, h.doc), reading.subject, self.index)), passages.coverage)
-            choice = choose(self.index, q, passages, self._normalize, reading.subject)
+                hits = [h for h in passages.hits if names(passage_text(self.index, h.doc), reading.subject,
+                                                          self.index)]
+                # the passage just answered first when it names the new one too ("金华…；台州…")
+                at = self.index.doc_of(last.passage_id) if last is not None else None
+                hits = [h for h in hits if h.doc == at] + [h for h in hits if h.doc != at]
+                passages = Passages(tuple(hits), passages.coverage)
+            then = self.index.doc_of(last.passage_id) if last is not None and reading.subject else None
+            choice = choose(self.index, q, passages, self._normalize, reading.subject, then)
             decision = decide(self.index, q, passages, choice, self._normalize)
         refs = self._references(passages.hits, first=choice.doc if choice is not None else None)
         references, related = refs[:MAX_REFERENCES], refs[MAX_REFERENCES : MAX_REFERENCES + MAX_RELATED]

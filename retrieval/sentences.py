@@ -29,9 +29,10 @@ class Choice:
 
 
 def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str], str],
-           about: str = "") -> Choice | None:
+           about: str = "", then: int | None = None) -> Choice | None:
     """The answering sentence; one that names `about` when any does (a follow-up that swapped
-    that name in: "那台州呢" after a question on 衢州, in a passage going city by city)."""
+    that name in: "那台州呢" after a question on 衢州, in a passage going city by city), from the
+    passage answered `then` when it names it too."""
     top = found.hits[:CANDIDATE_PASSAGES]
     if not top:
         return None
@@ -47,6 +48,8 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
         # in an article about it (its title names it) any sentence is about it: "全市…"
         candidates = [c for c in candidates if stem in normalize(c.sentence)
                       or stem in normalize(passages[c.passage_rank].article)] or candidates
+        candidates = [c for c in candidates if top[c.passage_rank].doc == then
+                      and stem in normalize(c.sentence)] or candidates
     best = extract.choose(candidates, q.kind)
     if best is None:
         return None
