@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from retrieval import extract
 from retrieval.index import Index, field_text
 from retrieval.lexicon import ENTITY_SUFFIX
+from retrieval.places import name_kind
 from retrieval.question import Question
 from retrieval.search import Passages
 
@@ -43,6 +44,15 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
         [p.text for p in passages], weights, q.kind, normalize, passage_weights,
         [field_text(p) for p in passages], q.text, q.asked, q.unit, q.duration,
     )
+    # A place named only in a list of places ("环杭州湾地区（宁波、嘉兴、绍兴、湖州）…") is not what
+    # the sentence is about: one saying something of it comes first.
+    # Only for one place asked about: a question naming several may be answered by their list.
+    places = [s for s in q.subjects if name_kind(s, index).startswith("place")]
+    listed = [about] if about else places if len(places) == 1 else []
+    if listed:
+        def in_list(c: extract.Scored) -> bool:
+            return any(_only_listed(normalize(c.sentence), s) for s in listed)
+        candidates = sorted(candidates, key=lambda c: (in_list(c), -c.score, c.passage_rank, c.position))
     if about:
         stem = ENTITY_SUFFIX.sub("", about) or about
         # in an article about it (its title names it) any sentence is about it: "全市…"
@@ -114,6 +124,16 @@ def titled_items(index: Index, article: str, noun: str, normalize: Callable[[str
     lists = [found for found in (named, under if len(under) >= 2 else [], headed) if found]
     # of several, the one with as many items as the question says ("“四个强化”": four sections)
     return next((found for found in lists if len(found) == size), lists[0] if lists else [])
+
+
+def _only_listed(sentence_norm: str, place: str) -> bool:
+    """Whether every mention of the place in the sentence is an item of a list ("宁波、嘉兴、绍兴")."""
+    stem = ENTITY_SUFFIX.sub("", place) or place
+    spots = [m.start() for m in re.finditer(re.escape(stem), sentence_norm)]
+    return bool(spots) and all(
+        sentence_norm[max(0, at - 1) : at] == "、"
+        or sentence_norm[at + len(stem) : at + len(stem) + 2].lstrip("市区县")[:1] == "、"
+        for at in spots)
 
 
 def listed_items(index: Index, doc: int, announcing: str, limit: int = extract.MAX_ANSWER_CHARS) -> str:
