@@ -19,6 +19,7 @@ from fakes import aibot as robot
 from fakes import wecom as fake
 from test_wecom_callback import QUESTION, FakeEngine
 
+from bot import answered_once as replies
 from bot import texts
 from bot.engine import Engine
 from bot.querylog import QueryLog
@@ -27,7 +28,6 @@ from bot.server import create_app
 from bot.settings import load_settings
 from bot.storage.state import open_state
 from bot.storage.target import PostgresUrl
-from bot.wecom import replies
 
 wecom = fake.FakeWeCom()
 READ_AS_PREFIX = texts.READ_AS.split("{")[0]

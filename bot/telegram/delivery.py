@@ -5,7 +5,7 @@ the webhook's 2xx. Confirming only after `deliver` returns means a question's ro
 (record_committed), so a process killed in between has lost nothing it confirmed. The price is
 redelivery: an update handled but not confirmed (the process killed after the commit, a webhook's
 200 lost) comes again, perhaps to another replica. So the update id is claimed in the shared state
-like a WeCom MsgId (bot/wecom/replies.py): the first delivery answers, the question's row and the
+like a WeCom MsgId (bot/answered_once.py): the first delivery answers, the question's row and the
 claim's settlement commit in one transaction, and a redelivery finds the settlement and is confirmed
 without answering or logging again.
 
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import Application
 
+from bot.answered_once import Answered, SharedReplies
 from bot.dialogue import Settler, Unavailable
 from bot.resources import Resources
-from bot.wecom.replies import Answered, SharedReplies
 
 NAMESPACE = "telegram-update"
 UPDATE_TTL_S = 24 * 3600.0   # Telegram keeps an unconfirmed update for 24 hours

@@ -14,7 +14,7 @@ to one) and WeCom POSTs each message here. Formats, from WeCom's developer docum
   sent complete (finish=true) in the first response, content at most 20480 bytes of UTF-8.
 Not used: response_url (101138, active replies), template cards, feedback ids. Nothing is processed
 or logged before the signature check; decrypted text is never logged at INFO. A retried msgid is
-answered once across replicas, and a stream refresh finds the reply on any of them (replies.py).
+answered once across replicas, and a stream refresh finds the reply on any of them (bot/answered_once.py).
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import texts
+from bot.answered_once import Answered, Settler, SharedReplies
 from bot.dialogue import Incoming, Step, Unavailable
 from bot.engine import Answer
 from bot.resources import Resources
@@ -43,7 +44,6 @@ from bot.wecom.aibot_protocol import (
 from bot.wecom.crypto import Undecryptable
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
-from bot.wecom.replies import Answered, Settler, SharedReplies
 from bot.wecom.text import Voice, render_answer, render_outcome, trim_utf8
 
 log = logging.getLogger(__name__)

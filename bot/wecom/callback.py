@@ -8,7 +8,7 @@ empty body (WeCom then stops waiting) and send the answer through the message AP
 thread; the answer completes the pending row (bot.dialogue.Pending), so a process killed in between
 has still logged the question it acknowledged, and once.
 
-A retried message (same sender and MsgId) is answered once across replicas (replies.py); with
+A retried message (same sender and MsgId) is answered once across replicas (bot/answered_once.py); with
 several replicas the in-process Dedupe only keeps concurrent copies on this one off the database.
 
 Formats from developer.work.weixin.qq.com/document/path/…: 96466 接收消息与事件 概述, 96467 消息格式,
@@ -27,12 +27,12 @@ from starlette.responses import Response
 from wechatpy.enterprise import WeChatClient, create_reply, parse_message
 
 from bot import texts
+from bot.answered_once import Answered, Settler, SharedReplies
 from bot.dialogue import Incoming, Outcome, Pending, Unavailable
 from bot.resources import Resources
 from bot.wecom.crypto import CallbackCrypto, encrypt_field
 from bot.wecom.dedupe import Dedupe
 from bot.wecom.endpoint import SignedEndpoint
-from bot.wecom.replies import Answered, Settler, SharedReplies
 from bot.wecom.text import Voice, render_answer, render_outcome
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,6 @@
-"""Each WeCom message answered once across replicas, however often and wherever WeCom retries it.
+"""Each message answered once across replicas, however often and wherever its sender sends it again:
+a WeCom callback retried (keyed by MsgId, bot/wecom) or a Telegram update redelivered (keyed by
+update_id, bot/telegram/delivery.py). Shared by the channels, so no channel imports another.
 
 WeCom retries a callback that got no answer within 5 s (up to three times), and behind a load
 balancer a retry may reach another replica than the first copy. The first replica to `claim` the
@@ -43,7 +45,8 @@ Settler = Callable[[Json], Settle]
 
 
 class SharedReplies:
-    """Claims and settled replies in one namespace of the shared state (one per WeCom route)."""
+    """Claims and settled replies in one namespace of the shared state (one per WeCom route, one
+    for Telegram updates)."""
 
     def __init__(self, state: State, namespace: str, key: Callable[[str], str],
                  ttl_s: float = REPLY_TTL_S) -> None:
