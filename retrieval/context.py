@@ -248,9 +248,9 @@ def _answered(last: Turn, index: Index) -> str:
     """Who or what the last answer gave for "谁" / "哪家公司": the doer right before the question's
     own verb ("中控技术推出" for 哪家公司推出的), else the name right after the post asked about
     ("副院长沙丽" for 副院长是谁); "" when the answer shows neither."""
-    if not _WHO_ASKED.search(last.question):
-        return ""
     asked = _WHO_ASKED.search(last.question)
+    if asked is None:
+        return ""
     verbs = [w for w, start, _ in index.tokenizer.spans(last.question)
              if start > asked.start() and index.lexicon.tag(w) in ("v", "vd", "vi") and len(w) >= 2]
     spans = index.tokenizer.spans(last.answer)

@@ -167,9 +167,12 @@ def asked_item_noun(question_norm: str) -> str:
 def asked_list_size(question_norm: str) -> int:
     """How many items the list a question names has ("“四个强化”": 4), 0 when it says no number."""
     m = _NAMED_LIST.search(question_norm)
-    if not m:
-        return 0
-    said = m.group(1).replace("两", "二")
+    return count_of(m.group(1)) if m else 0
+
+
+def count_of(said: str) -> int:
+    """A count as written, in digits or as one numeral ("12", "四", "两"); 0 for anything else."""
+    said = said.replace("两", "二")
     return int(said) if said.isdigit() else ORDINALS.find(said) + 1 if len(said) == 1 else 0
 
 

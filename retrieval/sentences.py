@@ -88,8 +88,7 @@ def _nth_titled(index: Index, q: Question, doc: int, normalize: Callable[[str], 
     k, noun = extract.asked_ordinal(q.text), extract.asked_item_noun(q.text)
     if not k or not noun:
         return None
-    titled = titled_items(index, index.passages[doc].article_id, noun, normalize,
-                          extract.asked_list_size(q.text))
+    titled = titled_items(index, doc, noun, normalize, extract.asked_list_size(q.text))
     return _item_choice(index, titled[k - 1], noun, normalize) if len(titled) >= k else None
 
 
@@ -105,16 +104,15 @@ def _item_choice(index: Index, doc: int, noun: str, normalize: Callable[[str], s
         if text and len(text) + len(sentence) > limit:
             break
         text += sentence
-    answer = text if len(text) <= limit else text[: limit - 1] + "…"
-    return Choice(text, answer, doc, 1.0, True)
+    return Choice(text, _fit(text, limit), doc, 1.0, True)
 
 
-def titled_items(index: Index, article: str, noun: str, normalize: Callable[[str], str],
+def titled_items(index: Index, doc: int, noun: str, normalize: Callable[[str], str],
                  size: int = 0) -> list[int]:
     """The passages of an article that are items called `noun`, in order: those opening on a run-in
     title naming it ("深化打造“老有所学”金名片。"), else those opening on a run-in title in a section
     whose heading names it ("…对人工智能创新发展的促进作用": "驱动数据质量和模型性能提升。")."""
-    passages = [i for i, p in enumerate(index.passages) if p.article_id == article]
+    passages = _article_passages(index, doc)
     opening = {i: m.group() for i in passages if (m := _NAMED_TITLE.match(index.passages[i].text))}
     named = [i for i in opening if noun in normalize(opening[i])]
     under = [i for i in opening if noun in normalize(index.passages[i].section)]
@@ -140,17 +138,13 @@ def listed_items(index: Index, doc: int, announcing: str, limit: int = extract.M
     """A list's items after the sentence announcing it ("将出现三个大趋势。"), each by its opening
     sentence ("第一个趋势：专用大模型越来越重要。…第二个趋势：…"), as many as fit; "" when no
     numbered item or run-in title follows in the article."""
-    article = index.passages[doc].article_id
-    later = list(itertools.takewhile(lambda i: index.passages[i].article_id == article,
-                                     range(doc, len(index.passages))))
-    sentences = [(i, s) for i in later for s in extract.split_sentences(index.passages[i].text)]
+    sentences = _sentences_from(index, doc)
     at = next((k for k, (i, s) in enumerate(sentences) if i == doc and s == announcing), None)
     if at is None:
         return ""
     text = re.split(r"[，,：:；;]", announcing.rstrip("：:"))[-1]  # the clause that announces it
     count = re.search(r"([两二三四五六七八九十]|\d+)(?:个|大|类|项|方面|条|点|种)", text)
-    said = count.group(1).replace("两", "二") if count else ""
-    total = int(said) if said.isdigit() else _ORDINALS.find(said) + 1 if said else len(_ORDINALS)
+    total = extract.count_of(count.group(1)) if count else len(_ORDINALS)
     for n in range(1, total + 1):
         item = _nth_item(sentences, at, n)
         if item is None or len(text) + len(sentences[item][1]) + 1 > limit:
@@ -197,11 +191,7 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
     doc = index.doc_of(passage_id)
     if doc is None:
         return None
-    article = index.passages[doc].article_id
-    # an article's passages are contiguous: stop at the next article, not the corpus's end
-    later = list(itertools.takewhile(lambda i: index.passages[i].article_id == article,
-                                     range(doc, len(index.passages))))
-    sentences = [(i, s) for i in later for s in extract.split_sentences(index.passages[i].text)]
+    sentences = _sentences_from(index, doc)
     heading = normalize(index.passages[doc].section) + "："  # an item named by its heading (_item_choice)
     said_norm = normalize(said).removeprefix(normalize(heading))[:16]
     at = next((k for k, (_, s) in enumerate(sentences) if said_norm and said_norm in normalize(s)), None)
@@ -211,10 +201,8 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
         # "排在前三的分别是A、B、C": the next of its items is in it (the reply may have cut it short)
         start = _LIST_IN_SENTENCE.search(listing).start()
         text = listing[start:] if len(listing) > limit else listing
-        answer = text if len(text) <= limit else text[: limit - 1] + "…"
-        return Choice(text, answer, sentences[at][0], 1.0, True)
-    items = titled_items(index, article, item_noun, normalize, list_size) \
-        if item_noun and at is not None else []
+        return Choice(text, _fit(text, limit), sentences[at][0], 1.0, True)
+    items = titled_items(index, doc, item_noun, normalize, list_size) if item_noun and at is not None else []
     if items:  # the item after this one, or after the one asked when the answer was no item
         current = sentences[at][0]
         after = [i for i in items if i > current] if current in items else items[asked_item:]
@@ -237,8 +225,29 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
         if i != first_doc or len(text) + len(sentence) > limit:
             break
         text += sentence
-    answer = text if len(text) <= limit else text[: limit - 1] + "…"
-    return Choice(text, answer, first_doc, 1.0, True)
+    return Choice(text, _fit(text, limit), first_doc, 1.0, True)
+
+
+def _article_passages(index: Index, doc: int, start: int | None = None) -> list[int]:
+    """The passages of `doc`'s article from `start` (its first when None) to its last: an article's
+    passages are contiguous, so the walk stops at the next article, not the corpus's end."""
+    article = index.passages[doc].article_id
+    if start is None:
+        start = doc
+        while start > 0 and index.passages[start - 1].article_id == article:
+            start -= 1
+    return list(itertools.takewhile(lambda i: index.passages[i].article_id == article,
+                                    range(start, len(index.passages))))
+
+
+def _sentences_from(index: Index, doc: int) -> list[tuple[int, str]]:
+    """(passage, sentence) for every sentence from `doc` to its article's end."""
+    return [(i, s) for i in _article_passages(index, doc, doc)
+            for s in extract.split_sentences(index.passages[i].text)]
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _next_item(sentences: list[tuple[int, str]], at: int) -> int | None:
