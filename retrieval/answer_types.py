@@ -19,7 +19,7 @@ _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"|几月|几号|日期|哪个月|年份|年代")),
     ("definition", re.compile(r"指的是(?:做)?什么|指的是啥|是指什么|指什么|什么意思|啥意思|的含义|的定义"
                               r"|什么叫|什么是")),
-    ("reason", re.compile(r"为什么|为何|为啥|原因|凭什么|怎么会|缘何|难题|短板|痛点|靠什么"
+    ("reason", re.compile(r"为什么|为何|为啥|原因|理由|缘由|凭什么|怎么会|缘何|难题|短板|痛点|靠什么"
                           r"|依据|什么缺陷|什么毛病|什么硬伤|什么问题|有啥毛病|起因|(?:什么|啥)(?:引起|导致|造成|引发|诱发)")),
     ("number", re.compile(
         r"多少|第?(?<![好十])几[" + MEASURE_WORDS + r"]"
@@ -175,8 +175,10 @@ def passage_cue(kind: str | None, question_norm: str) -> Callable[[str], bool] |
 # How a text states a verdict, for a yes/no question: "并非推倒重来", "不能盲目跟风" say no by
 # themselves; "构成帮助侵权", "荣获第七届全国文明城市" say yes about what follows them, so the
 # question's own words must follow within a few characters ("构成实质性近似" is no verdict on 侵权).
+# A stage reached says where a thing stands ("即将全国推广" for 已经在全国铺开了吗).
 _DENIAL = re.compile(r"不属于|并非|不是|并不|不能|不应|不宜|不得|无需|不必|唯一|没有|尚未|还未|暂无")
-_AFFIRMATION = re.compile(r"认定|构成|属于|应当|必须|确实|的确|荣获|获评|被评为|被命名为|成功|首个|首家")
+_AFFIRMATION = re.compile(r"认定|构成|属于|应当|必须|确实|的确|荣获|获评|被评为|被命名为|成功|首个|首家"
+                          r"|即将|已经|已在|已于|正在")
 # How a yes/no question asks ("有没有", "是不是", "评上了没有"): its 没有 or 是 is no verdict it states.
 _ASKING_YES_NO = re.compile(r"有没有|了没有?|没有[?？]?$")
 VERDICT_REACH = 8
@@ -195,7 +197,15 @@ def is_typed(sentence_norm: str, kind: str | None, question_norm: str = "") -> b
         return bool(_DEFINES.search(sentence_norm)) or defines_asked_term(sentence_norm, question_norm)
     if kind == "yesno":
         return states_verdict(sentence_norm, question_norm)
+    if kind == "reason" and _FINDING_ASKED.search(question_norm) and _FINDING.search(sentence_norm):
+        return True
     return kind == "reason" and any(m.group() not in question_norm for m in _CAUSE.finditer(sentence_norm))
+
+
+# Why a court or a body judged so ("为什么判平台构成帮助侵权", "为啥认定"): its finding gives the grounds
+# ("二审认定被告…未履行合理的注意义务，构成帮助侵权").
+_FINDING_ASKED = re.compile(r"判|认定|裁定|定性")
+_FINDING = re.compile(r"认定|判定|裁定|判决|审理认为|法院认为")
 
 
 # The term a definition question asks about: what comes before "的定义是什么", "是什么意思".

@@ -11,13 +11,14 @@ confidence in [0, 1] from the same features.
    article is about it (its title names it, or it is mentioned at least three times and more than
    any other name of its kind: 全市 then stands for it). The country (中国, 国内) is never
    required. A Latin short form the documents never use (PLC) is not answered by a sentence
-   giving another of its shape (DCS). Either way the reply says which name.
+   giving another of its shape (DCS). Either way the reply says which name. Nor is a qualifier
+   answered by its opposite (国内 by 海外, the global market by the Chinese one).
 2. Answer type: a value of the asked type must be in the sentence (an amount for 多少钱, a date
    for 哪天, a number for 多少), and for these the asked attribute too, softly: a synonym, a short
    form, a shared rare character or the same count in digits will do; verbs are never required.
    A figure for another year or another part of the year (一季度 for 上半年) is no answer, nor
-   one for the whole city, province or industry (全市…项目30个，总投资…) when one named project
-   or company in it is asked about; people counted (多少官兵, 多少人受伤) need people counted, and
+   one for the whole city, province or industry (全市…项目30个，总投资…) when one named project,
+   company or district in it is asked about; people counted (多少官兵, 多少人受伤) need people counted, and
    what befell them, in the sentence.
 3. Confidence: a logistic function of coverage, sentence overlap, attribute match and unknown
    words; below THRESHOLD it declines. Weights and threshold come from `python tests/tune.py`
@@ -77,6 +78,17 @@ _AGGREGATE = re.compile(r"全市|全省|全区|全县|全国|累计|核心产业
 # People counted by what befell or what they did ("多少人受伤", "几人失联"): that verb is the count.
 _PEOPLE_WHO = re.compile(r"(?:多少|几)(?:个)?人")
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")
+# Wholes larger than a named city or district: their figure does not answer for it.
+_LARGER_THAN = {"place1": re.compile(r"全省|全国|浙江省"), "place2": re.compile(r"全省|全国|浙江省|全市")}
+_OWN_LEVEL = {"place1": re.compile(r"全市"), "place2": re.compile(r"全区|全县")}
+_COMPANY = frozenset({"公司", "集团", "科技"})
+# Qualifiers in opposition: a figure for one does not answer for another (海外业务 for 国内业务, the
+# Chinese market for the global one). Each tuple is one side, said in any of its words.
+_OPPOSED = (
+    (("全球", "全世界", "世界"), ("国内", "中国", "我国", "全国", "境内"), ("海外", "国外", "境外")),
+    (("进口",), ("出口",)),
+    (("线上",), ("线下",)),
+)
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,7 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
     gate = ("off topic" if not on_topic else
             "name not in the article" if absent else
             "another name of its kind" if rival else
+            "another qualifier" if _opposed(q.text, answer_norm) else
             "no value of the asked type" if not typed else
             _kind_check(q, answer_norm, passage_norm, index.article_text(choice.doc), index) or
             ("low confidence" if confidence < THRESHOLD else ""))
@@ -182,6 +195,17 @@ def _latin_rival(q: Question, answer_norm: str, index: Index) -> str:
                  and not index.attested_latin(w) and shape(w) in given), "")
 
 
+def _opposed(question_norm: str, answer_norm: str) -> bool:
+    """The question qualifies what it asks by one side (国内), the sentence by another (海外) and
+    never by the asked one."""
+    for sides in _OPPOSED:
+        asked = [i for i, words in enumerate(sides) if any(w in question_norm for w in words)]
+        given = [i for i, words in enumerate(sides) if any(w in answer_norm for w in words)]
+        if len(asked) == 1 and given and asked[0] not in given:
+            return True
+    return False
+
+
 TYPED = ("number", "money", "date", "daterange")
 
 
@@ -232,13 +256,14 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         sides = [_measured(q, w) if w in answer_types.MEASURE_NOUNS else w for w in sides]
         if any(w == "" for w in sides):
             return ""
-        # Predicates are not required ("超过多少" is answered by "超1.2万亿元").
+        # Predicates and adverbs are not required ("超过多少" is answered by "超1.2万亿元", "至少占几成"
+        # by "占比不低于30%").
         named = [w for w in sides
-                 if index.lexicon.tag(w) not in ("v", "vd", "vi") and not _COMPLEMENT.search(w)]
+                 if index.lexicon.tag(w) not in ("v", "vd", "vi", "d") and not _COMPLEMENT.search(w)]
         # A figure for the whole city or province ("全市新签约项目30个，总投资…") does not answer
         # for one named project or body in it (润泽平湖智算中心).
         member = next((w for w in q.words if _MEMBER.search(w) and not mentions(answer_norm, w)), "")
-        if member and _AGGREGATE.search(answer_norm):
+        if member and _AGGREGATE.search(answer_norm) or _for_larger_whole(q, answer_norm, index):
             return "a figure for the whole"
         people = _PEOPLE_WHO.search(q.text)
         befell = next((w for w in sides if people and q.text.startswith(w, people.end())), "")
@@ -272,6 +297,29 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
     return ""
 
 
+def _for_larger_whole(q: Question, answer_norm: str, index: Index) -> bool:
+    """A named company, city or district the sentence does not name, where the sentence gives a
+    figure for a whole containing it (the province's industry for 宇树科技, 全省 for 余杭区) and
+    not for the asked one's own level (全市 in an article on the city). A sentence naming one of
+    the question's names (临平区 of 杭州市临平区) is about that one; a whole the question says too
+    is part of a term (全国文明村)."""
+    asked = [s for s in q.subjects if s not in COUNTRY]
+    if any(names(answer_norm, s, index) for s in asked):
+        return False
+
+    def larger(pattern: re.Pattern[str]) -> bool:
+        return any(m.group() not in q.text for m in pattern.finditer(answer_norm))
+
+    for s in asked:
+        kind = name_kind(s, index)
+        if kind in _LARGER_THAN and index.lexicon.tag(s) == "ns":
+            if larger(_LARGER_THAN[kind]) and not _OWN_LEVEL[kind].search(answer_norm):
+                return True
+        elif kind in _COMPANY and larger(_LARGER_THAN["place1"]):
+            return True
+    return False
+
+
 _MEASURE_AFFIX = re.compile(r"^总(?=..)|(?<=..)(?:总额|总量|总数|额)$")
 
 
@@ -302,6 +350,11 @@ def names(context_norm: str, name: str, index: Index) -> bool:
     stem = ENTITY_SUFFIX.sub("", name)
     if len(stem) >= 2 and stem != name and stem in context_norm:
         return True
+    # Two places run together ("柯桥稽东镇" for 稽东镇…柯桥区), each named on its own.
+    if any(_is_place(name[:i], index) and _is_place(name[i:], index)
+           and names(context_norm, name[:i], index) and names(context_norm, name[i:], index)
+           for i in range(2, len(name) - 1)):
+        return True
     # A short form: its characters in order within a few characters ("团省委" in 共青团浙江省委).
     window = 2 * len(name) + 2
     start = context_norm.find(name[0])
@@ -310,6 +363,11 @@ def names(context_norm: str, name: str, index: Index) -> bool:
             return True
         start = context_norm.find(name[0], start + 1)
     return False
+
+
+def _is_place(word: str, index: Index) -> bool:
+    """A place by its suffix or tag, or one the documents write with a suffix (柯桥 as 柯桥区)."""
+    return name_kind(word, index).startswith("place") or any(index.attested(word + x) for x in "市区县镇")
 
 
 def in_order(chars: str, text: str) -> bool:

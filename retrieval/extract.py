@@ -17,6 +17,7 @@ from retrieval.answer_types import (
     states_duration,
 )
 from retrieval.focus import mentions
+from retrieval.stopwords import MEASURE_WORDS
 
 MAX_ANSWER_CHARS = 120
 # Kinds whose answer is a value a sentence plainly holds or not (a number, an amount, a date).
@@ -86,21 +87,24 @@ def pick_sentences(
     passages: Sequence[str], weights: dict[str, float], kind: str | None,
     normalize: Callable[[str], str], passage_weights: Sequence[float] = (), contexts: Sequence[str] = (),
     question_norm: str = "", asked: str | None = None, unit: re.Pattern[str] | None = None,
-    duration: bool = False,
+    duration: bool = False, counted: str = "",
 ) -> list[Scored]:
     """Candidate sentences of the given passages, best first.
 
     `passage_weights` (1.0 for the top passage, less for the next ones) favour the passage the
     ranking trusts most; `contexts` (normalised title and headings) down-weight terms they contain.
+    `counted` is what a count question counts ("养老管家" in 多少个养老管家): a sentence giving a
+    number right beside it ("养老管家207名") states its count, where others count something else.
     """
     out: list[Scored] = []
     # "X认为，…": a phrase shared with who said it locates the passage, not the answering sentence.
     asked = question_norm if asked is None else asked
     sentences = [[(s, normalize(s)) for s in split_sentences(text)] for text in passages]
     # "补种了多少亩": a number of 亩 answers it, where any candidate has one; another number does not.
-    counted = unit if kind == "number" else None
-    if counted is not None and not any(counted.search(n) for group in sentences for _, n in group):
-        counted = None
+    in_unit = unit if kind == "number" else None
+    if in_unit is not None and not any(in_unit.search(n) for group in sentences for _, n in group):
+        in_unit = None
+    beside = _beside_a_number(counted) if kind == "number" and len(counted) >= 2 else None
     # "到2030年…多少": of a passage that states two years' figures, not the other year's.
     years = set(YEAR.findall(question_norm))
     # "第一个趋势是啥", "头一条", "“一核引领”是指什么": the sentence that opens that item.
@@ -112,7 +116,7 @@ def pick_sentences(
         context = contexts[rank] if rank < len(contexts) else ""
         local = {t: w * (CONTEXT_WEIGHT if t in context else 1.0) for t, w in weights.items()}
         for pos, (sentence, norm) in enumerate(group):
-            typed = is_typed(norm, kind, question_norm) and (counted is None or bool(counted.search(norm)))
+            typed = is_typed(norm, kind, question_norm) and (in_unit is None or bool(in_unit.search(norm)))
             if kind in ("date", "daterange") and pos and _SAME_TIME.match(norm):
                 typed = is_typed(group[pos - 1][1], kind, question_norm)
             score = score_sentence(norm, local, typed, asked)
@@ -122,6 +126,8 @@ def pick_sentences(
                 score += TYPE_BONUS
             if method and _HOW_DONE.search(norm):
                 score += TYPE_BONUS
+            if beside is not None and beside.search(norm):
+                score += TYPE_BONUS
             if years and typed:
                 stated = set(YEAR.findall(norm))
                 score -= TYPE_BONUS if stated and not stated & years else 0.0
@@ -129,6 +135,13 @@ def pick_sentences(
             out.append(Scored(sentence, score, rank, pos, typed))
     out.sort(key=lambda c: (-c.score, c.passage_rank, c.position))
     return out
+
+
+def _beside_a_number(noun: str) -> re.Pattern[str]:
+    """The noun with a number right after it ("养老管家207名", "企业超1000家") or right before it
+    with its measure word ("207名养老管家")."""
+    n = re.escape(noun)
+    return re.compile(rf"{n}(?:达|共|约|超过?|近|逾|已?有)?\d|\d+(?:\.\d+)?[万亿]?[{MEASURE_WORDS}]{n}")
 
 
 # How something is done, asked ("怎么发", "如何实现", "靠什么方式") and said ("通过平台上传…").

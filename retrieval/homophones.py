@@ -80,7 +80,8 @@ def corrections(text: str, spans: Sequence[Span], vocabulary: Container[str], kn
 
     A window of 2 to LONGEST CJK characters is a typo when the documents never contain it, it cuts
     no word of the question in two, and swapping one of its free characters (not in a `fixed`
-    word, not a stopword) for a homophone gives a word of the `vocabulary` (not a stopword) that
+    word, not a stopword) for a homophone gives a word of the `vocabulary` (not a stopword), or
+    for a character jieba cut as no word a string of three or more the documents contain, that
     the documents use next to
     the question's neighbouring character, or that stands alone between quotes or punctuation.
     Only a character forming a pair the documents never have (not in `known_pairs`) is a suspect,
@@ -94,6 +95,10 @@ def corrections(text: str, spans: Sequence[Span], vocabulary: Container[str], kn
     inside = [False] * (len(text) + 1)  # a boundary at i would cut a word in two
     for span in spans:
         inside[span.start + 1 : span.end] = [True] * (span.end - span.start - 1)
+
+    alone = [True] * len(text)  # in no word of two or more characters
+    for span in spans:
+        alone[span.start : span.end] = [False] * (span.end - span.start)
 
     def cuts_a_word(lo: int, hi: int) -> bool:
         return inside[lo] or inside[hi]
@@ -136,7 +141,10 @@ def corrections(text: str, spans: Sequence[Span], vocabulary: Container[str], kn
                 window = text[lo:hi]
                 for other in sorted(swaps):
                     word = window[: pos - lo] + other + window[pos - lo + 1 :]
-                    if word in vocabulary and not is_stop(word) and in_context(lo, hi, word) \
+                    # a string the documents write (副院长, never a word of the index as jieba cuts
+                    # it) will do for a character jieba left on its own ("付" in 付院长)
+                    known = word in vocabulary or len(word) >= 3 and alone[pos] and is_attested(word)
+                    if known and not is_stop(word) and in_context(lo, hi, word) \
                             and not is_attested(window):
                         best = Fix(lo, hi, word)
                         break

@@ -25,7 +25,7 @@ from retrieval.bm25 import PostingsBM25
 from retrieval.lexicon import Lexicon, build_lexicon, is_short_form
 from retrieval.normalize import display_text, normalize
 from retrieval.stopwords import STOPWORDS, is_question_token
-from retrieval.tokenize import Tokenizer, bigrams, special_spans
+from retrieval.tokenize import Tokenizer, bigrams, import_jieba, special_spans
 from retrieval.userdict import build_user_words
 
 INDEX_VERSION = "8"
@@ -411,6 +411,4 @@ def _long_names(user_words: list[str], vocabulary, lexicon: Lexicon) -> dict[str
 
 
 def _jieba_dictionary() -> Path:
-    import jieba
-
-    return Path(jieba.__file__).parent / "dict.txt"
+    return Path(import_jieba().__file__).parent / "dict.txt"

@@ -8,6 +8,8 @@ from functools import lru_cache
 # Zero-width and bidi marks survive NFKC and would split words invisibly.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad]")
 _SPACES = re.compile(r"\s+")
+# One character in brackets inside a word gives its alternative: "方（梯）队" is 方队 and 梯队.
+_ALTERNATIVE = re.compile(r"([\u4e00-\u9fff])\(([\u4e00-\u9fff])\)([\u4e00-\u9fff])")
 # OCR reads the ellipsis "……" as a run of middle dots ("质量管控水平·····在宁波市").
 _DOT_RUN = re.compile("[·•・‧]{3,}")
 
@@ -34,10 +36,12 @@ def to_simplified(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """NFKC, invisible characters removed, Simplified Chinese, lower-case Latin, single spaces."""
+    """NFKC, invisible characters removed, Simplified Chinese, lower-case Latin, single spaces,
+    a bracketed alternative spelled out (方(梯)队 -> 方队、梯队, so either word is found)."""
     text = unicodedata.normalize("NFKC", text)
     text = strip_controls(text)
     text = to_simplified(text).lower()
+    text = _ALTERNATIVE.sub(r"\1\3、\2\3", text) if "(" in text else text
     return _SPACES.sub(" ", text).strip()
 
 

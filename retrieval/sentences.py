@@ -13,6 +13,7 @@ from retrieval.lexicon import ENTITY_SUFFIX
 from retrieval.places import name_kind
 from retrieval.question import Question
 from retrieval.search import Passages
+from retrieval.stopwords import MEASURE_WORDS
 
 CANDIDATE_PASSAGES = 5    # sentences are chosen among these
 PASSAGE_WEIGHT_POWER = 0.25
@@ -42,7 +43,7 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     weights = extract.sentence_weights(expanded_weights(q), q.asked, q.context, _focus(q))
     candidates = extract.pick_sentences(
         [p.text for p in passages], weights, q.kind, normalize, passage_weights,
-        [field_text(p) for p in passages], q.text, q.asked, q.unit, q.duration,
+        [field_text(p) for p in passages], q.text, q.asked, q.unit, q.duration, _counted(q),
     )
     # A place named only in a list of places ("环杭州湾地区（宁波、嘉兴、绍兴、湖州）…") is not what
     # the sentence is about: one saying something of it comes first.
@@ -155,6 +156,15 @@ def listed_items(index: Index, doc: int, announcing: str, limit: int = extract.M
 
 # "为何认定…构成帮助侵权": what a reason question asks about follows its interrogative.
 _WHY = re.compile(r"为什么|为何|为啥|凭什么|缘何")
+
+
+def _counted(q: Question) -> str:
+    """What a count question counts when it says it right after the interrogative ("多少个养老管家",
+    "几家企业"), else "" (营收多少 asks an amount, not a count of something)."""
+    after = q.sides[1]
+    if after and re.search(f"(?:多少|几)[{MEASURE_WORDS}]?{re.escape(after)}", q.text):
+        return after
+    return ""
 
 
 def _focus(q: Question) -> tuple[str, ...]:

@@ -523,3 +523,75 @@ def test_a_how_question_prefers_the_sentence_saying_how(engine):
     assert r.found and "上传工资表" in r.answer
     from retrieval.extract import _HOW_ASKED
     assert _HOW_ASKED.search("如何实现") and not _HOW_ASKED.search("是怎么定义的")
+
+
+@pytest.mark.parametrize("question, other", [
+    ("中控技术2024年国内业务收入同比增长了多少？", "中控技术2024年海外业务收入同比增长多少"),
+    ("阿里云在全球云市场排第几", "阿里云在中国AI云市场排名第几"),
+])
+def test_a_figure_for_the_opposite_qualifier_is_no_answer(engine, question, other):
+    # 国内 asked, 海外 given; the global market asked, the Chinese one given: the same sentence
+    # answers the question asked with the qualifier it states
+    assert not engine.ask(question).found
+    assert engine.ask(other).found
+
+
+@pytest.mark.parametrize("question", ["宇树科技今年一季度营收多少", "余杭区人工智能核心产业营收多少"])
+def test_a_province_figure_does_not_answer_for_a_company_or_district_in_it(engine, question):
+    assert not engine.ask(question).found
+    # the province's own figure, and a city's figure beside the province's (高出全省), still answer
+    assert engine.ask("浙江省人工智能核心产业今年一季度营收多少").found
+    assert "24.7%" in engine.ask("温州今年1到7月规上人工智能核心产业营收增长了多少").answer
+
+
+def test_a_homophone_typo_is_read_as_a_longer_string_the_documents_contain(engine):
+    # 副院长 is no word of the index (jieba cuts 副/院长), but the documents write it
+    r = engine.ask("杭州互联网法院付院长是谁")
+    assert r.found and "沙丽" in r.answer
+
+
+def test_an_adverb_beside_the_interrogative_is_no_counted_thing(engine):
+    # 至少 (an adverb) need not be in the sentence: 占比不低于30% answers 至少占几成
+    r = engine.ask("出让国有建设用地中工业用地至少占几成")
+    assert r.found and "30%" in r.answer
+
+
+def test_two_places_run_together_are_each_found_in_the_article(engine):
+    # the article says 稽东镇大桥村地处柯桥区…; a city it never names still declines
+    r = engine.ask("柯桥稽东镇大桥村有没有创建成省级未来乡村？")
+    assert r.found and "第四批省级未来乡村" in r.answer
+    assert not engine.ask("杭州稽东镇大桥村有没有创建成省级未来乡村？").found
+
+
+def test_a_count_is_taken_from_the_sentence_giving_a_number_beside_what_is_counted(engine):
+    # not the sentence counting training sessions (两期, 20个学时) but 养老管家207名
+    r = engine.ask("莲都区目前总共有多少个养老管家")
+    assert r.found and "207名" in r.answer
+    from retrieval.extract import _beside_a_number
+    beside = _beside_a_number("生态企业")
+    assert beside.search("集聚了826家生态企业") and beside.search("生态企业超800家")
+    assert not beside.search("生态企业数量稳步增长")
+
+
+def test_a_yes_no_question_on_progress_takes_the_sentence_saying_where_it_stands(engine):
+    # not the sentence announcing the model, but 目前…已在浙江首批10家医院部署，即将全国推广
+    r = engine.ask("iAorta这个模型现在全国推广了没有？")
+    assert r.found and "即将全国推广" in r.answer
+
+
+def test_why_a_court_judged_so_is_answered_by_its_finding(engine):
+    # not the sentence restating the case, but 二审认定…未履行合理的注意义务，构成帮助侵权
+    r = engine.ask("生成奥特曼图片的AI平台，为什么被法院判定构成帮助侵权？")
+    assert r.found and "注意义务" in r.answer
+
+
+@pytest.mark.parametrize("question", ["宋国国相子罕不收玉的理由是什么", "提出这一倡议的缘由是什么"])
+def test_a_reason_asked_as_a_noun_is_a_reason_question(question):
+    assert answer_types.answer_type(question) == "reason"
+
+
+def test_a_bracketed_alternative_inside_a_word_is_read_as_both_words(engine):
+    from retrieval.normalize import normalize
+    assert normalize("共有45个方（梯）队受阅") == "共有45个方队、梯队受阅"
+    r = engine.ask("这次阅兵受阅的方队梯队总共有几个？")
+    assert r.found and "45个" in r.answer and "方（梯）队" in r.answer  # quoted as the text writes it

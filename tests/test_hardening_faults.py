@@ -330,7 +330,10 @@ def _foreign(path: Path) -> None:
     import marshal
     import pickle
 
-    foreign = pickle.dumps({"not": "an index"}) if path.suffix == ".pickle" else marshal.dumps(("x", 1))
+    if path.name == "jieba.cache":  # jieba's own base-dictionary cache is marshal data
+        foreign = marshal.dumps(("x", 1))
+    else:
+        foreign = pickle.dumps({"not": "an index"} if path.suffix == ".pickle" else ("x", 1))
     path.write_bytes(foreign)
 
 

@@ -51,6 +51,19 @@ def test_a_fix_never_cuts_a_word_of_the_question():
     assert corrections(text, spans, VOCABULARY, PAIRS, lambda s: s in DOCUMENTS, lambda w: False) == []
 
 
+def test_a_character_in_no_word_may_be_read_into_a_string_the_documents_write():
+    # 付 stands alone in 所付警长 as jieba cut it; 所副警长 is no word, but 副警长 is written
+    documents = "派出所副警长张忠心劝说游客。"
+    pairs = {documents[i : i + 2] for i in range(len(documents) - 1)}
+    text = "所付警长"
+    spans = [Span(2, 4, True)]
+    got = corrections(text, spans, VOCABULARY, pairs, lambda s: s in documents, lambda w: False)
+    assert apply(text, got) == "所副警长"
+    # the same character inside a word of the question is left alone
+    assert corrections(text, [Span(1, 3, False), Span(2, 4, True)], VOCABULARY, pairs,
+                       lambda s: s in documents, lambda w: False) == []
+
+
 def test_the_real_index_reads_typos_and_leaves_the_documents_own_words_alone(engine):
     index = engine.pipeline.index
     assert analyse("友道化学爆炸世故死了几个人", index).text == "友道化学爆炸事故死了几个人"
