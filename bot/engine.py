@@ -142,7 +142,8 @@ class Engine:
 def answer_of(result: Result) -> Answer:
     """The pipeline's result with the reply a chat user reads."""
     reply = format_reply(result.found, result.answer, result.shown, prompt=result.prompt,
-                         understood=result.understood, missing=result.missing, read_as=result.read_as)
+                         understood=result.understood, missing=result.missing, read_as=result.read_as,
+                         dangling=result.dangling)
     return Answer(result.question, result.found, result.answer, result.references, reply,
                   float(result.features.get("latency_ms", 0.0)), result.normalized, result.related,
                   result.understood, result.confidence, result.read_as, result.turn)

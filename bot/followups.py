@@ -22,7 +22,9 @@ from bot.storage.state import State
 DEFAULT_TTL = 30 * 60.0  # seconds: long enough to read an answer, short enough to forget
 DEFAULT_MAX_USERS = 10_000
 
-_MORE = frozenset({"更多", "更多出处", "更多结果", "还有吗", "还有呢"})
+# "还有呢"/"还有吗" are not among them: they ask the conversation for more of the same answer
+# (retrieval.context), not for more references.
+_MORE = frozenset({"更多", "更多出处", "更多结果"})
 _PASSAGE = re.compile(r"(?:原文|全文)\s*(?:第?([1-9])条?)?|第?([1-9])条?")
 _TRAILING = "。.!！?？ "
 

@@ -24,13 +24,15 @@ def format_citation(ref: Reference) -> str:
 
 
 def format_reply(found: bool, answer: str, references: Sequence[Reference], prompt: bool = False,
-                 understood: Sequence[tuple[str, str]] = (), missing: str = "", read_as: str = "") -> str:
+                 understood: Sequence[tuple[str, str]] = (), missing: str = "", read_as: str = "",
+                 dangling: bool = False) -> str:
     """The reply a chat user reads: short enough for a phone screen without scrolling; it says
     which typed words were read as others (`understood`) and how a follow-up was read against the
     last question (`read_as`), so a wrong guess is seen, and which name the documents say nothing
-    about (`missing`), so a decline is not a shrug."""
+    about (`missing`), so a decline is not a shrug. A follow-up with nothing to follow
+    (`dangling`: "还有呢" as the first message, or after the context expired) asks for a question."""
     if prompt:
-        return texts.ASK_PROMPT
+        return texts.NO_LAST_QUESTION if dangling else texts.ASK_PROMPT
     if not found:
         lines = [texts.NOT_FOUND_ABOUT.format(name=missing) if missing else texts.NOT_FOUND]
         closest = _distinct_articles(references)[:MAX_RELATED]

@@ -76,6 +76,9 @@ TG_COMMANDS = {
 
 # --- answers (bot/engine.py, bot/reply.py, bot/cli_ask.py) -------------------------------------
 ASK_PROMPT = "请直接输入您的问题，例如：浙江有多少款大模型通过备案？"
+# "还有呢" with no question before it in this chat (or the last one is over 10 minutes old).
+NO_LAST_QUESTION = ("没有可以接着回答的上一个问题（或已超过10分钟）。"
+                    "请输入完整的问题，例如：浙江有多少款大模型通过备案？")
 NOT_FOUND = "抱歉，在现有文档中没有找到这个问题的答案。发送 /toc 可查看文章目录。"
 NOT_FOUND_CLOSEST = "可能相关的文章："
 # A decline naming what the documents say nothing about (a city, company or product they never cover).

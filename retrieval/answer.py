@@ -37,6 +37,7 @@ class Result:
     understood: tuple[tuple[str, str], ...] = ()  # typos read otherwise: (typed, read)
     missing: str = ""                      # the name the documents say nothing about, for the reply
     prompt: bool = False                   # nothing to look up: the reply asks for a question
+    dangling: bool = False                 # "还有呢" with no question before it (or it expired)
     candidate: str = ""                    # the sentence chosen, even when declined (for review, tuning)
     gate: str = ""                         # the check that declined it, "" when none did
     features: dict = field(default_factory=dict, compare=False)  # what the confidence was made of

@@ -72,6 +72,7 @@ class Reading:
     text: str
     via: str = ""                 # "", "subject", "attribute", "pronoun", "more"
     subject: str = ""             # for "subject": the name swapped in, which the answer must be about
+    dangling: bool = False        # a follow-up form ("还有呢") with no turn to follow: it asks nothing
     # the analysis of `text` when the resolver made it (a question read as written): not made twice
     question: Question | None = field(default=None, compare=False, repr=False)
 
@@ -88,7 +89,7 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     """The question to answer for `typed`, given the conversation's last turn (None: none)."""
     text = _SPOKEN_NE.sub("呢", _CLOSING.sub("", normalize(typed).strip(_END)))
     if last is None or not text:
-        return Reading(typed)
+        return Reading(typed, dangling=last is None and _MORE.fullmatch(text) is not None)
     if _MORE.fullmatch(text):
         return Reading(last.question, "more")
     q = analyse(typed, index)

@@ -38,8 +38,8 @@ class Pipeline:
         started = time.perf_counter()
         reading = resolve(text, last, self.index)
         q = reading.question or analyse(reading.text, self.index)
-        if not q.has_content:
-            return Result(text, q.text, False, "", 0.0, (), prompt=True,
+        if not q.has_content or reading.dangling:
+            return Result(text, q.text, False, "", 0.0, (), prompt=True, dangling=reading.dangling,
                           features={"latency_ms": _ms(started)})
         if reading.via == "more" and last is not None:
             # what the cited article says next, already judged to answer; nothing at its end

@@ -55,6 +55,13 @@ def test_without_a_last_turn_everything_is_as_typed(engine: Engine) -> None:
     assert resolve("那宁波呢", None, engine.pipeline.index).text == "那宁波呢"
 
 
+@pytest.mark.parametrize("typed", ["还有呢", "其他的呢？", "然后嘞", "下一个呢"])
+def test_more_with_nothing_before_it_asks_for_a_question_instead_of_quoting_at_random(
+        engine: Engine, typed: str) -> None:
+    answer = engine.ask(typed, None)
+    assert not answer.found and answer.reply == texts.NO_LAST_QUESTION
+
+
 def test_the_reply_says_how_a_follow_up_was_read(engine: Engine, last: Turn) -> None:
     answer = engine.ask("这个市的人工智能局是什么时候挂牌的", last)
     assert answer.read_as and texts.READ_AS.format(question=answer.read_as) in answer.reply
@@ -169,13 +176,29 @@ def test_the_terminal_chat_reads_follow_ups_and_resets(tmp_path: Path, monkeypat
 
     monkeypatch.setenv("ZHEWEN_DB", str(tmp_path / "log.sqlite3"))
     follow = "这个市的人工智能局是什么时候挂牌的"
-    lines = f"{follow}\n{FIRST}\n{follow}\n重新开始\n"
+    lines = f"{follow}\n{FIRST}\n{follow}\n重新开始\n还有呢\n"
     result = CliRunner().invoke(cli, ["chat", "--no-log"], input=lines)
     assert result.exit_code == 0, result.output
     replies = result.output.split("问：")[1:]
     assert "按“" not in replies[0]                                # nothing to follow yet
     assert "按“温州市的人工智能局是什么时候挂牌的" in replies[2] and "9月3日" in replies[2]
     assert texts.CONTEXT_RESET in replies[3]
+    assert texts.NO_LAST_QUESTION in replies[4]                   # the reset left nothing to go on
+
+
+def test_in_a_chat_more_of_the_same_goes_on_with_the_answer_not_the_reference_list(
+        tmp_path: Path, monkeypatch) -> None:
+    # every channel shares this path: 还有呢 reaches the context, 更多 lists references
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    monkeypatch.setenv("ZHEWEN_DB", str(tmp_path / "log.sqlite3"))
+    lines = "人工智能发展的第一个大趋势是什么\n还有呢\n"
+    result = CliRunner().invoke(cli, ["chat", "--no-log"], input=lines)
+    assert result.exit_code == 0, result.output
+    replies = result.output.split("问：")[1:]
+    assert "第二个趋势" in replies[1] and texts.WECOM_MORE_HEADING not in replies[1]
 
 
 @pytest.mark.parametrize(("first", "typed", "read"), [
