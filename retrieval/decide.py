@@ -253,7 +253,9 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         # A measure noun ("资金", "上限") is answered by the value itself, but what it measures
         # ("员工" in 员工总数) must still be named.
         sides = [w if mentions(answer_norm, w) else _bare_measure(w) for w in sides]
-        sides = [_measured(q, w) if w in answer_types.MEASURE_NOUNS else w for w in sides]
+        # an aspect ("营业额目标") is answered by a figure for what it is an aspect of
+        described = answer_types.MEASURE_NOUNS | answer_types.ASPECT_NOUNS
+        sides = [_bare_measure(_measured(q, w)) if w in described else w for w in sides]
         if any(w == "" for w in sides):
             return ""
         # Predicates and adverbs are not required ("超过多少" is answered by "超1.2万亿元", "至少占几成"
@@ -392,6 +394,9 @@ def attribute_match(q: Question, answer_norm: str, passage_norm: str, index: Ind
 
 def _soft(text_norm: str, word: str, q: Question, index: Index) -> bool:
     if mentions(text_norm, word) or _expanded(text_norm, word, q):
+        return True
+    # an ordinal said without its 第 ("第一期" for the text's "一期")
+    if word.startswith("第") and len(word) >= 3 and word[1:] in text_norm:
         return True
     # a count in the other script: "三年计划" in the text's "3年…计划"
     digits = _SMALL_NUMBER.sub(lambda m: str(ORDINALS.index(m.group(1)) + 1) + m.group(2), word)

@@ -111,6 +111,8 @@ def pick_sentences(
     opening = item_openings(question_norm)
     # "怎么给员工发工资": a sentence saying how (通过…, 采用…) answers it
     method = kind is None and _HOW_ASKED.search(question_norm) is not None
+    # "哪四个方面": a sentence listing four items answers it
+    listed = _asked_how_many(question_norm)
     for rank, group in enumerate(sentences):
         pw = passage_weights[rank] if rank < len(passage_weights) else 1.0
         context = contexts[rank] if rank < len(contexts) else ""
@@ -128,6 +130,8 @@ def pick_sentences(
                 score += TYPE_BONUS
             if beside is not None and beside.search(norm):
                 score += TYPE_BONUS
+            if listed and listed in _enumerations(norm):
+                score += TYPE_BONUS
             if years and typed:
                 stated = set(YEAR.findall(norm))
                 score -= TYPE_BONUS if stated and not stated & years else 0.0
@@ -135,6 +139,21 @@ def pick_sentences(
             out.append(Scored(sentence, score, rank, pos, typed))
     out.sort(key=lambda c: (-c.score, c.passage_rank, c.position))
     return out
+
+
+_HOW_MANY_ASKED = re.compile(r"哪([两二三四五六七八九十])(?:个|项|类|种|大|条|点|样|块|方面)")
+
+
+def _asked_how_many(question_norm: str) -> int:
+    """The number of items a which-question asks for ("哪四个方面": 4), 0 when it names none."""
+    m = _HOW_MANY_ASKED.search(question_norm)
+    return count_of(m.group(1)) if m else 0
+
+
+def _enumerations(sentence_norm: str) -> set[int]:
+    """How many items each enumeration of the sentence has ("创新引领、要素保障、应用赋能": 3)."""
+    clauses = re.split(r"[，,。；;：:！!？?]", re.sub(r"[“”\"「」《》]", "", sentence_norm))
+    return {c.count("、") + 1 for c in clauses if "、" in c}
 
 
 def _beside_a_number(noun: str) -> re.Pattern[str]:

@@ -13,7 +13,7 @@ import re
 import stat
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -387,7 +387,7 @@ def _build(corpus: dict, params: Params, key: str, jieba_file: Path | None) -> I
     return Index(
         passages=passages, params=params, content_hash=content_hash_of(corpus), user_words=user_words,
         word_body=word_body, lexicon=lexicon,
-        long_names=_long_names(user_words, word_body.vocabulary, lexicon),
+        long_names=_long_names(user_words, word_body.vocabulary, lexicon, texts),
         word_field=PostingsBM25((tokenizer.words(f) for f in unique_fields), k1=params.k1, b=params.b),
         bi_body=PostingsBM25((bigrams(t) for t in texts), k1=params.k1, b=params.b),
         bi_field=PostingsBM25((bigrams(f) for f in unique_fields), k1=params.k1, b=params.b),
@@ -396,12 +396,20 @@ def _build(corpus: dict, params: Params, key: str, jieba_file: Path | None) -> I
     )
 
 
-def _long_names(user_words: list[str], vocabulary, lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
-    """The documents' names of 3 to 12 characters by first character: generated terms and words
-    jieba tags as proper nouns."""
+# What names of offices end in, where no word of the index does ("省发展改革委" is cut 发展/改革/委).
+_OFFICE = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:委员会|委|办公室|办|厅|局)")
+
+
+def _long_names(user_words: list[str], vocabulary, lexicon: Lexicon,
+                texts: Iterable[str] = ()) -> dict[str, tuple[str, ...]]:
+    """The documents' names of 3 to 12 characters by first character: generated terms, words
+    jieba tags as proper nouns, and runs ending in an office's head (发展改革委), each from every
+    starting point (a short form 发改委 starts where the name does, not where the run does)."""
     from retrieval.lexicon import ENTITY_SUFFIX, PROPER_TAGS
 
     names = {w for w in user_words if 3 <= len(w) <= 12}
+    names |= {run[i:] for text in texts for m in _OFFICE.finditer(text) if (run := m.group())
+              for i in range(len(run) - 2)}
     names |= {w for w in vocabulary if 3 <= len(w) <= 12 and (lexicon.tag(w) in PROPER_TAGS
                                                             or ENTITY_SUFFIX.search(w))}
     out: dict[str, list[str]] = {}

@@ -595,3 +595,30 @@ def test_a_bracketed_alternative_inside_a_word_is_read_as_both_words(engine):
     assert normalize("共有45个方（梯）队受阅") == "共有45个方队、梯队受阅"
     r = engine.ask("这次阅兵受阅的方队梯队总共有几个？")
     assert r.found and "45个" in r.answer and "方（梯）队" in r.answer  # quoted as the text writes it
+
+
+def test_a_target_is_answered_by_the_figure_for_what_it_targets(engine):
+    # 营业额目标: 目标 need not be written; 营业额 is matched as 营业收入
+    r = engine.ask("到2030年浙江规上AI核心产业营业额的目标是多少")
+    assert r.found and "1.2万亿元" in r.answer
+
+
+def test_an_ordinal_is_matched_without_its_di(engine):
+    # the text says 一期, the question 第一期
+    r = engine.ask("侨韵街区第一期投资总额是多少")
+    assert r.found and "4500万元" in r.answer
+
+
+def test_a_which_question_naming_its_size_takes_the_sentence_listing_that_many(engine):
+    # 哪四个方面: the sentence enumerating 创新引领、要素保障、应用赋能、政策集成
+    r = engine.ask("省发改委打造人工智能创新发展高地要聚焦哪四个方面")
+    assert r.found and "要素保障" in r.answer
+    from retrieval.extract import _enumerations
+    assert _enumerations("聚焦“创新引领、要素保障、应用赋能、政策集成”，全面加强") == {4}
+
+
+def test_an_office_is_found_by_its_short_form(engine):
+    # 发改委: the documents write 省发展改革委, which jieba cuts into 发展/改革/委
+    assert "发展改革委" in engine.pipeline.index.full_forms("发改委")
+    r = engine.ask("省发改委将聚焦什么")
+    assert r.found and "创新引领" in r.answer
