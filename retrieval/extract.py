@@ -377,6 +377,9 @@ def _anchor_with_typed(parts: Sequence[str], norms: Sequence[str], scores: Seque
     best = max(range(len(parts)), key=lambda i: (scores[i], -i))
     typed = [i for i, n in enumerate(norms) if has_answer_type(n, kind, question_norm)]
     on_focus = {i for i in typed if any(w and mentions(norms[i], w) for w in focus)}
+    # "由48.8%下降到多少": the clause holding the value the question starts from ("从48.8%降至4.8%")
+    given = [g for g in _VALUE.findall(question_norm) if len(g) >= 3]
+    on_focus |= {i for i in typed if any(g in norms[i] and len(_VALUE.findall(norms[i])) > 1 for g in given)}
     # the best clause's own value, unless another value stands beside what is asked ("最高…可达60%"
     # after "总额10亿元的…政策")
     if not typed or best in typed and (best in on_focus or not on_focus):
@@ -386,6 +389,9 @@ def _anchor_with_typed(parts: Sequence[str], norms: Sequence[str], scores: Seque
         if sum(len(p) for p in parts[lo : hi + 1]) <= room:
             return lo, hi
     return best, best
+
+
+_VALUE = re.compile(r"\d+(?:\.\d+)?%?")
 
 
 def _cut_chars(text: str, limit: int) -> str:

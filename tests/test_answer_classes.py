@@ -622,3 +622,9 @@ def test_an_office_is_found_by_its_short_form(engine):
     assert "发展改革委" in engine.pipeline.index.full_forms("发改委")
     r = engine.ask("省发改委将聚焦什么")
     assert r.found and "创新引领" in r.answer
+
+
+def test_a_value_the_question_starts_from_marks_the_clause_with_the_answer(engine):
+    # "由48.8%下降到多少": of a long sentence, the clause 漏诊率从48.8%降至4.8% is kept
+    r = engine.ask("急性主动脉综合征的漏诊率由48.8%下降到了多少？")
+    assert r.found and "4.8%" in r.answer.replace("48.8%", "")
