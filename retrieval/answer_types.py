@@ -179,6 +179,7 @@ def passage_cue(kind: str | None, question_norm: str) -> Callable[[str], bool] |
 _DENIAL = re.compile(r"不属于|并非|不是|并不|不能|不应|不宜|不得|无需|不必|唯一|没有|尚未|还未|暂无")
 _AFFIRMATION = re.compile(r"认定|构成|属于|应当|必须|确实|的确|荣获|获评|被评为|被命名为|成功|首个|首家"
                           r"|即将|已经|已在|已于|正在")
+_CHANGE = re.compile(r"变为|改为|转为|改成|变成|调整为|取消了?|废止|不再")
 # How a yes/no question asks ("有没有", "是不是", "评上了没有"): its 没有 or 是 is no verdict it states.
 _ASKING_YES_NO = re.compile(r"有没有|了没有?|没有[?？]?$")
 VERDICT_REACH = 8
@@ -231,8 +232,12 @@ def states_verdict(sentence_norm: str, question_norm: str) -> bool:
     def on_asked(at: int) -> bool:
         return any(sentence_norm[i : i + 2] in asked for i in range(at, at + VERDICT_REACH))
 
-    return any(m.group() not in question_norm and on_asked(m.end())
-               for m in _AFFIRMATION.finditer(sentence_norm))
+    if any(m.group() not in question_norm and on_asked(m.end())
+           for m in _AFFIRMATION.finditer(sentence_norm)):
+        return True
+    # "由审批制变为备案制": a change of what is asked about says whether it still holds
+    return any(m.group() not in question_norm and on_asked(max(0, m.start() - VERDICT_REACH))
+               for m in _CHANGE.finditer(sentence_norm))
 
 
 def _unquoted(sentence_norm: str) -> str:
@@ -241,6 +246,8 @@ def _unquoted(sentence_norm: str) -> str:
     closing, opening = sentence_norm.find("”"), sentence_norm.find("“")
     if closing >= 0 and (opening < 0 or closing < opening):
         sentence_norm = sentence_norm[closing + 1 :]
+    if sentence_norm.startswith("“") and "”" not in sentence_norm:
+        return sentence_norm[1:]  # a speech quoted whole, not a slogan inside a sentence
     return re.sub(r"“[^”]*(?:”|$)", " ", sentence_norm)
 
 

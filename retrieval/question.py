@@ -117,10 +117,13 @@ def analyse(typed_text: str, index: Index) -> Question:
     # "设在哪个城市": the noun after the interrogative is the kind of answer, not what is asked about
     asked_kind = {m.group(1) for m in _ASKED_NOUN.finditer(text)}
     subjects = tuple(n for n in dict.fromkeys(names) if n not in asked_kind)
+    kind = _kind(text)
+    # "是第六届吗": a yes/no question naming another of a series is answered by the one the
+    # documents give (第七届: no)
+    siblings = _unknown_numbered_names(text, index) if kind != "yesno" else ()
     unknown_subjects = tuple(s for s in subjects
                              if all(is_han(c) for c in s) and not _attested_anywhere(s, index)) \
-        + _unknown_model_names(raw, text, index) + _unknown_numbered_names(text, index)
-    kind = _kind(text)
+        + _unknown_model_names(raw, text, index) + siblings
     asked, context = split_context(text, attribution(text))
     sides = focus_sides(text, words)
     attribute = tuple(w for w in dict.fromkeys(sides) if w and w not in subjects and not is_time_word(w)

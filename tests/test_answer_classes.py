@@ -628,3 +628,19 @@ def test_a_value_the_question_starts_from_marks_the_clause_with_the_answer(engin
     # "由48.8%下降到多少": of a long sentence, the clause 漏诊率从48.8%降至4.8% is kept
     r = engine.ask("急性主动脉综合征的漏诊率由48.8%下降到了多少？")
     assert r.found and "4.8%" in r.answer.replace("48.8%", "")
+
+
+def test_a_yes_no_question_naming_another_of_a_series_is_answered_by_the_one_given(engine):
+    # 第五届 asked, 第七届 given: the verdict is no, and the sentence says which
+    r = engine.ask("江山获得的是第五届全国文明城市称号吗")
+    assert r.found and "第七届" in r.answer
+    # a question of another kind still declines the other edition
+    assert not engine.ask("江山获得第五届全国文明城市称号是哪年").found
+
+
+def test_a_change_of_what_is_asked_about_is_a_verdict_also_in_a_quoted_speech(engine):
+    # 还要走审批吗: "…由审批制变为备案制后…", a speech quoted whole, says no
+    r = engine.ask("企业去境外上市如今还要走审批流程吗？")
+    assert r.found and "备案制" in r.answer
+    assert answer_types.states_verdict("管理由审批制变为备案制后", "还要审批吗")
+    assert not answer_types.states_verdict("提出“不能盲目跟风”的口号", "要不要跟风")  # a slogan is none
