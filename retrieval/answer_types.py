@@ -267,8 +267,8 @@ MEASURE_NOUNS = frozenset("""
 # Nouns that ask about an aspect of something, not a property the text must name: "定位", "内容",
 # "书名" ask what the passage says of the subject.
 ASPECT_NOUNS = frozenset("""
-定位 内容 情况 作用 特点 特色 方式 做法 措施 举措 意义 含义 目标 名称 名字 书名 出处 来源 时间 地点
-经验 成效 成果 定义 概念 意思
+定位 内容 情况 作用 特点 特色 方式 做法 措施 举措 手段 办法 方法 途径 意义 含义 目标 名称 名字 书名 出处 来源
+时间 地点 经验 成效 成果 定义 概念 意思
 """.split())
 
 # A reason stated in the text: a causal or purposive link ("因此", "从而", "由于", "寓意").

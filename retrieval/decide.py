@@ -91,6 +91,11 @@ _OPPOSED = (
 )
 
 
+# A count with its measure word ("六所", "两个", "三句话") and what points to the rest of a list.
+_COUNTED = re.compile(r"[一二三四五六七八九十两几\d]+[个所家项条句种类位名件款批大]")
+_OTHER = frozenset({"另外", "其他", "其它", "其余", "剩下", "剩余"})
+
+
 @dataclass(frozen=True)
 class Decision:
     found: bool
@@ -287,8 +292,10 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
     if _ORGANISATION_ASKED.search(q.text) and not answer_types.names_an_organisation(answer_norm):
         return "no organisation named"
     if q.keywords_only:
+        # nor a count of what is listed ("六所高校", "另外两个"): the list's size, not its content
         asked = [w for w in q.attribute if w not in answer_types.MEASURE_NOUNS
-                 and w not in answer_types.ASPECT_NOUNS and not w.isascii()]
+                 and w not in answer_types.ASPECT_NOUNS and not w.isascii()
+                 and not _COUNTED.match(w) and w not in _OTHER]
         if asked and not any(_soft(answer_norm, w, q, index) for w in asked):
             return "keyword not in the sentence"
     # "原因是什么", "什么引起的" ask for a stated cause; "为什么", "凭什么", "痛点" may be answered by

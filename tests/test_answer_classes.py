@@ -644,3 +644,12 @@ def test_a_change_of_what_is_asked_about_is_a_verdict_also_in_a_quoted_speech(en
     assert r.found and "备案制" in r.answer
     assert answer_types.states_verdict("管理由审批制变为备案制后", "还要审批吗")
     assert not answer_types.states_verdict("提出“不能盲目跟风”的口号", "要不要跟风")  # a slogan is none
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("多审合一 多证合一 其余两个", "多测合一"),        # the rest of a list, counted
+    ("AI+X微专业 发起高校 六所", "上海交通大学"),      # how many were listed
+])
+def test_a_keyword_counting_a_list_is_its_size_not_a_word_the_sentence_must_have(engine, question, gold):
+    r = engine.ask(question)
+    assert r.found and gold in r.answer
