@@ -30,6 +30,7 @@ _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外|其余|剩�
                    r"|再说说|(?:然后|接下来)(?:呢|是啥|是什么)?"
                    rf"|(?:那|接着说|然后)?{_NEXT_ITEM}|(?:那)?另(?:一|外一)个[\u4e00-\u9fff]{{0,3}}?(?:呢|是啥|是什么|是谁)?"
                    r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?|另外(?:几|两|三)[个条项点]呢?")
+_SWAP_WORD = re.compile(r"^(?:那|那么)?(?:换成|换作|改成|换到|换)?")
 # "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
 _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"
                       r"(?:的)?(?:呢|的呢|怎么样|咋样|如何)?")
@@ -102,7 +103,11 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     # "嘉兴呢？算力有多少": a new subject, then what is asked of it.
     head, _, rest = text.partition("呢")
     if rest.strip("，,？? ") and len(head) <= 8 and analyse(head, index).subjects:
-        return Reading(head.lstrip("那") + rest.strip("，,？? "), "subject", head.lstrip("那"))
+        named = _SWAP_WORD.sub("", head)
+        asked = rest.strip("，,？? ")
+        if _ASKED_AGAIN.fullmatch(asked):  # "换宁波呢 几个": the last question about 宁波
+            return _swapped(named, last, index)
+        return Reading(named + asked, "subject", named)
     again = None if _SWAP_TO.fullmatch(text) else _AGAIN.fullmatch(text)
     said = _without_predicate(again.group("x"), last, index) if again else ""
     if again and not _PRONOUN.search(text) and said != subject \

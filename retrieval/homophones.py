@@ -114,6 +114,8 @@ def corrections(text: str, spans: Sequence[Span], vocabulary: Container[str], kn
             return True
         around = [text[lo - 1] + word] if han(lo - 1) and not is_stop(text[lo - 1]) else []
         around += [word + text[hi]] if han(hi) and not is_stop(text[hi]) else []
+        # a neighbour that is a function character alone ("能" of 智能) says more with the one before it
+        around += [text[lo - 2 : lo] + word] if han(lo - 2) and han(lo - 1) and is_stop(text[lo - 1]) else []
         return any(is_attested(s) for s in around)
 
     def odd_pairs(pos: int) -> list[int]:  # a typo makes pairs of characters the documents never have

@@ -653,3 +653,9 @@ def test_a_change_of_what_is_asked_about_is_a_verdict_also_in_a_quoted_speech(en
 def test_a_keyword_counting_a_list_is_its_size_not_a_word_the_sentence_must_have(engine, question, gold):
     r = engine.ask(question)
     assert r.found and gold in r.answer
+
+
+def test_a_common_word_typed_for_the_documents_word_beside_a_function_character(engine):
+    # 智能眼睛 for 智能眼镜: 能 alone is a function character, 智能眼镜 is what the documents write
+    r = engine.ask("灵伴科技的智能眼睛重多少克")
+    assert r.found and "49克" in r.answer and r.understood == (("眼睛", "眼镜"),)

@@ -64,6 +64,16 @@ def test_a_character_in_no_word_may_be_read_into_a_string_the_documents_write():
                        lambda s: s in documents, lambda w: False) == []
 
 
+def test_a_function_character_beside_the_typo_is_read_with_the_one_before_it():
+    # 能 (a stopword) alone says nothing; 智能眼镜 is what the documents write
+    documents = "智能眼镜仅49克。"
+    pairs = {documents[i : i + 2] for i in range(len(documents) - 1)}
+    text = "智能眼睛多重"
+    spans = [Span(0, 2, True), Span(2, 4, False), Span(4, 6, True)]
+    got = corrections(text, spans, {"智能", "眼镜"}, pairs, lambda s: s in documents, lambda w: w in {"能", "多"})
+    assert apply(text, got) == "智能眼镜多重"
+
+
 def test_the_real_index_reads_typos_and_leaves_the_documents_own_words_alone(engine):
     index = engine.pipeline.index
     assert analyse("友道化学爆炸世故死了几个人", index).text == "友道化学爆炸事故死了几个人"
