@@ -53,6 +53,7 @@ FLOORS: dict[str, tuple[float, float, float, float, float, int]] = {
     "own_round30": (0.89, 0.96, 0.96, 0.96, 0.93, 120),
     "own_round31": (0.89, 0.98, 0.98, 0.92, 0.93, 120),
     "own_round32": (0.85, 0.98, 0.93, 0.95, 0.75, 120),
+    "own_round33": (0.93, 0.96, 0.98, 0.98, 0.93, 120),
 }
 
 
