@@ -32,6 +32,8 @@ _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _DESCRIBING_MEASURE = re.compile(r"规模|比例|占比|数量|金额|总量|增长|同比")
 # An explicit request for a name, which no earlier interrogative overrides.
 _NAME_REQUEST = re.compile(r"叫什么|叫啥|名字|名称|什么名")
+# "总量超7000万条的…是哪个领域的": which one, after a measure that describes it
+_WHICH = re.compile(r"哪(?:个|些|位|家|种|类|一)|谁")
 
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|家|项|款|名|位|套|倍|成|年|天|小时|届|轮)"
                      r"|[一二三四五六七八九十百千]分之[一二三四五六七八九十]")  # 三分之二, 百分之五
@@ -57,7 +59,7 @@ def answer_type(question: str) -> str | None:
                 return "name"
             # a measure that only describes ("规模最大的平台叫什么名字") asks no number
             if kind == "number" and _DESCRIBING_MEASURE.fullmatch(m.group()) \
-                    and _NAME_REQUEST.search(question, m.end()):
+                    and (_NAME_REQUEST.search(question, m.end()) or _WHICH.search(question, m.end())):
                 return "name"
             return kind
     return None

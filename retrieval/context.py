@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from content.clean import is_han
 from retrieval.answer_types import MEASURE_NOUNS
 from retrieval.decide import names
 from retrieval.focus import is_time_word
@@ -33,7 +34,7 @@ _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外|其余|剩�
 _SWAP_WORD = re.compile(r"^(?:那|那么)?(?:换成|换作|改成|换到|换)?")
 # "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
 _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"
-                      r"(?:的)?(?:呢|的呢|怎么样|咋样|如何)?")
+                      r"(?:的)?(?:呢|的呢|怎么样|咋样|如何|(?:是|有)?(?:多少|几)[个家项条]?)?")
 # "湖州怎么样", "宁波几个", "绍兴如何": a name and a word that asks the same again.
 _AGAIN = re.compile(r"(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
                     r"(?:怎么样|如何|咋样|呢|(?:有)?(?:几个|几家|几项|多少)|(?:是|有)(?:哪些|什么|啥))")
@@ -316,6 +317,10 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
     field = None if named else _FIELD.search(last.question)
     if field and field.group(1) != other:
         return Reading(last.question.replace(field.group(0), other + field.group(2), 1), "attribute")
+    # "李茵呢" after "周志昌是什么职务": a name no dictionary has, the documents give, for another such
+    person = next((s for s in last.subjects if _unlisted_name(s, index)), "")
+    if person and _unlisted_name(other, index) and other != person:
+        return Reading(last.question.replace(person, other, 1), "subject", other)
     if named or not last.attribute:
         for old in _replaceable(other, last, index):
             if old in last.question:
@@ -336,6 +341,12 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
     # An amount asked before is asked again ("几颗卫星" then "整体在轨算力呢": 算力是多少).
     asked = "是多少" if last.kind in ("number", "money") and not analyse(other, index).kind else ""
     return Reading(" ".join((*_held(last, index), other)) + asked, "attribute")
+
+
+def _unlisted_name(word: str, index: Index) -> bool:
+    """Two or three characters the documents write and no dictionary has: a person's name."""
+    return len(word) in (2, 3) and all(is_han(c) for c in word) and not index.tokenizer.knows(word) \
+        and index.attested(word)
 
 
 def _kin(name: str, question: str) -> str:

@@ -38,7 +38,7 @@ from retrieval.focus import is_time_word, mentions, resembles
 from retrieval.index import Index
 from retrieval.lexicon import ENTITY_SUFFIX, FUNCTION_TAGS, is_short_form
 from retrieval.places import COUNTRY, name_kind
-from retrieval.question import Question
+from retrieval.question import MODEL_NAME, Question
 from retrieval.search import Passages
 from retrieval.sentences import Choice
 from retrieval.stopwords import STOPWORDS
@@ -129,7 +129,7 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
     confidence = round(1 / (1 + math.exp(-(BIAS + sum(WEIGHTS[k] * v for k, v in features.items())))), 3)
     rival = "" if absent else _rival(q, choice.doc, passage_norm, index.article_text(choice.doc),
                                      normalize(index.passages[choice.doc].article), index) \
-        or _latin_rival(q, answer_norm, index)
+        or _latin_rival(q, answer_norm, index) or _model_rival(q, answer_norm, passage_norm, index)
     gate = ("off topic" if not on_topic else
             "name not in the article" if absent else
             "another name of its kind" if rival else
@@ -209,6 +209,21 @@ def _opposed(question_norm: str, answer_norm: str) -> bool:
         if len(asked) == 1 and given and asked[0] not in given:
             return True
     return False
+
+
+def _model_rival(q: Question, answer_norm: str, passage_norm: str, index: Index) -> str:
+    """A figure asked of a model the documents name elsewhere (deepseek-v3) but this passage never
+    does, where the sentence names another model instead (gpt-4 beside r1's cost): the figure is
+    the other's. Returns the asked one."""
+    if q.kind not in TYPED:
+        return ""
+    asked = {m.group().lower().strip(".-") for m in MODEL_NAME.finditer(q.text)}
+    others = {m.group().lower().strip(".-") for m in MODEL_NAME.finditer(answer_norm)} - asked
+    def named(a: str) -> bool:  # itself, or the gloss the question gives it ("qwen3(千问3)")
+        gloss = re.search(re.escape(a) + r"\s*\(([^)]{2,12})\)", q.text)
+        return a in passage_norm or bool(gloss and gloss.group(1) in passage_norm)
+
+    return next((a for a in sorted(asked) if not named(a) and index.mentioned(a)), "") if others else ""
 
 
 TYPED = ("number", "money", "date", "daterange")

@@ -96,7 +96,7 @@ def analyse(typed_text: str, index: Index) -> Question:
     """The question analysis, from the raw text and the index's vocabulary and lexicon."""
     raw = typed_text if isinstance(typed_text, str) else str(typed_text)
     typed = normalize(raw)
-    fixes = index.typos(typed)
+    fixes = index.typos(typed) + _which_typed_as_that(typed)
     text = without_translations(homophones.apply(typed, fixes))
     text = read_numbers(read_english(text, index.word_body.idf))
     tokenizer, lexicon = index.tokenizer, index.lexicon
@@ -190,6 +190,20 @@ _WHAT_AMOUNT = re.compile(r"(?:什么|啥)[\u4e00-\u9fff]{0,3}?"
                           r"(?:门槛|上限|下限|比例|比重|占比|份额|额度|预算|金额|数额|规模)")
 
 
+# "是那个领域的？", "通过那些方式": 那 typed for 哪 (both na), in a last clause asking nothing else.
+_THAT = re.compile(r"那(?=[个位天年些种家类])")
+_ASKS = re.compile(r"哪|什么|谁|几|多少|怎么|怎样|如何|吗|呢|啥|何|是否|是不是|有没有|多久|多长|多大|么")
+
+
+def _which_typed_as_that(typed: str) -> list[homophones.Fix]:
+    last = re.split(r"[，,。；;]", typed.rstrip("?？!！ "))[-1]
+    at = len(typed.rstrip("?？!！ ")) - len(last)
+    m = _THAT.search(last)
+    if m is None or _ASKS.search(last):
+        return []
+    return [homophones.Fix(at + m.start(), at + m.end(), "哪")]
+
+
 def _kind(text: str) -> str | None:
     """The answer type: the first cue of answer_types, refined into money, a date range, yes/no."""
     kind = answer_types.answer_type(text)
@@ -240,14 +254,14 @@ def _subjects(raw: str, text: str, tokens: tuple[tuple[str, str], ...], words: t
 
 # A product or model name as typed: letters with a digit ("DeepSeek-V3", "GPT-5", "Qwen2.5"), not
 # an English word, nor "Q1", "5G" or a rank ("Top3").
-_MODEL_NAME = re.compile(r"(?i)(?!top\d|no\.?\d)"
+MODEL_NAME = re.compile(r"(?i)(?!top\d|no\.?\d)"
                          r"(?:[a-z][a-z.-]*[a-z][a-z.-]*\d[a-z0-9.-]*|[a-z]+-[a-z]?\d[a-z0-9.]*)")
 
 
 def _unknown_model_names(raw: str, text: str, index: Index) -> tuple[str, ...]:
     """Product and model names the question gives and no document mentions: the documents say
     nothing of them, whatever they say of their neighbours (R1's cost is not V3's)."""
-    typed = {m.group().lower().strip(".-") for m in _MODEL_NAME.finditer(unicode_nfkc(raw))}
+    typed = {m.group().lower().strip(".-") for m in MODEL_NAME.finditer(unicode_nfkc(raw))}
     return tuple(m.group() for m in special_spans(text) if m.group() in typed
                  and not index.attested_latin(m.group()) and not index.mentioned(m.group())
                  and m.group() not in index.lexicon.aliases)

@@ -76,6 +76,11 @@ class Tokenizer:
             except OSError:
                 pass
 
+    def knows(self, word: str) -> bool:
+        """Whether jieba's dictionary (with the corpus terms) has the word: a person's name it
+        has not."""
+        return bool(self._jieba.FREQ.get(word))
+
     def words(self, text: str) -> list[str]:
         """Content words of normalised text, in order, search mode (compounds and their parts)."""
         out: list[str] = []

@@ -659,3 +659,19 @@ def test_a_common_word_typed_for_the_documents_word_beside_a_function_character(
     # 智能眼睛 for 智能眼镜: 能 alone is a function character, 智能眼镜 is what the documents write
     r = engine.ask("灵伴科技的智能眼睛重多少克")
     assert r.found and "49克" in r.answer and r.understood == (("眼睛", "眼镜"),)
+
+
+def test_a_figure_asked_of_one_model_is_not_answered_by_another_models(engine):
+    # the documents name DeepSeek-V3 elsewhere; this passage gives R1's cost beside GPT-4's
+    assert not engine.ask("DeepSeek-V3训练一次花了多少钱").found
+    assert engine.ask("DeepSeek R1的训练成本是多少").found
+
+
+def test_which_typed_as_that_in_a_question_asking_nothing_else(engine):
+    from retrieval.question import analyse
+    q = analyse("之江实验室登记的那批总量超7000万条的数据知识产权是那个领域的？", engine.pipeline.index)
+    assert "是哪个领域" in q.text and q.fixes == (("那", "哪"),) and q.kind == "name"
+    # 那 pointing at something, with its own interrogative, is left alone
+    assert analyse("温州那个人工智能局是哪天挂牌的", engine.pipeline.index).fixes == ()
+    r = engine.ask("之江实验室登记的那批总量超7000万条的数据知识产权是那个领域的？")
+    assert r.found and "遥感领域" in r.answer

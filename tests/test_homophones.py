@@ -70,7 +70,8 @@ def test_a_function_character_beside_the_typo_is_read_with_the_one_before_it():
     pairs = {documents[i : i + 2] for i in range(len(documents) - 1)}
     text = "智能眼睛多重"
     spans = [Span(0, 2, True), Span(2, 4, False), Span(4, 6, True)]
-    got = corrections(text, spans, {"智能", "眼镜"}, pairs, lambda s: s in documents, lambda w: w in {"能", "多"})
+    stop = {"能", "多"}
+    got = corrections(text, spans, {"智能", "眼镜"}, pairs, lambda s: s in documents, stop.__contains__)
     assert apply(text, got) == "智能眼镜多重"
 
 
