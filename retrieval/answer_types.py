@@ -101,6 +101,9 @@ def has_answer_type(sentence_norm: str, kind: str | None, question_norm: str = "
         return True  # "全省第几个挂牌的": 首个 answers it
     if kind == "number" and _PEOPLE_COUNTED.search(question_norm):  # "受阅官兵总人数": people, not 80响
         return bool(_PEOPLE.search(sentence_norm))
+    if kind == "number" and _ASKED_LONG_UNIT.search(question_norm):  # "多少平方公里": in that unit
+        unit = counted_as(question_norm)
+        return unit is not None and bool(unit.search(sentence_norm))
     if kind == "number":
         unit = counted_as(question_norm)  # "几次" is answered by "三次" as well as by "3次"
         return bool(_NUMBER.search(_DATE_ONLY.sub(" ", sentence_norm))
@@ -136,6 +139,7 @@ _DEFINES = re.compile(r"是指|指的是|即是|定义为|所谓|意思是|是�
 
 # The measure word a number question asks in ("多少亩", "几名", "几个人"), and the ones that count
 # the same thing: people are counted in 名, 位 and 人 alike. 个 alone counts anything: not used.
+_ASKED_LONG_UNIT = re.compile(r"(?:多少|几)(平方公里|平方米|公顷|公里|千米|千瓦时|千瓦|立方米)")
 _ASKED_UNIT = re.compile(r"(?:多少|几)个?([" + MEASURE_WORDS.replace("个", "") + r"])")
 _SAME_UNIT = {"人": "人名位", "名": "名位人", "位": "位名人"}
 
@@ -143,7 +147,8 @@ _SAME_UNIT = {"人": "人名位", "名": "名位人", "位": "位名人"}
 # A place in an order: "首个", "首家", "第三", "第1个".
 _ORDINAL_GIVEN = re.compile(r"首[个家位]|第[一二三四五六七八九十\d]+")
 # A count of people asked by what they are ("多少官兵", "总人数"), and people counted in a text.
-_PEOPLE_COUNTED = re.compile(r"人数|多少(?:官兵|人员|员工|学生|职工|干部|党员|志愿者|运动员)")
+_PEOPLE_COUNTED = re.compile(r"人数|多少(?:官兵|人员|员工|学生|职工|干部|党员|志愿者|运动员)"
+                             r"|(?:官兵|人员|员工|学生|职工|干部|党员|志愿者|运动员)[^，,。？?]{0,10}?(?:多少|几)个?人")
 _PEOPLE = re.compile(r"(?:\d|[一二三四五六七八九十百千万两])(?:余|多)?万?(?:人|名|位)")
 
 
@@ -151,6 +156,9 @@ def counted_as(question_norm: str) -> re.Pattern[str] | None:
     """A pattern for a number in the unit the question asks about, or None."""
     if "几成" in question_norm or "百分之几" in question_norm:  # a share: "60%", "六成"
         return re.compile(r"\d(?:\.\d+)?%|[一二三四五六七八九十]成")
+    long_unit = _ASKED_LONG_UNIT.search(question_norm)  # "多少平方公里": a number in square kilometres
+    if long_unit:
+        return re.compile(r"(?:\d|[一二三四五六七八九十百千万两])(?:余|多)?[万亿]?" + long_unit.group(1))
     m = _ASKED_UNIT.search(question_norm)
     if not m:
         return None

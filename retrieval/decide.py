@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from content.clean import is_han
 from retrieval import answer_types
-from retrieval.extract import ORDINALS
+from retrieval.extract import ORDINALS, PERIOD
 from retrieval.focus import is_time_word, mentions, resembles
 from retrieval.index import Index
 from retrieval.lexicon import ENTITY_SUFFIX, FUNCTION_TAGS, is_short_form
@@ -61,7 +61,6 @@ THRESHOLD = 0.5
 
 # A year as written ("2024年"): a question about one year is not answered by another year's figure.
 _YEAR = re.compile(r"((?:19|20)\d\d)年")
-_PERIOD = re.compile(r"[一二三四1-4]季度|上半年|下半年|前三季度|\d{1,2}[—-]\d{1,2}月")
 _FOUNDING = re.compile(r"成立|组建|创立|创办|创建|建立|设立|筹建")
 # A verb with a directional or resultative complement, as spoken ("卖出去", "搞出来", "提到多少"):
 # a predicate, never required.
@@ -77,6 +76,11 @@ _MEMBER = re.compile(r"..(?:项目|中心|公司|集团|基地|工程)$")
 _AGGREGATE = re.compile(r"全市|全省|全区|全县|全国|累计|核心产业|等地")
 # People counted by what befell or what they did ("多少人受伤", "几人失联"): that verb is the count.
 _PEOPLE_WHO = re.compile(r"(?:多少|几)(?:个)?人")
+# Times of day and days near today: "今天中午" says when, never what about.
+_TIME_OF_DAY = frozenset({"今天", "明天", "昨天", "今日", "明日", "中午", "上午", "下午", "晚上", "早上",
+                          "凌晨", "傍晚", "今晚", "周末"})
+# Who a count of people is of ("受阅官兵一共多少人").
+_PEOPLE_ASKED = re.compile(r"官兵|人员|员工|学生|职工|干部|党员|志愿者|运动员")
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")
 # Wholes larger than a named city or district: their figure does not answer for it.
 _LARGER_THAN = {"place1": re.compile(r"全省|全国|浙江省"), "place2": re.compile(r"全省|全国|浙江省|全市")}
@@ -130,6 +134,10 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
     rival = "" if absent else _rival(q, choice.doc, passage_norm, index.article_text(choice.doc),
                                      normalize(index.passages[choice.doc].article), index) \
         or _latin_rival(q, answer_norm, index) or _model_rival(q, answer_norm, passage_norm, index)
+    # "今天中午吃啥": a passage sharing nothing with the question but a time word answers nothing
+    content = [w for w in q.words if not is_time_word(w) and w not in _TIME_OF_DAY and w not in q.glosses]
+    on_topic = on_topic and (not content or any(
+        mentions(passage_norm, w) or _expanded(passage_norm, w, q) for w in content))
     gate = ("off topic" if not on_topic else
             "name not in the article" if absent else
             "another name of its kind" if rival else
@@ -243,8 +251,8 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
     if asked_years and stated_years and not asked_years & stated_years:
         return "another year"
     # A figure for one part of a year does not answer for another (一季度 for 上半年).
-    asked_periods = {p.replace("-", "—") for p in _PERIOD.findall(q.text)}
-    stated_periods = {p.replace("-", "—") for p in _PERIOD.findall(answer_norm)}
+    asked_periods = {p.replace("-", "—") for p in PERIOD.findall(q.text)}
+    stated_periods = {p.replace("-", "—") for p in PERIOD.findall(answer_norm)}
     if asked_periods and stated_periods and not asked_periods & stated_periods:
         return "another period"
     if q.kind in ("date", "daterange"):
@@ -287,6 +295,10 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         member = next((w for w in q.words if _MEMBER.search(w) and not mentions(answer_norm, w)), "")
         if member and _AGGREGATE.search(answer_norm) or _for_larger_whole(q, answer_norm, index):
             return "a figure for the whole"
+        # "受阅官兵一共多少人": a count of other people (61位外国国家元首) is no answer
+        who = _PEOPLE_ASKED.search(q.text)
+        if who and _PEOPLE_WHO.search(q.text, who.end()) and not mentions(answer_norm, who.group()):
+            return "counted thing not in the sentence"
         people = _PEOPLE_WHO.search(q.text)
         befell = next((w for w in sides if people and q.text.startswith(w, people.end())), "")
         if befell and not _soft(answer_norm, befell, q, index):

@@ -675,3 +675,23 @@ def test_which_typed_as_that_in_a_question_asking_nothing_else(engine):
     assert analyse("温州那个人工智能局是哪天挂牌的", engine.pipeline.index).fixes == ()
     r = engine.ask("之江实验室登记的那批总量超7000万条的数据知识产权是那个领域的？")
     assert r.found and "遥感领域" in r.answer
+
+
+def test_a_passage_sharing_only_a_time_of_day_with_the_question_is_off_topic(engine):
+    # "临近中午，…养老管家…" shares 中午 with the question and nothing else
+    assert not engine.ask("单位食堂今天中午吃啥").found
+    assert not engine.ask("明天上午开会吗").found
+
+
+def test_a_count_of_people_needs_those_people_and_a_length_needs_its_unit(engine):
+    # 61位外国国家元首 counts other people than 受阅官兵
+    assert not engine.ask("这次阅兵受阅官兵一共多少人？").found
+    # 多少平方公里 needs a figure in square kilometres, not 一区四片
+    assert not engine.ask("浙江自贸试验区各片区加起来总面积多少平方公里").found
+    assert answer_types.has_answer_type("产业园占地4.42平方公里", "number", "占地多少平方公里")
+
+
+def test_a_figure_for_the_period_asked_is_preferred_to_another_periods(engine):
+    # 1—8月 asked: 全省…营业收入突破4000亿元, not 全市1—7月…增长24.7%
+    r = engine.ask("今年前8个月全省AI核心产业营收突破多少")
+    assert r.found and "4000亿元" in r.answer
