@@ -147,8 +147,9 @@ _SAME_UNIT = {"人": "人名位", "名": "名位人", "位": "位名人"}
 # A place in an order: "首个", "首家", "第三", "第1个".
 _ORDINAL_GIVEN = re.compile(r"首[个家位]|第[一二三四五六七八九十\d]+")
 # A count of people asked by what they are ("多少官兵", "总人数"), and people counted in a text.
-_PEOPLE_COUNTED = re.compile(r"人数|多少(?:官兵|人员|员工|学生|职工|干部|党员|志愿者|运动员)"
-                             r"|(?:官兵|人员|员工|学生|职工|干部|党员|志愿者|运动员)[^，,。？?]{0,10}?(?:多少|几)个?人")
+PEOPLE_NOUNS = "官兵|人员|员工|学生|职工|干部|党员|志愿者|运动员"
+_PEOPLE_COUNTED = re.compile(rf"人数|多少(?:{PEOPLE_NOUNS})"
+                             rf"|(?:{PEOPLE_NOUNS})[^，,。？?]{{0,10}}?(?:多少|几)个?人")
 _PEOPLE = re.compile(r"(?:\d|[一二三四五六七八九十百千万两])(?:余|多)?万?(?:人|名|位)")
 
 

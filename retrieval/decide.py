@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from content.clean import is_han
 from retrieval import answer_types
-from retrieval.extract import ORDINALS, PERIOD
+from retrieval.extract import ORDINALS, periods_of
 from retrieval.focus import is_time_word, mentions, resembles
 from retrieval.index import Index
 from retrieval.lexicon import ENTITY_SUFFIX, FUNCTION_TAGS, is_short_form
@@ -80,7 +80,7 @@ _PEOPLE_WHO = re.compile(r"(?:多少|几)(?:个)?人")
 _TIME_OF_DAY = frozenset({"今天", "明天", "昨天", "今日", "明日", "中午", "上午", "下午", "晚上", "早上",
                           "凌晨", "傍晚", "今晚", "周末"})
 # Who a count of people is of ("受阅官兵一共多少人").
-_PEOPLE_ASKED = re.compile(r"官兵|人员|员工|学生|职工|干部|党员|志愿者|运动员")
+_PEOPLE_ASKED = re.compile(answer_types.PEOPLE_NOUNS)
 _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门|哪所")
 # Wholes larger than a named city or district: their figure does not answer for it.
 _LARGER_THAN = {"place1": re.compile(r"全省|全国|浙江省"), "place2": re.compile(r"全省|全国|浙江省|全市")}
@@ -251,8 +251,7 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
     if asked_years and stated_years and not asked_years & stated_years:
         return "another year"
     # A figure for one part of a year does not answer for another (一季度 for 上半年).
-    asked_periods = {p.replace("-", "—") for p in PERIOD.findall(q.text)}
-    stated_periods = {p.replace("-", "—") for p in PERIOD.findall(answer_norm)}
+    asked_periods, stated_periods = periods_of(q.text), periods_of(answer_norm)
     if asked_periods and stated_periods and not asked_periods & stated_periods:
         return "another period"
     if q.kind in ("date", "daterange"):

@@ -56,7 +56,12 @@ SHORT_SENTENCE = 40
 # A year as written ("2024年").
 YEAR = re.compile(r"((?:19|20)\d\d)年")
 # A part of a year: a figure for 一季度 or 1—7月 is not one for 上半年 or 1—8月.
-PERIOD = re.compile(r"[一二三四1-4]季度|上半年|下半年|前三季度|\d{1,2}[—-]\d{1,2}月")
+_PERIOD = re.compile(r"[一二三四1-4]季度|上半年|下半年|前三季度|\d{1,2}[—-]\d{1,2}月")
+
+
+def periods_of(text_norm: str) -> set[str]:
+    """The parts of a year a text names, written one way ("1—8月" for 1-8月)."""
+    return {p.replace("-", "—") for p in _PERIOD.findall(text_norm)}
 # Sentences that point back to the one before ("这是全省首个…"): alone they do not say who or what.
 _ANAPHOR = re.compile(r"^(?:这|那|该|此|其|它|他|她|上述|同年|当年|同月|同日|次年)")
 # "同年，招收了第一批…": dated by the sentence before it.
@@ -109,7 +114,7 @@ def pick_sentences(
     beside = _beside_a_number(counted) if kind == "number" and len(counted) >= 2 else None
     # "到2030年…多少": of a passage that states two years' figures, not the other year's.
     years = set(YEAR.findall(question_norm))
-    periods = {p.replace("-", "—") for p in PERIOD.findall(question_norm)}
+    periods = periods_of(question_norm)
     # "第一个趋势是啥", "头一条", "“一核引领”是指什么": the sentence that opens that item.
     opening = item_openings(question_norm)
     # "怎么给员工发工资": a sentence saying how (通过…, 采用…) answers it
@@ -139,7 +144,7 @@ def pick_sentences(
                 stated = set(YEAR.findall(norm))
                 score -= TYPE_BONUS if stated and not stated & years else 0.0
             if periods and typed:  # "1—8月" asked: the 1—8月 figure, not the 1—7月 one
-                stated = {p.replace("-", "—") for p in PERIOD.findall(norm)}
+                stated = periods_of(norm)
                 score += TYPE_BONUS if stated & periods else -TYPE_BONUS if stated else 0.0
             score *= pw
             out.append(Scored(sentence, score, rank, pos, typed))
