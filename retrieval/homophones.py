@@ -23,6 +23,8 @@ TABLE = Path(__file__).parent / "data" / "pinyin.tsv"
 # LONGEST_QUESTION characters (a pasted page is not typed on a phone).
 LONGEST = 4
 LONGEST_QUESTION = 300
+# How often jieba's dictionary must count a word for a typo without context to be read as it.
+COMMON = 200
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,19 @@ def homophones(ch: str) -> str:
     return "".join(dict.fromkeys(c for c in found if c != ch))
 
 
+@lru_cache(maxsize=1024)
+def sounding_alike(ch: str) -> str:
+    """Characters that have `ch`'s main reading (它 is read "ta", not "yi")."""
+    if len(ch) != 1 or not FIRST <= ord(ch) <= LAST:
+        return ""
+    table, sharing = _tables()
+    main = table[ord(ch) - FIRST, 0]
+    return sharing[main].replace(ch, "") if main >= 0 else ""
+
+
 def corrections(text: str, spans: Sequence[Span], vocabulary: Container[str], known_pairs: Container[str],
-                is_attested: Callable[[str], bool], is_stop: Callable[[str], bool]) -> list[Fix]:
+                is_attested: Callable[[str], bool], is_stop: Callable[[str], bool],
+                common: Callable[[str], int] = lambda word: -1) -> list[Fix]:
     """The typos of a normalised question and the words they stand for.
 
     A window of 2 to LONGEST CJK characters is a typo when the documents never contain it, it cuts
@@ -86,7 +99,7 @@ def corrections(text: str, spans: Sequence[Span], vocabulary: Container[str], kn
     the question's neighbouring character, or that stands alone between quotes or punctuation.
     Only a character forming a pair the documents never have (not in `known_pairs`) is a suspect,
     and only homophones that make such a pair one the documents have are tried. The longest such window
-    wins for each character."""
+    wins for each character. A pair with no such context may still be a common word (`_common_word`)."""
     free = [is_han(ch) and not is_stop(ch) for ch in text]
     for span in spans:
         if span.fixed:
@@ -150,9 +163,36 @@ def corrections(text: str, spans: Sequence[Span], vocabulary: Container[str], kn
                             and not is_attested(window):
                         best = Fix(lo, hi, word)
                         break
+                if best is None and hi - lo == 2:
+                    best = _common_word(text, lo, pos, swaps, vocabulary, known_pairs, is_attested, is_stop,
+                                        common, alone)
         if best is not None and best not in fixes:
             fixes.append(best)
     return fixes
+
+
+def _common_word(text: str, lo: int, pos: int, swaps: set[str], vocabulary: Container[str],
+                 known_pairs: Container[str], is_attested: Callable[[str], bool],
+                 is_stop: Callable[[str], bool], common: Callable[[str], int],
+                 alone: Sequence[bool]) -> Fix | None:
+    """A typo in the word a question asks about ("局张是谁", "哪一年成力的") often has no context
+    the documents use, because the documents never state what is asked: two characters jieba
+    could make no word of, neither a word of its dictionary, are read as a common word (one jieba
+    counts COMMON times or more) that the documents use, sounding as the typed one's main reading,
+    unless the swapped character already makes a pair the documents have with its other neighbour
+    ("营收要" is no typo of 首要)."""
+    window = text[lo : lo + 2]
+    if not (alone[lo] and alone[lo + 1]) or common(window) >= 0 or is_attested(window):
+        return None
+    outside = pos - 1 if pos == lo else pos + 1
+    if 0 <= outside < len(text) and is_han(text[outside]) and not is_stop(text[outside]) \
+            and text[min(pos, outside) : max(pos, outside) + 1] in known_pairs:
+        return None
+    alike = sounding_alike(text[pos])
+    readings = (window[: pos - lo] + o + window[pos - lo + 1 :] for o in swaps if o in alike)
+    word = max(readings, key=common, default="")
+    known = word in vocabulary and common(word) >= COMMON and not is_stop(word)
+    return Fix(lo, lo + 2, word) if known else None
 
 
 def apply(text: str, fixes: Sequence[Fix]) -> str:

@@ -171,7 +171,8 @@ class Index:
         # Numbers with their units ("17万个") are tokens of their own, not typos.
         spans += [homophones.Span(m.start(), m.end(), True) for m in special_spans(text)]
         return homophones.corrections(text, spans, self.word_body.vocabulary, self.bi_body.vocabulary,
-                                      self.attested, STOPWORDS.__contains__)
+                                      self.attested, STOPWORDS.__contains__,
+                                      self.tokenizer.frequency)
 
     def _known(self, word: str) -> bool:
         return word in self.word_body.idf or word in STOPWORDS or is_question_token(word)

@@ -81,6 +81,11 @@ class Tokenizer:
         has not."""
         return bool(self._jieba.FREQ.get(word))
 
+    def frequency(self, word: str) -> int:
+        """How often jieba's dictionary counts the word; 0 for a mere prefix of one of its words
+        ("小到" of 小到大), -1 when it has neither."""
+        return self._jieba.FREQ.get(word, -1)
+
     def words(self, text: str) -> list[str]:
         """Content words of normalised text, in order, search mode (compounds and their parts)."""
         out: list[str] = []

@@ -94,3 +94,32 @@ def test_a_typo_question_gets_the_answer_and_says_how_it_was_read(engine):
 def test_a_pasted_page_is_left_as_it_is():
     long = "整体生产周期锁短了多少" * 40
     assert fixes(long) == []
+
+
+def test_a_typo_in_what_is_asked_is_read_as_a_common_word_the_documents_use_elsewhere():
+    # 局张 is in no context the documents write (they never name the office's head), but 局长 is a
+    # common word they use, and its reading (zhang) is 张's main one
+    documents = "温州市人工智能局揭牌。市公安局局长出席。香葱一把。"
+    pairs = {documents[i : i + 2] for i in range(len(documents) - 1)}
+    dictionary = {"局长": 2157, "人工智能": 500, "一把": 900}
+    text = "人工智能局的局张是谁"
+    spans = [Span(0, 4, True), Span(4, 5, False)]
+
+    def read(text: str, spans: list[Span], stop: set[str] = {"的", "是", "谁"}) -> str:
+        got = corrections(text, spans, {"局长", "人工智能", "一把"}, pairs, lambda s: s in documents,
+                          stop.__contains__, lambda w: dictionary.get(w, -1))
+        return apply(text, got)
+
+    assert read(text, spans) == "人工智能局的局长是谁"
+    # without jieba's count the documents' context is still required
+    assert apply(text, corrections(text, spans, {"局长"}, pairs, lambda s: s in documents,
+                                   {"的", "是", "谁"}.__contains__)) == text
+    # a pronoun is read by its main reading only (它 is "ta", not "yi": no 一把)
+    assert read("它把总部迁到哪了", []) == "它把总部迁到哪了"
+
+
+def test_the_real_index_declines_a_question_on_an_unstated_post_typed_with_a_typo(engine):
+    answer = engine.ask("温州市人工智能局的局张是谁？")
+    assert not answer.found
+    assert answer.understood == (("局张", "局长"),)
+    assert engine.ask("山东友道化学有限公司是哪一年成力的？").found is False
