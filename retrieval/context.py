@@ -20,17 +20,23 @@ from retrieval.normalize import normalize
 from retrieval.places import COUNTRY, name_kind
 from retrieval.question import Question, analyse
 
-# "还有呢", "其他的呢", "还有别的措施吗", "其他方面呢", "其余几个呢": more of the same article.
+# "还有呢", "其他的呢", "还有别的措施吗", "其他方面呢", "其余几个呢", "还有一个目标呢", "另外俩是啥":
+# more of the same article.
 _ASPECT = "(?:措施|做法|办法|方面|应用|成果|案例|例子|内容|举措|的)"
-# The next item by its place: "下一个趋势呢", "第二支呢", "第二名是啥" (a measure word, then at most
-# a short noun for what is counted).
-_NEXT_ITEM = (r"(?:下一|第二)(?:个|条|项|点|张|种|支|名|家|类|步|位|件)[\u4e00-\u9fff]{0,4}?"
-              r"(?:呢|是啥|是什么|是哪个|是哪家|是谁)?")
+# The next item by its place: "下一个趋势呢", "第二支呢", "第二名是啥", "后面那个7呢", "再往上一级叫啥",
+# "接下来是啥能力" (a measure word, then at most a short noun or mark for what is counted).
+_MEASURE = "(?:个|条|项|点|张|种|支|名|家|类|步|位|件|级|年)"
+_NEXT_ITEM = (rf"(?:(?:(?:下|后)一|第二){_MEASURE}|(?:排第二的?"
+              rf"|(?:后面|后边|紧跟着|接下来|再往下|再往上|接着下)(?:的)?(?:那)?一?){_MEASURE}?)"
+              r"[\u4e00-\u9fff\dA-Za-z]{0,4}?"
+              r"(?:呢|(?:是|叫)(?:啥|什么|哪个|哪家|谁)[\u4e00-\u9fff]{0,2})?")
 _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外|其余|剩下|剩余)"
                    rf"(?:的|别的|其他的|什么|其他|几个|几条|几项|{_ASPECT})*(?:呢|吗|嘛|么|是啥|是什么|是哪些)?|再来点|(?:继续|接着)说?(?:下去|下一条|下一个)?"
                    r"|再说说|(?:然后|接下来)(?:呢|是啥|是什么)?"
                    rf"|(?:那|接着说|然后)?{_NEXT_ITEM}|(?:那)?另(?:一|外一)个[\u4e00-\u9fff]{{0,3}}?(?:呢|是啥|是什么|是谁)?"
-                   r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?|另外(?:几|两|三)[个条项点]呢?")
+                   r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?"
+                   r"|(?:还有|另外)一个[\u4e00-\u9fff]{0,4}?(?:呢|是啥|是什么)?"
+                   r"|(?:另外|其他|其余|剩下)(?:几|两|三|俩)(?:个|条|项|点|张)?[\u4e00-\u9fff]{0,2}?(?:呢|是啥|是什么|是哪些)?")
 _SWAP_WORD = re.compile(r"^(?:那|那么)?(?:换成|换作|改成|换到|换)?")
 # "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
 _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"

@@ -46,7 +46,7 @@ class Pipeline:
             choice = following(self.index, last.passage_id, last.answer, self._normalize,
                                extract.asked_ordinal(last.question),
                                item_noun=extract.asked_item_noun(last.question),
-                               list_size=extract.asked_list_size(last.question))
+                               list_size=extract.asked_list_size(last.question), asked=last.question)
             passages = Passages((Hit(choice.doc, 1.0),), 1.0) if choice is not None else Passages((), 0.0)
             decision = Decision(choice is not None, 0.5 if choice is not None else 0.0, True,
                                 gate="" if choice is not None else "end of the article")

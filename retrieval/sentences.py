@@ -79,6 +79,26 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
 
 # A list given inside one sentence: "排在前三的分别是A、B、C".
 _LIST_IN_SENTENCE = re.compile(r"(?:分别是|分别为|依次是|依次为)[^。；]*、")
+# Three or more short items in a row: "大数据智能、跨媒体智能、群体智能".
+_ENUMERATION = re.compile(r"\w{2,9}(?:、\w{2,9}){2,}")
+
+
+def _enumeration_answered(sentences: list[tuple[int, str]], at: int | None, said: str, asked: str,
+                          normalize: Callable[[str], str]) -> int | None:
+    """The sentence of the last answer (it starts at `at`) that lists three or more short items in
+    a row ("即大数据智能、跨媒体智能、群体智能…"), none of them the one the question asked about
+    ("强化创新引领，头一条…" asks inside 创新引领); not a numbered item ("二是…、…、…")."""
+    if at is None:
+        return None
+    said_norm = normalize(said)
+    for k in range(at, len(sentences)):
+        sentence = normalize(sentences[k][1])
+        if sentence[:16] not in said_norm:
+            return None
+        m = _ENUMERATION.search(sentence)
+        if m and not _item_number(sentence) and not any(item[-4:] in asked for item in m.group().split("、")):
+            return k
+    return None
 # A run-in title that names its item, longer than a bare one: "深化打造“老有所学”金名片。".
 _NAMED_TITLE = re.compile(r"^[^，。：:；]{2,16}[。：:]")
 
@@ -191,13 +211,15 @@ _RUN_IN = re.compile(r"^[^，。：:；]{2,10}[。：:]")
 
 def following(index: Index, passage_id: str, said: str, normalize: Callable[[str], str],
               asked_item: int = 0, limit: int = extract.MAX_ANSWER_CHARS,
-              item_noun: str = "", list_size: int = 0) -> Choice | None:
+              item_noun: str = "", list_size: int = 0, asked: str = "") -> Choice | None:
     """What the cited article says next, for "还有呢": the next item when the answer was one item of
     a numbered list (第一… → 第二…) or a passage under a run-in title ("一核引领。" → "一湾带动。"),
     else the next passage (the cited one is a reference already); as many whole sentences as fit a
     phone screen. None at the article's end. When the last question asked for an item by its number
     (`asked_item`, 1 for 第一个趋势) and the answer was not that item but what introduces the list
-    ("将出现三个大趋势"), the user still wants the item after the one asked."""
+    ("将出现三个大趋势"), the user still wants the item after the one asked; when it was a sentence
+    naming all the items ("即A、B、C"), that sentence again holds the next (`asked` is the last
+    question, normalised)."""
     doc = index.doc_of(passage_id)
     if doc is None:
         return None
@@ -212,6 +234,10 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
         start = _LIST_IN_SENTENCE.search(listing).start()
         text = listing[start:] if len(listing) > limit else listing
         return Choice(text, _fit(text, limit), sentences[at][0], 1.0, True)
+    listed = _enumeration_answered(sentences, at, said, asked, normalize) if asked_item else None
+    if listed is not None:  # "第一个是什么" answered by a sentence naming them all: the next is in it
+        listing = sentences[listed][1]
+        return Choice(listing, _fit(listing, limit), sentences[listed][0], 1.0, True)
     items = titled_items(index, doc, item_noun, normalize, list_size) if item_noun and at is not None else []
     if items:  # the item after this one, or after the one asked when the answer was no item
         current = sentences[at][0]

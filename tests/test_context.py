@@ -569,3 +569,27 @@ def test_a_place_named_only_in_a_list_of_places_is_not_what_the_sentence_is_abou
     first = engine.ask("环杭州湾那块，嘉兴发展人工智能主要靠啥？")
     second = engine.ask("湖州咋样", first.turn)
     assert second.found and "标杆应用" in second.answer
+
+
+@pytest.mark.parametrize("typed", ["后面那个7呢", "还有一个目标咧", "另外俩是啥", "其他几个券呢", "再往上一级叫啥",
+                                   "接下来是啥能力", "排第二的是哪个呀", "紧跟着的那个呢"])
+def test_the_next_item_asked_in_the_words_people_type(engine: Engine, last: Turn, typed: str) -> None:
+    assert resolve(typed, last, engine.pipeline.index).via == "more"
+
+
+@pytest.mark.parametrize(("first", "more", "gold"), [
+    ("新一代人工智能发展规划提出的五个发展方向，头一个是啥", "第二个呢", "跨媒体智能"),
+    ("浙青年爱运动统筹开展的3个系列活动，第一个是哪个", "另外俩是啥", "快乐抱抱团"),
+])
+def test_more_after_the_first_item_answered_by_a_sentence_naming_all_is_that_sentence(
+        engine: Engine, first: str, more: str, gold: str) -> None:
+    answer = engine.ask(first)
+    assert answer.found and gold in answer.answer  # the first answer named them all
+    second = engine.ask(more, answer.turn)
+    assert second.found and gold in second.answer
+
+
+def test_more_after_an_item_named_in_such_a_list_is_not_the_list_again(engine: Engine) -> None:
+    first = engine.ask("省发改委说强化创新引领，头一条具体要干啥")
+    assert "创新引领、要素保障" in first.answer
+    assert "创新引领、要素保障" not in engine.ask("还有别的吗", first.turn).answer
