@@ -130,7 +130,7 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
             return _swapped(other, last, index, pointed=other != said)
     pronoun = _PRONOUN.search(text)
     if pronoun:
-        named = _referent(pronoun, last, index) or subject
+        named = _referent(pronoun, last, index) or _whole_name(subject, last.question)
         if named and named not in text:
             return Reading(text[: pronoun.start()] + named + text[pronoun.end():], "pronoun")
     # A short question with no subject of its own asks about the last one ("增长了多少？"), unless
@@ -229,9 +229,14 @@ def _referent(pronoun: re.Match[str], last: Turn, index: Index) -> str:
             return right_after.group(1) if right_after else named.group(1) if named else latin
         answered = _answered(last, index)
         # "它" after "是哪家公司": a name ending in 公司 in the answer, as for 该公司
-        body = _WHICH_BODY.search(last.question)
+        body = _WHICH_BODY.search(last.question) or _BODY_WHICH.search(last.question)
         if answered or not noun and not body:
             return answered
+        if not noun and body.group(1) in _COMPANY_NOUNS:
+            # "它" after "…的算力企业是哪家": the company the answer names in full
+            company = _COMPANY_NAME.search(last.answer)
+            if company and company.group() not in last.question:
+                return _LEGAL_FORM.sub("", company.group()) or company.group()
         noun = noun or body.group(1)
     asked = {last.question[i : i + 2] for i in range(len(last.question) - 1)}
     for text in (last.answer, last.question):
@@ -253,8 +258,27 @@ _ASKING_WORD = re.compile(r"哪|什么|谁|啥")
 _WHO_ASKED = re.compile(r"谁|哪位|哪家|哪个单位|哪个机构|哪个部门|哪所")
 _LEGAL_FORM = re.compile(r"(?:股份)?有限(?:责任)?公司$")
 _WHICH_BODY = re.compile(r"哪(?:家|个|所)(公司|企业|单位|机构|部门|医院|银行|大学|学校|团队)")
+_BODY_WHICH = re.compile(r"(公司|企业|单位|机构|部门|医院|银行|大学|学校|团队)(?:是|为)?哪(?:家|个|所)")
+_COMPANY_NOUNS = frozenset({"公司", "企业"})
+# a company's full name, as a clause opens on it ("，是石科技有限公司三次斩获…")
+_COMPANY_NAME = re.compile(r"(?:(?<=[，,。；;：:、“”（）(])|^)[\u4e00-\u9fff]{2,10}?"
+                           r"(?:(?:股份)?有限(?:责任)?公司|集团)")
 # Where a name given after its post ends: "副院长沙丽就是其中之一", "局长张三表示".
 _AFTER_NAME = "(?=就|是|在|等|表示|说|指出|介绍|带领|[，,。、（(]|$)"
+
+
+# A name that runs on from a place: "象山渔民开洋节", "温州市人工智能局" (no 的 between).
+_NAME_HEAD = "(?:节|会|展|赛|局|院|馆|中心|实验室|公司|集团|大学|法院|法庭)"
+
+
+def _whole_name(subject: str, question: str) -> str:
+    """The last subject with the name it opens in the question ("象山" in 象山渔民开洋节是哪一年…):
+    "它" is the festival, not the county."""
+    if not subject:
+        return subject
+    m = re.search(rf"{re.escape(subject)}(?:(?![的是哪谁啥有在])[\u4e00-\u9fff]){{0,8}}?{_NAME_HEAD}"
+                  rf"(?![\u4e00-\u9fff]?{_NAME_HEAD})", question)
+    return m.group() if m else subject
 
 
 def _answered(last: Turn, index: Index) -> str:

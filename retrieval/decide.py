@@ -86,6 +86,9 @@ _ORGANISATION_ASKED = re.compile(r"哪家|哪个单位|哪个机构|哪个部门
 _LARGER_THAN = {"place1": re.compile(r"全省|全国|浙江省"), "place2": re.compile(r"全省|全国|浙江省|全市")}
 _OWN_LEVEL = {"place1": re.compile(r"全市"), "place2": re.compile(r"全区|全县")}
 _COMPANY = frozenset({"公司", "集团", "科技"})
+# a figure for many companies ("集聚人工智能核心企业超百家，年营收超百亿元") is no one company's
+_COMPANIES_COUNTED = re.compile(r"(?:企业|公司)(?:超|达|近|共|逾)?[\d百千万余多]+家"
+                                r"|[\d百千万]+(?:余|多)?家(?:企业|公司)")
 # Qualifiers in opposition: a figure for one does not answer for another (海外业务 for 国内业务, the
 # Chinese market for the global one). Each tuple is one side, said in any of its words.
 _OPPOSED = (
@@ -283,6 +286,8 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         # an aspect ("营业额目标") is answered by a figure for what it is an aspect of
         described = answer_types.MEASURE_NOUNS | answer_types.ASPECT_NOUNS
         sides = [_bare_measure(_measured(q, w)) if w in described else w for w in sides]
+        if _for_larger_whole(q, answer_norm, index):
+            return "a figure for the whole"
         if any(w == "" for w in sides):
             return ""
         # Predicates and adverbs are not required ("超过多少" is answered by "超1.2万亿元", "至少占几成"
@@ -292,7 +297,7 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         # A figure for the whole city or province ("全市新签约项目30个，总投资…") does not answer
         # for one named project or body in it (润泽平湖智算中心).
         member = next((w for w in q.words if _MEMBER.search(w) and not mentions(answer_norm, w)), "")
-        if member and _AGGREGATE.search(answer_norm) or _for_larger_whole(q, answer_norm, index):
+        if member and _AGGREGATE.search(answer_norm):
             return "a figure for the whole"
         # "受阅官兵一共多少人": a count of other people (61位外国国家元首) is no answer
         who = _PEOPLE_ASKED.search(q.text)
@@ -334,7 +339,8 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
 
 def _for_larger_whole(q: Question, answer_norm: str, index: Index) -> bool:
     """A named company, city or district the sentence does not name, where the sentence gives a
-    figure for a whole containing it (the province's industry for 宇树科技, 全省 for 余杭区) and
+    figure for a whole containing it (the province's industry for 宇树科技, 全省 for 余杭区, a
+    district's hundred companies for 宇树科技) and
     not for the asked one's own level (全市 in an article on the city). A sentence naming one of
     the question's names (临平区 of 杭州市临平区) is about that one; a whole the question says too
     is part of a term (全国文明村)."""
@@ -350,7 +356,7 @@ def _for_larger_whole(q: Question, answer_norm: str, index: Index) -> bool:
         if kind in _LARGER_THAN and index.lexicon.tag(s) == "ns":
             if larger(_LARGER_THAN[kind]) and not _OWN_LEVEL[kind].search(answer_norm):
                 return True
-        elif kind in _COMPANY and larger(_LARGER_THAN["place1"]):
+        elif kind in _COMPANY and (larger(_LARGER_THAN["place1"]) or _COMPANIES_COUNTED.search(answer_norm)):
             return True
     return False
 

@@ -62,6 +62,7 @@ ENGLISH_TERMS: dict[str, str] = {
     "company": "公司", "city": "城市", "model": "模型", "models": "模型", "rate": "率",
     "context window": "上下文窗口", "context": "上下文", "overseas warehouse": "海外仓", "warehouse": "仓库",
     "how many": "多少", "how much": "多少", "when": "什么时候", "who": "谁", "why": "为什么",
+    "root cause": "根本原因", "cause": "原因", "causes": "原因", "reason": "原因", "reasons": "原因",
     "q1": "一季度", "q2": "二季度", "q3": "三季度", "q4": "四季度", "h1": "上半年", "h2": "下半年",
 }
 

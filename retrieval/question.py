@@ -272,6 +272,8 @@ def _unknown_model_names(raw: str, text: str, index: Index) -> tuple[str, ...]:
 _NUMBER = r"(?:\d+|[一二三四五六七八九十百]+)"
 _NUMBERED_NAME = re.compile(rf"([\u4e00-\u9fff]{{2,8}}?)({_NUMBER})(号|代|期|版|型)")
 _EDITION = re.compile(rf"第{_NUMBER}届([\u4e00-\u9fff]{{2,4}})")
+# A later batch or phase of something: "下一批卫星", "第二批卫星", "第三期工程".
+_LATER_BATCH = re.compile(r"((?:下一|第[二三四五六七八九十])[批期轮])(?:的)?([\u4e00-\u9fff]{2})")
 # An anniversary of an event ("抗战胜利70周年"): the 80th's parade is not the 70th's.
 _ANNIVERSARY = re.compile(rf"([\u4e00-\u9fff]{{2}})({_NUMBER})周年")
 
@@ -290,6 +292,9 @@ def _unknown_numbered_names(text: str, index: Index) -> tuple[str, ...]:
             out.append(m.group())
     for m in _EDITION.finditer(text):
         if not index.mentioned(m.group()) and index.matches(re.compile(rf"第{_NUMBER}届{m.group(1)}")):
+            out.append(m.group())
+    for m in _LATER_BATCH.finditer(text):  # "下一批卫星", "第二批卫星": the documents tell of the first
+        if not index.matches(re.compile(rf"{re.escape(m.group(1))}.{{0,8}}?{re.escape(m.group(2))}")):
             out.append(m.group())
     for m in _ANNIVERSARY.finditer(text):
         event = re.escape(m.group(1))
@@ -345,7 +350,8 @@ _OFFICE_HEADS = frozenset("局厅委办院所馆署处")
 
 def _suffixed_runs(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[str, ...]:
     """Runs of 2 to 4 single characters followed by a place or organisation suffix ("坎门街道"),
-    without leading characters the documents do not write before the rest ("办" of 办强村公司)."""
+    without leading characters the documents do not write before the rest ("办" of 办强村公司), or
+    by a word the documents write them with before a legal form (友道化学, of 友道化学有限公司)."""
     out: list[str] = []
     run = ""
     for word, _ in tokens:
@@ -361,8 +367,15 @@ def _suffixed_runs(tokens: tuple[tuple[str, str], ...], index: Index) -> tuple[s
             # a suffix ending the name before ("玉环" + "市") starts no new one
             run += word if run or not suffix else ""
             continue
+        # a company's short name: "友道" + "化学", which the documents write before 有限公司
+        short = run + word
+        if 2 <= len(run) <= 4 and len(word) >= 2 and any(index.attested(short + f) for f in _LEGAL_FORMS):
+            out.append(short)
         run = ""
     return tuple(out)
+
+
+_LEGAL_FORMS = ("有限公司", "股份有限公司", "集团")
 
 
 def unicode_nfkc(text: str) -> str:

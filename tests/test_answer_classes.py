@@ -695,3 +695,27 @@ def test_a_figure_for_the_period_asked_is_preferred_to_another_periods(engine):
     # 1—8月 asked: 全省…营业收入突破4000亿元, not 全市1—7月…增长24.7%
     r = engine.ask("今年前8个月全省AI核心产业营收突破多少")
     assert r.found and "4000亿元" in r.answer
+
+
+def test_a_later_batch_the_documents_never_mention_is_an_unknown_name(engine):
+    for question in ("三体计算星座第二批卫星打算啥时候发射？", "下一批卫星啥时候上天"):
+        result = engine.pipeline.answer(question)
+        assert not result.found and "批卫星" in result.missing
+    # a batch the documents do give is asked as usual
+    assert engine.ask("开洋节是第几批国家级非遗").found
+
+
+def test_cause_asked_in_english_needs_a_stated_cause(engine):
+    index = engine.pipeline.index
+    assert analyse("这次爆炸的root cause是什么", index).kind == "reason"
+    assert not engine.ask("山东友道化学这次爆炸的root cause是什么？").found
+    assert not engine.ask("友道化学爆炸的根本原因是什么").found
+
+
+def test_a_company_short_name_jieba_splits_is_a_subject(engine):
+    assert "友道化学" in analyse("友道化学爆炸死了几个人", engine.pipeline.index).subjects
+
+
+def test_a_figure_for_many_companies_does_not_answer_for_one(engine):
+    result = engine.pipeline.answer("宇树科技去年的营收是多少亿元")
+    assert not result.found and result.gate == "a figure for the whole"

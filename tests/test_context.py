@@ -593,3 +593,15 @@ def test_more_after_an_item_named_in_such_a_list_is_not_the_list_again(engine: E
     first = engine.ask("省发改委说强化创新引领，头一条具体要干啥")
     assert "创新引领、要素保障" in first.answer
     assert "创新引领、要素保障" not in engine.ask("还有别的吗", first.turn).answer
+
+
+def test_it_after_which_company_is_the_company_the_answer_names_in_full(engine: Engine) -> None:
+    last = engine.ask("三次获得“戈登·贝尔奖”的国内算力企业是哪家？").turn
+    reading = resolve("它总部迁到哪去了", last, engine.pipeline.index)
+    assert reading.via == "pronoun" and reading.text.startswith("是石科技")
+
+
+def test_it_after_a_place_opening_a_name_is_the_whole_name(engine: Engine) -> None:
+    last = engine.ask("象山渔民开洋节是哪一年被列入国家级非物质文化遗产名录的？").turn
+    second = engine.ask("它是第几批入选的", last)
+    assert second.read_as.startswith("象山渔民开洋节") and "第二批" in second.answer
