@@ -40,15 +40,17 @@ _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外|其余|剩�
 _SWAP_WORD = re.compile(r"^(?:那|那么)?(?:换成|换作|改成|换到|换)?")
 # "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
 _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"
-                      r"(?:的)?(?:呢|的呢|怎么样|咋样|如何|(?:是|有)?(?:多少|几)[个家项条]?)?")
+                      r"(?:的)?(?:呢|的呢|怎么样|咋样|如何|看看|看下|(?:是|有)?(?:多少|几)[个家项条]?"
+                      r"|是(?:谁|啥|什么|哪个|哪家))?")
 # "湖州怎么样", "宁波几个", "绍兴如何": a name and a word that asks the same again.
 _AGAIN = re.compile(r"(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
-                    r"(?:怎么样|如何|咋样|呢|(?:有)?(?:几个|几家|几项|多少)|(?:是|有)(?:哪些|什么|啥))")
+                    r"(?:怎么样|如何|咋样|呢|(?:有)?(?:几个|几家|几项|多少)|(?:是|有)(?:哪些|什么|啥)"
+                    r"|(?:搞|做|干|弄)(?:的|了)?(?:是)?(?:啥|什么)|[涨增降]了多少)")
 # "那宁波呢", "杭州的呢", "换成嘉兴", "温州那边呢": the same question about something else.
-_SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|那边|这边|那里|那块|这块|方面)?呢"
+_SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|那边|这边|那里|那块儿?|这块儿?|方面)?呢"
                    r"|(?:那)?(?:换成|换作|改成)(?P<y>[^，,。？?!！呢]{1,12}?)(?:呢|的呢)?")
 # Spoken forms of a closing 呢 ("绍兴咧", "宁波嘞").
-_SPOKEN_NE = re.compile(r"(?:咧|嘞|呐|捏)$")
+_SPOKEN_NE = re.compile(r"(?:咧|嘞|呐|捏)(?=$|[？?，,])")
 # A closing particle that asks nothing ("宁波那边有几个啊"): dropped before the follow-up is read.
 _CLOSING = re.compile(r"(?<=..)(?:啊|呀|哈|啦)$")
 # Pronouns and generic references to the last subject.
@@ -112,7 +114,7 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     if rest.strip("，,？? ") and len(head) <= 8 and analyse(head, index).subjects:
         named = _SWAP_WORD.sub("", head)
         asked = rest.strip("，,？? ")
-        if _ASKED_AGAIN.fullmatch(asked):  # "换宁波呢 几个": the last question about 宁波
+        if _asks_again(asked, index):  # "换宁波呢 几个", "温州咧？同期涨多少": the last question about 温州
             return _swapped(named, last, index)
         return Reading(named + asked, "subject", named)
     again = None if _SWAP_TO.fullmatch(text) else _AGAIN.fullmatch(text)
@@ -327,6 +329,20 @@ _FIELD = re.compile(r"([\u4e00-\u9fff]{2,6}?)(领域|方面|部分|板块|行业
 _SHORT_QUESTION = re.compile(r"几|多少|什么|啥|哪|谁")
 # An amount asked again after the new word ("营收多少呢", "员工有多少呢").
 _ASKED_AGAIN = re.compile(r"(?:是|有)?(?:多少|几个|几家|几项)$")
+# "同期涨多少", "又增长了多少": a predicate (a verb), then the amount asked again.
+_RESAID = re.compile(r"(?:同期|同比|又|还|也)?(?P<verb>[\u4e00-\u9fff]{1,2}?)了?"
+                     r"(?:是|有)?(?:多少|几个|几家|几项)")
+
+
+def _asks_again(asked: str, index: Index) -> bool:
+    """Whether what follows a swapped-in name asks the last question's amount again, with at most
+    a verb of its own ("涨", "增长"), not a new attribute ("营收多少")."""
+    if _ASKED_AGAIN.fullmatch(asked):
+        return True
+    m = _RESAID.fullmatch(asked)
+    return m is not None and (len(m.group("verb")) == 1 or index.lexicon.tag(m.group("verb")) in ("v", "vi"))
+
+
 # Names that contain the others (全国, 全省, 浙江 around a city): never the one a swap replaces.
 _WIDE = frozenset({"全国", "全省", "全市", "国内", "中国", "我国", "浙江", "浙江省", "长三角"})
 

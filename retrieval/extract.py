@@ -187,6 +187,9 @@ _ASKED_ITEM = re.compile(r"“([^”]{2,10})”(?:是|指|说的|讲的|具体|�
 
 # A list named by its count: "“四个强化”", "“三支关键力量”".
 _NAMED_LIST = re.compile(r"“([一二三四五六七八九十两\d]+)[个项大条种支张]([\u4e00-\u9fff]{2,4})”")
+# ... or unquoted, before the item asked: "要提升的五种能力里，第一个是什么".
+_COUNTED_LIST = re.compile(r"(?<![第\d])([一二三四五六七八九十两\d]+)[个项大条种支张]([\u4e00-\u9fff]{2,4}?)"
+                           r"(?:里|中|当中|之中|里面|[,，])")
 # "首先要打造哪张金名片", "首先有什么促进作用": the first item, asked without its number.
 _FIRST_ASKED = re.compile(r"首先[\u4e00-\u9fff]{0,6}?(?:哪[张个项条种类点]|什么)")
 
@@ -202,15 +205,19 @@ def asked_item_noun(question_norm: str) -> str:
     m = _ASKED_ORDINAL.search(question_norm) or _FIRST_ASKED.search(question_norm)
     noun = re.match(r"(?!是|呢|的|叫|啥|什么)[\u4e00-\u9fff]{2,4}?(?=是|呢|的|叫|[?？]|$)",
                     question_norm[m.end():]) if m else None
-    # "“四个强化”，头一个是什么": the list's own name says what its items are
-    named = _NAMED_LIST.search(question_norm) if m and not noun else None
+    # "“四个强化”，头一个是什么", "五种能力里，第一个是什么": the list's own name says what its items are
+    named = _named_list(question_norm) if m and not noun else None
     return noun.group() if noun else named.group(2) if named else ""
 
 
 def asked_list_size(question_norm: str) -> int:
     """How many items the list a question names has ("“四个强化”": 4), 0 when it says no number."""
-    m = _NAMED_LIST.search(question_norm)
+    m = _named_list(question_norm)
     return count_of(m.group(1)) if m else 0
+
+
+def _named_list(question_norm: str) -> re.Match[str] | None:
+    return _NAMED_LIST.search(question_norm) or _COUNTED_LIST.search(question_norm)
 
 
 def count_of(said: str) -> int:

@@ -434,8 +434,10 @@ def _unknown_share(words, glosses, expansions, index: Index) -> float:
     words = [w for w in words if not any(w != o and w in o for o in words)]
     top = index.word_body.idf.max
     weights = {w: index.word_body.idf.get(w, top) for w in words}
+    # a title's or heading's own phrase ("四个强化") is known too
     unknown = sum(weights[w] for w in words
-                  if w not in index.word_body.idf and not expansions.get(w) and not _bigrams_known(w, index))
+                  if w not in index.word_body.idf and w not in index.word_field.idf and not expansions.get(w)
+                  and not _bigrams_known(w, index))
     return unknown / (sum(weights.values()) or 1.0)
 
 

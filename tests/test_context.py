@@ -605,3 +605,31 @@ def test_it_after_a_place_opening_a_name_is_the_whole_name(engine: Engine) -> No
     last = engine.ask("象山渔民开洋节是哪一年被列入国家级非物质文化遗产名录的？").turn
     second = engine.ask("它是第几批入选的", last)
     assert second.read_as.startswith("象山渔民开洋节") and "第二批" in second.answer
+
+
+@pytest.mark.parametrize(("first", "typed", "read"), [
+    ("今年1—7月宁波市人工智能与机器人核心产业规模同比增长了多少？", "温州咧？同期涨多少", "温州"),
+    ("潘云鹤的文章里说杭州的机器人产业主要聚焦什么？", "绍兴那边搞的是啥", "绍兴"),
+    ("莲都区峰源乡居家养老服务中心的负责人是谁？", "换成仙渡乡是谁啊", "仙渡乡居家养老服务中心"),
+    ("中控技术在中亚拿下了什么海外项目？", "拉美那块儿呢", "拉美"),
+])
+def test_swaps_in_more_spoken_forms_ask_the_last_question_again(engine: Engine, first: str, typed: str,
+                                                                read: str) -> None:
+    last = engine.ask(first).turn
+    reading = resolve(typed, last, engine.pipeline.index)
+    assert reading.via == "subject" and read in reading.text
+    assert not any(w in reading.text for w in ("咧", "搞的是啥", "是谁啊", "那块儿"))
+
+
+def test_an_item_of_an_unquoted_counted_list_is_its_section(engine: Engine) -> None:
+    from retrieval import extract
+    question = "浙江省妇联要提升的五种能力里，第一个是什么？"
+    assert extract.asked_item_noun(question) == "能力" and extract.asked_list_size(question) == 5
+    first = engine.ask(question)
+    assert first.answer.startswith("提升思想政治引领能力")
+    assert "创新发展服务能力" in engine.ask("再往下一个是啥", first.turn).answer
+
+
+def test_a_phrase_only_a_title_or_heading_uses_is_on_topic(engine: Engine) -> None:
+    answer = engine.ask("省发展改革委讲的“四个强化”，头一个是啥？")
+    assert answer.found and answer.answer.startswith("强化创新引领")
