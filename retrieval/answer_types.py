@@ -22,7 +22,7 @@ _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("reason", re.compile(r"为什么|为何|为啥|原因|理由|缘由|凭什么|怎么会|缘何|难题|短板|痛点|靠什么"
                           r"|依据|什么缺陷|什么毛病|什么硬伤|什么问题|有啥毛病|起因|(?:什么|啥)(?:引起|导致|造成|引发|诱发)")),
     ("number", re.compile(
-        r"多少|第?(?<![好十])几[" + MEASURE_WORDS + r"]"
+        r"多少|第?(?<![好十那这前头近])几[" + MEASURE_WORDS + r"]"
         r"|规模|比例|占比|多大|多长|多久|多高|多远|多重|多宽|多深|增长|同比|数量|金额|总量|几成|百分之几")),
     ("name", re.compile(r"谁|哪家|哪位|哪个|哪些|哪座|哪种|哪一|什么|叫啥|名字|名称|哪里|何地|何种"
                         r"|哪[两二三四五六七八九十]")),
@@ -140,7 +140,8 @@ _DEFINES = re.compile(r"是指|指的是|即是|定义为|所谓|意思是|是�
 # The measure word a number question asks in ("多少亩", "几名", "几个人"), and the ones that count
 # the same thing: people are counted in 名, 位 and 人 alike. 个 alone counts anything: not used.
 _ASKED_LONG_UNIT = re.compile(r"(?:多少|几)(平方公里|平方米|公顷|公里|千米|千瓦时|千瓦|立方米)")
-_ASKED_UNIT = re.compile(r"(?:多少|几)个?([" + MEASURE_WORDS.replace("个", "") + r"])")
+# "那几天", "这几年" point at a time, they ask no count
+_ASKED_UNIT = re.compile(r"(?:多少|(?<![那这前头近])几)个?([" + MEASURE_WORDS.replace("个", "") + r"])")
 _SAME_UNIT = {"人": "人名位", "名": "名位人", "位": "位名人"}
 
 
@@ -279,7 +280,7 @@ MEASURE_NOUNS = frozenset("""
 # "书名" ask what the passage says of the subject.
 ASPECT_NOUNS = frozenset("""
 定位 内容 情况 作用 特点 特色 方式 做法 措施 举措 手段 办法 方法 途径 意义 含义 目标 名称 名字 书名 出处 来源
-时间 地点 经验 成效 成果 定义 概念 意思
+时间 地点 场合 场所 经验 成效 成果 定义 概念 意思
 """.split())
 
 # A reason stated in the text: a causal or purposive link ("因此", "从而", "由于", "寓意").

@@ -719,3 +719,17 @@ def test_a_company_short_name_jieba_splits_is_a_subject(engine):
 def test_a_figure_for_many_companies_does_not_answer_for_one(engine):
     result = engine.pipeline.answer("宇树科技去年的营收是多少亿元")
     assert not result.found and result.gate == "a figure for the whole"
+
+
+def test_a_time_pointed_at_by_its_count_asks_no_count(engine):
+    index = engine.pipeline.index
+    for question in ("开洋节那几天，哪个渔港游客最多？", "这几年哪个渔港最火？"):
+        q = analyse(question, index)
+        assert q.kind == "name" and q.unit is None
+    assert analyse("开洋节要办几天", index).kind == "number"
+    assert "石浦渔港" in engine.ask("开洋节那几天，哪个渔港游客最多、周边民宿餐馆最火爆？").answer
+
+
+def test_the_occasion_asked_in_keywords_is_answered_by_what_the_sentence_says_of_it(engine):
+    answer = engine.ask("全球治理倡议 提出 场合")
+    assert answer.found and "天津峰会" in answer.answer
