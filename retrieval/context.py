@@ -32,7 +32,7 @@ _NEXT_ITEM = (rf"(?:(?:(?:下|后)一|第二){_MEASURE}|(?:排第二的?"
               r"(?:呢|(?:是|叫)(?:啥|什么|哪个|哪家|谁)[\u4e00-\u9fff]{0,2})?")
 _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外|其余|剩下|剩余)"
                    rf"(?:的|别的|其他的|什么|其他|几个|几条|几项|{_ASPECT})*(?:呢|吗|嘛|么|是啥|是什么|是哪些)?|再来点|(?:继续|接着)说?(?:下去|下一条|下一个)?"
-                   r"|再说说|(?:然后|接下来)(?:呢|是啥|是什么)?"
+                   r"|再说说|(?:然后|接下来|接着|再往后|往后)(?:呢|是啥|是什么)?"
                    rf"|(?:那|接着说|然后)?{_NEXT_ITEM}|(?:那)?另(?:一|外一)个[\u4e00-\u9fff]{{0,3}}?(?:呢|是啥|是什么|是谁)?"
                    r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?"
                    r"|(?:还有|另外)一个[\u4e00-\u9fff]{0,4}?(?:呢|是啥|是什么)?"
@@ -42,8 +42,11 @@ _SWAP_WORD = re.compile(r"^(?:那|那么)?(?:换成|换作|改成|换到|换)?")
 _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"
                       r"(?:的)?(?:呢|的呢|怎么样|咋样|如何|看看|看下|(?:是|有)?(?:多少|几)[个家项条]?"
                       r"|是(?:谁|啥|什么|哪个|哪家))?")
-# "湖州怎么样", "宁波几个", "绍兴如何": a name and a word that asks the same again.
-_AGAIN = re.compile(r"(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
+# "湖州怎么样", "宁波几个", "绍兴如何": a name and a word that asks the same again; "宁波那边建了几个":
+# a verb of its own, after a word pointing at the place.
+_AGAIN = re.compile(r"(?:那|那么)?(?P<there>[\u4e00-\u9fff]{2,8}?)(?:那边|这边|那里)"
+                    r"[\u4e00-\u9fff]了(?:多少|几个|几家|几项)"
+                    r"|(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
                     r"(?:怎么样|如何|咋样|呢|(?:有)?(?:几个|几家|几项|多少)|(?:是|有)(?:哪些|什么|啥)"
                     r"|(?:搞|做|干|弄)(?:的|了)?(?:是)?(?:啥|什么)|[涨增降]了多少)")
 # "那宁波呢", "杭州的呢", "换成嘉兴", "温州那边呢": the same question about something else.
@@ -56,7 +59,7 @@ _CLOSING = re.compile(r"(?<=..)(?:啊|呀|哈|啦)$")
 # Pronouns and generic references to the last subject.
 _GENERIC = ("(?:公司|企业|集团|平台|社区|委员会|协会|法院|医院|银行|学校|街道|局|市|区|县|镇|村"
             "|实验室|大学|学院|中心|项目|机构|部门|产品|模型)")
-_GENERIC_REF = re.compile(f"(?:该|这(?:个|家|所|座)?)(?P<noun>{_GENERIC})")
+_GENERIC_REF = re.compile(f"(?:该|这(?:个|家|所|座)?|那(?:个|家|所|座))(?P<noun>{_GENERIC})")
 _PRONOUN = re.compile(f"{_GENERIC_REF.pattern}|它们|它|他们|他|她")
 _END = "？?。.!！~～ "
 SHORT = 14   # a follow-up without a subject of its own is short: "增长了多少", "什么时候成立的"
@@ -118,7 +121,7 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
             return _swapped(named, last, index)
         return Reading(named + asked, "subject", named)
     again = None if _SWAP_TO.fullmatch(text) else _AGAIN.fullmatch(text)
-    said = _without_predicate(again.group("x"), last, index) if again else ""
+    said = _without_predicate(again.group("x") or again.group("there"), last, index) if again else ""
     if again and not _PRONOUN.search(text) and said != subject \
             and (_is_name(said, index) or _kin(said, last.question)):
         other = _THAT_ONE.sub("", said) or said

@@ -633,3 +633,19 @@ def test_an_item_of_an_unquoted_counted_list_is_its_section(engine: Engine) -> N
 def test_a_phrase_only_a_title_or_heading_uses_is_on_topic(engine: Engine) -> None:
     answer = engine.ask("省发展改革委讲的“四个强化”，头一个是啥？")
     assert answer.found and answer.answer.startswith("强化创新引领")
+
+
+@pytest.mark.parametrize(("first", "typed", "via", "read"), [
+    ("台州组建了多少个产业链党委？", "宁波那边建了几个", "subject", "宁波"),
+    ("新加坡侨眷周静波回乡看中的是柯桥哪个村？", "那个村2024年评上了啥", "pronoun", "大桥村"),
+    ("文章预判的人工智能三个大趋势，第一个是什么？", "接着呢", "more", ""),
+    ("文章预判的人工智能三个大趋势，第一个是什么？", "再往后呢", "more", ""),
+])
+def test_more_follow_up_forms(engine: Engine, first: str, typed: str, via: str, read: str) -> None:
+    reading = resolve(typed, engine.ask(first).turn, engine.pipeline.index)
+    assert reading.via == via and read in reading.text
+
+
+def test_a_new_question_with_its_own_verb_is_not_a_swap(engine: Engine) -> None:
+    last = engine.ask("湖州的生态警长每月巡护不少于多少公里？").turn
+    assert not resolve("希望体育角建了几个？", last, engine.pipeline.index).resolved
