@@ -78,6 +78,20 @@ def score_sentence(sentence_norm: str, weights: dict[str, float], typed: bool,
     return overlap / total + (TYPE_BONUS if typed else 0.0) + PHRASE_WEIGHT * phrase
 
 
+# A question asking what a term consists of or means.
+_CONTENT_ASKED = re.compile(r"具体|内容|哪几|哪些|是什么|是啥|指什么|指的是|含义|意思|分别|包括"
+                            r"|哪[两二三四五六]")
+
+
+def _apposition(terms: Sequence[str]) -> re.Pattern[str]:
+    """A term given with its content: quoted content right before it ("“干在实处…”的浙江精神",
+    "算力券、模型券、语料券以及算力贷等“三券一贷”"), or the quoted term opening an explanation
+    ("“放海生”环节则…：")."""
+    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(rf".{{4}}(?:”的|”等|的“|等“)(?:{alternatives})"
+                      rf"|“(?:{alternatives})”[^，,。；]{{0,12}}[：:]")
+
+
 def longest_shared_run(question_norm: str, sentence_norm: str) -> int:
     """Length of the longest run of question characters whose every bigram is in the sentence:
     a cheap stand-in for the longest common phrase ("挂牌的人工智能局")."""
@@ -94,7 +108,7 @@ def pick_sentences(
     passages: Sequence[str], weights: dict[str, float], kind: str | None,
     normalize: Callable[[str], str], passage_weights: Sequence[float] = (), contexts: Sequence[str] = (),
     question_norm: str = "", asked: str | None = None, unit: re.Pattern[str] | None = None,
-    duration: bool = False, counted: str = "",
+    duration: bool = False, counted: str = "", defined: Sequence[str] = (),
 ) -> list[Scored]:
     """Candidate sentences of the given passages, best first.
 
@@ -102,6 +116,8 @@ def pick_sentences(
     ranking trusts most; `contexts` (normalised title and headings) down-weight terms they contain.
     `counted` is what a count question counts ("养老管家" in 多少个养老管家): a sentence giving a
     number right beside it ("养老管家207名") states its count, where others count something else.
+    `defined` are the question's terms (三字 or longer) whose content a sentence may give in
+    apposition, which answers a question asking what one consists of.
     """
     out: list[Scored] = []
     # "X认为，…": a phrase shared with who said it locates the passage, not the answering sentence.
@@ -118,9 +134,12 @@ def pick_sentences(
     # "第一个趋势是啥", "头一条", "“一核引领”是指什么": the sentence that opens that item.
     opening = item_openings(question_norm)
     # "怎么给员工发工资": a sentence saying how (通过…, 采用…) answers it
-    method = kind is None and _HOW_ASKED.search(question_norm) is not None
+    method = _HOW_DONE if kind is None and _HOW_ASKED.search(question_norm) else \
+        _MEANS_GIVEN if _MEANS_ASKED.search(question_norm) else None
     # "哪四个方面": a sentence listing four items answers it
     listed = _asked_how_many(question_norm)
+    # "浙江精神具体是哪几句话": the sentence giving it in apposition ("“干在实处…”的浙江精神")
+    apposition = _apposition(defined) if defined and _CONTENT_ASKED.search(question_norm) else None
     for rank, group in enumerate(sentences):
         pw = passage_weights[rank] if rank < len(passage_weights) else 1.0
         context = contexts[rank] if rank < len(contexts) else ""
@@ -134,11 +153,13 @@ def pick_sentences(
                 score += TYPE_BONUS
             if opening is not None and opening.match(norm):
                 score += TYPE_BONUS
-            if method and _HOW_DONE.search(norm):
+            if method is not None and method.search(norm):
                 score += TYPE_BONUS
             if beside is not None and beside.search(norm):
                 score += TYPE_BONUS
             if listed and listed in _enumerations(norm):
+                score += TYPE_BONUS
+            if apposition is not None and apposition.search(norm):
                 score += TYPE_BONUS
             if years and typed:
                 stated = set(YEAR.findall(norm))
@@ -178,6 +199,9 @@ def _beside_a_number(noun: str) -> re.Pattern[str]:
 _HOW_ASKED = re.compile(r"(?:怎么|怎样|如何|咋)(?!样|回事|看|界定|定义|理解)"
                         r"|什么(?:方式|办法|手段|方法|做法|模式)")
 _HOW_DONE = re.compile(r"通过|依托|借助|采取|采用|利用|实行|运用|依靠|以.{1,8}(?:方式|模式|机制)")
+# "靠啥提前发现…": the means, which may be a thing made for it ("…开发的…预警平台")
+_MEANS_ASKED = re.compile(r"靠(?:啥|什么)|凭借(?:啥|什么)")
+_MEANS_GIVEN = re.compile(rf"{_HOW_DONE.pattern}|(?:开发|搭建|打造|建立|建成)的.{{0,12}}(?:平台|系统|机制)")
 # One to ten as the documents and questions number items: ORDINALS[k - 1] is k.
 ORDINALS = "一二三四五六七八九十"
 _ASKED_ORDINAL = re.compile(r"(?:第|头)([一二三四五六七八九十])"

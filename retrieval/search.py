@@ -26,7 +26,9 @@ def search(index: Index, q: Question, within: str = "", besides: str = "", said:
     extra = tuple(dict.fromkeys(x for w in q.words for x in q.expansions.get(w, ()) if x not in q.words))
     cue = passage_cue(q.kind, q.text)
     depth = len(index.passages) if within else SEARCH_DEPTH
-    hits = index.search(q.words, q.bigrams, k=depth, cue=cue, extra=extra)
+    # a name counts once, not again through each of its parts ("之江", "实验室" of 之江实验室)
+    words = [w for w in q.words if not any(w != o and w in o and o in q.subjects for o in q.words)]
+    hits = index.search(words, q.bigrams, k=depth, cue=cue, extra=extra)
     if within:
         hits = [h for h in hits if index.passages[h.doc].article_id == within
                 and index.passages[h.doc].id != besides

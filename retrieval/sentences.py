@@ -44,6 +44,7 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     candidates = extract.pick_sentences(
         [p.text for p in passages], weights, q.kind, normalize, passage_weights,
         [field_text(p) for p in passages], q.text, q.asked, q.unit, q.duration, _counted(q),
+        [w for w in q.words if len(w) >= 3],
     )
     # A place named only in a list of places ("环杭州湾地区（宁波、嘉兴、绍兴、湖州）…") is not what
     # the sentence is about: one saying something of it comes first.

@@ -733,3 +733,34 @@ def test_a_time_pointed_at_by_its_count_asks_no_count(engine):
 def test_the_occasion_asked_in_keywords_is_answered_by_what_the_sentence_says_of_it(engine):
     answer = engine.ask("全球治理倡议 提出 场合")
     assert answer.found and "天津峰会" in answer.answer
+
+
+@pytest.mark.parametrize(("question", "gold"), [
+    ("之江实验室 双总制", "技术总师"),           # 之江, 实验, 实验室 no longer outweigh the rare term
+    ("之江实验室现在的主任是谁", "王坚"),
+])
+def test_a_name_counts_once_in_the_search_not_again_through_its_parts(engine, question, gold):
+    answer = engine.ask(question)
+    assert answer.found and gold in answer.answer
+
+
+@pytest.mark.parametrize(("question", "gold"), [
+    ("温州三券一贷是指哪几样", "模型券"),     # "算力券、模型券、语料券以及算力贷等“三券一贷”"
+    ("温岭的“1717”体系具体指什么", "七大关键核心环节"),
+])
+def test_what_a_term_consists_of_is_the_sentence_giving_it_in_apposition(engine, question, gold):
+    answer = engine.ask(question)
+    assert answer.found and gold in answer.answer
+
+
+def test_which_kind_asked_with_he_zhong_points_at_the_word_after_it(engine):
+    from retrieval.focus import focus_sides
+    index = engine.pipeline.index
+    q = analyse("自然资源部门将深化何种新模式盘活存量用地", index)
+    assert "模式" in "".join(focus_sides(q.text, q.words))
+    assert "空间换地" in engine.ask("盘活存量用地，将深化何种新模式").answer
+
+
+def test_the_means_asked_is_answered_by_what_was_built_for_it(engine):
+    answer = engine.ask("温岭靠什么提前发现企业可能欠薪？")
+    assert answer.found and "风险预警平台" in answer.answer
