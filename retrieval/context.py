@@ -274,6 +274,7 @@ _AFTER_NAME = "(?=就|是|在|等|表示|说|指出|介绍|带领|[，,。、（
 
 # A name that runs on from a place: "象山渔民开洋节", "温州市人工智能局" (no 的 between).
 _NAME_HEAD = "(?:节|会|展|赛|局|院|馆|中心|实验室|公司|集团|大学|法院|法庭)"
+_PRODUCT = "(?:眼镜|机器人|模型|平台|产品|系统|芯片|卫星|星座)"
 
 
 def _whole_name(subject: str, question: str) -> str:
@@ -283,7 +284,11 @@ def _whole_name(subject: str, question: str) -> str:
         return subject
     m = re.search(rf"{re.escape(subject)}(?:(?![的是哪谁啥有在])[\u4e00-\u9fff]){{0,8}}?{_NAME_HEAD}"
                   rf"(?![\u4e00-\u9fff]?{_NAME_HEAD})", question)
-    return m.group() if m else subject
+    if m:
+        return m.group()
+    # "灵伴科技那款AI眼镜有多重" → "它" is the product: 灵伴科技AI眼镜
+    product = re.search(rf"{re.escape(subject)}(?:那款|这款|的)([\w]{{0,6}}?{_PRODUCT})", question)
+    return subject + product.group(1) if product else subject
 
 
 def _answered(last: Turn, index: Index) -> str:
