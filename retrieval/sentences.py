@@ -82,13 +82,16 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
 _LIST_IN_SENTENCE = re.compile(r"(?:分别是|分别为|依次是|依次为)[^。；]*、")
 # Three or more short items in a row: "大数据智能、跨媒体智能、群体智能".
 _ENUMERATION = re.compile(r"\w{2,9}(?:、\w{2,9}){2,}")
+# Items led by their years: "、2019年设立…".
+_DATED_ITEMS = re.compile(r"、(?:19|20)\d\d年")
 
 
 def _enumeration_answered(sentences: list[tuple[int, str]], at: int | None, said: str, asked: str,
-                          normalize: Callable[[str], str]) -> int | None:
+                          normalize: Callable[[str], str], dated: bool = False) -> int | None:
     """The sentence of the last answer (it starts at `at`) that lists three or more short items in
     a row ("即大数据智能、跨媒体智能、群体智能…"), none of them the one the question asked about
-    ("强化创新引领，头一条…" asks inside 创新引领); not a numbered item ("二是…、…、…")."""
+    ("强化创新引领，头一条…" asks inside 创新引领); not a numbered item ("二是…、…、…"). `dated`:
+    the question asked for an item by its year instead, and the sentence lists items by year."""
     if at is None:
         return None
     said_norm = normalize(said)
@@ -96,6 +99,11 @@ def _enumeration_answered(sentences: list[tuple[int, str]], at: int | None, said
         sentence = normalize(sentences[k][1])
         if sentence[:16] not in said_norm:
             return None
+        if dated:  # "2018年获批的是什么" answered by "2018年获批…、2019年设立…、2023年…": one item per year
+            years = extract.YEAR.findall(sentence)
+            if len(_DATED_ITEMS.findall(sentence)) >= 2 and set(extract.YEAR.findall(asked)) & set(years):
+                return k
+            continue
         m = _ENUMERATION.search(sentence)
         if m and not _item_number(sentence) and not any(item[-4:] in asked for item in m.group().split("、")):
             return k
@@ -235,7 +243,8 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
         start = _LIST_IN_SENTENCE.search(listing).start()
         text = listing[start:] if len(listing) > limit else listing
         return Choice(text, _fit(text, limit), sentences[at][0], 1.0, True)
-    listed = _enumeration_answered(sentences, at, said, asked, normalize) if asked_item else None
+    listed = _enumeration_answered(sentences, at, said, asked, normalize, dated=not asked_item) \
+        if asked_item or extract.YEAR.search(asked) else None
     if listed is not None:  # "第一个是什么" answered by a sentence naming them all: the next is in it
         listing = sentences[listed][1]
         return Choice(listing, _fit(listing, limit), sentences[listed][0], 1.0, True)

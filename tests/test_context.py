@@ -655,3 +655,12 @@ def test_it_after_a_company_and_its_product_is_the_product(engine: Engine) -> No
     last = engine.ask("灵伴科技那款AI眼镜有多重？").turn
     reading = resolve("它啥时候上市啊", last, engine.pipeline.index)
     assert reading.via == "pronoun" and "眼镜" in reading.text
+
+
+@pytest.mark.parametrize("more", ["接下来呢", "再往后呢", "接着下一年呢"])
+def test_more_after_an_item_asked_by_its_year_is_the_sentence_listing_them_by_year(engine: Engine,
+                                                                                   more: str) -> None:
+    first = engine.ask("浙江大学的人工智能培养体系里，2018年获批的是什么？")
+    assert "2019年设立" in first.answer
+    second = engine.ask(more, first.turn)
+    assert second.found and "人工智能交叉学科" in second.answer
