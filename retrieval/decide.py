@@ -259,10 +259,12 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         return "another period"
     if q.kind in ("date", "daterange"):
         # The thing dated, not its verb (predicates are not required) nor an English gloss.
+        # nor "部门" of "国家外汇管理局等部门": what 等 closes stands for the names before it
         event = next((w for w in sides if w not in q.subjects and not w.isascii()
                       and index.lexicon.tag(w) not in ("v", "vd", "vi", *FUNCTION_TAGS) and w not in STOPWORDS
-                      and w not in answer_types.MEASURE_NOUNS), "")
-        if event and not (mentions(answer_norm, event) or _expanded(answer_norm, event, q)):
+                      and w not in answer_types.MEASURE_NOUNS and f"等{w}" not in q.text), "")
+        # written in full or short ("智博会" for 智慧城市与智能经济博览会)
+        if event and not (names(answer_norm, event, index) or _expanded(answer_norm, event, q)):
             return "dated event not in the sentence"
         # A verb ("成立") need not be the text's ("创建"), but then the sentence must be about the
         # subject: another company's date is no answer.

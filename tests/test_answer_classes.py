@@ -764,3 +764,10 @@ def test_which_kind_asked_with_he_zhong_points_at_the_word_after_it(engine):
 def test_the_means_asked_is_answered_by_what_was_built_for_it(engine):
     answer = engine.ask("温岭靠什么提前发现企业可能欠薪？")
     assert answer.found and "风险预警平台" in answer.answer
+
+
+def test_the_dated_event_may_be_written_short_and_a_collective_after_deng_is_no_event(engine):
+    answer = engine.ask("宁波第十五届智博会是哪几天举办的？")  # 智慧城市与智能经济博览会
+    assert answer.found and "9月5日至7日" in answer.answer
+    answer = engine.ask("国家外汇管理局等部门哪天发布的境外上市资金管理通知征求意见稿？")
+    assert answer.found and "5月23日" in answer.answer
