@@ -101,6 +101,7 @@ _OPPOSED = (
 # A count with its measure word ("六所", "两个", "三句话") and what points to the rest of a list.
 _COUNTED = re.compile(r"[一二三四五六七八九十两几\d]+[个所家项条句种类位名件款批大]")
 _OTHER = frozenset({"另外", "其他", "其它", "其余", "剩下", "剩余"})
+_UNIT = re.compile(r"[百千万亿]*(?:元|美元|人民币)|[百千万亿]+")
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,8 @@ def _kind_check(q: Question, answer_norm: str, passage_norm: str, article_norm: 
         if befell and not _soft(answer_norm, befell, q, index):
             return "counted thing not in the sentence"
         named = [w for w in named if not w.isascii()] or named
+        # the unit asked ("多少亿元收入") is no counted thing: any figure in it would pass
+        named = [w for w in named if not _UNIT.fullmatch(w)] or named
         return "" if not named or any(_soft(answer_norm, w, q, index) for w in named) else \
             "counted thing not in the sentence"
     if q.kind == "person":

@@ -6,7 +6,7 @@ read its fields and never parse the text again.
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -95,6 +95,7 @@ class Question:
 def analyse(typed_text: str, index: Index) -> Question:
     """The question analysis, from the raw text and the index's vocabulary and lexicon."""
     raw = typed_text if isinstance(typed_text, str) else str(typed_text)
+    raw = join_spaced_latin(raw, index.attested_latin)
     typed = normalize(raw)
     fixes = index.typos(typed) + _which_typed_as_that(typed)
     text = without_translations(homophones.apply(typed, fixes))
@@ -151,6 +152,18 @@ def analyse(typed_text: str, index: Index) -> Question:
 # English words among Chinese, longest first so "market share" wins over "share".
 _ENGLISH_WORDS = sorted(map(re.escape, ENGLISH_TERMS), key=len, reverse=True)
 _ENGLISH = re.compile(r"(?<![a-z])(?:" + "|".join(_ENGLISH_WORDS) + r")(?![a-z])")
+
+
+_SPACED_LATIN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]*) ([A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9])")
+
+
+def join_spaced_latin(text: str, known: Callable[[str], bool]) -> str:
+    """"Hugging Face" as the documents write it, "HuggingFace": two Latin words run together when
+    the documents use the joined word and not the first alone."""
+    def joined(m: re.Match[str]) -> str:
+        word = m.group(1) + m.group(2)
+        return word if known(word.lower()) and not known(m.group(1).lower()) else m.group()
+    return _SPACED_LATIN.sub(joined, text)
 
 
 def read_english(text: str, vocabulary: Container[str]) -> str:

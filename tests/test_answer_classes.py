@@ -771,3 +771,19 @@ def test_the_dated_event_may_be_written_short_and_a_collective_after_deng_is_no_
     assert answer.found and "9月5日至7日" in answer.answer
     answer = engine.ask("国家外汇管理局等部门哪天发布的境外上市资金管理通知征求意见稿？")
     assert answer.found and "5月23日" in answer.answer
+
+
+def test_the_unit_asked_is_no_counted_thing(engine):
+    result = engine.pipeline.answer("中控技术去年在海外一共挣了多少亿元收入？")
+    assert not result.found and result.gate == "counted thing not in the sentence"
+
+
+def test_a_latin_name_typed_with_a_space_is_the_one_the_documents_write_as_one_word(engine):
+    from retrieval.question import join_spaced_latin
+    known = {"huggingface", "deepseek"}.__contains__
+    assert join_spaced_latin("Hugging Face 上排第一的模型", known) == "HuggingFace 上排第一的模型"
+    assert join_spaced_latin("Deep Seek R1", known) == "DeepSeek R1"
+    assert join_spaced_latin("market share 多少", known) == "market share 多少"
+    q = analyse("Hugging Face 托管模型数量", engine.pipeline.index)
+    assert "huggingface" in q.subjects
+    assert not engine.ask("Hugging Face 托管模型数量").found  # the figure given is 魔搭's
