@@ -101,7 +101,8 @@ FLOORS = {"round1": 28, "round2": 32, "round3": 35, "round4": 36, "round5": 36, 
           "round8": 36, "round9": 34, "round10": 32, "round11": 34,
           "round12": 33, "round13": 33, "round14": 31,
           "round15": 34, "round16": 34, "round17": 38, "round18": 35, "round19": 35,
-          "round20": 31, "round21": 26, "round22": 36, "round23": 30, "round24": 31, "round25": 35, "round26": 31, "round27": 32}
+          "round20": 31, "round21": 26, "round22": 36, "round23": 30, "round24": 31, "round25": 35,
+          "round26": 31, "round27": 32}
 
 
 @pytest.mark.parametrize(("name", "floor"), FLOORS.items())
@@ -571,8 +572,8 @@ def test_a_place_named_only_in_a_list_of_places_is_not_what_the_sentence_is_abou
     assert second.found and "标杆应用" in second.answer
 
 
-@pytest.mark.parametrize("typed", ["后面那个7呢", "还有一个目标咧", "另外俩是啥", "其他几个券呢", "再往上一级叫啥",
-                                   "接下来是啥能力", "排第二的是哪个呀", "紧跟着的那个呢"])
+@pytest.mark.parametrize("typed", ["后面那个7呢", "还有一个目标咧", "另外俩是啥", "其他几个券呢",
+                                   "再往上一级叫啥", "接下来是啥能力", "排第二的是哪个呀", "紧跟着的那个呢"])
 def test_the_next_item_asked_in_the_words_people_type(engine: Engine, last: Turn, typed: str) -> None:
     assert resolve(typed, last, engine.pipeline.index).via == "more"
 

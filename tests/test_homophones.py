@@ -105,7 +105,9 @@ def test_a_typo_in_what_is_asked_is_read_as_a_common_word_the_documents_use_else
     text = "人工智能局的局张是谁"
     spans = [Span(0, 4, True), Span(4, 5, False)]
 
-    def read(text: str, spans: list[Span], stop: set[str] = {"的", "是", "谁"}) -> str:
+    stop = {"的", "是", "谁"}
+
+    def read(text: str, spans: list[Span]) -> str:
         got = corrections(text, spans, {"局长", "人工智能", "一把"}, pairs, lambda s: s in documents,
                           stop.__contains__, lambda w: dictionary.get(w, -1))
         return apply(text, got)
