@@ -261,13 +261,13 @@ def _referent(pronoun: re.Match[str], last: Turn, index: Index) -> str:
 _ASKING_WORD = re.compile(r"哪|什么|谁|啥")
 # A question whose answer is who or which body: "副院长是谁", "是哪家公司推出的", "谁研发了…".
 _WHO_ASKED = re.compile(r"谁|哪位|哪家|哪个单位|哪个机构|哪个部门|哪所")
-_LEGAL_FORM = re.compile(r"(?:股份)?有限(?:责任)?公司$")
+_LEGAL = r"(?:股份)?有限(?:责任)?公司"
+_LEGAL_FORM = re.compile(f"{_LEGAL}$")
 _WHICH_BODY = re.compile(r"哪(?:家|个|所)(公司|企业|单位|机构|部门|医院|银行|大学|学校|团队)")
 _BODY_WHICH = re.compile(r"(公司|企业|单位|机构|部门|医院|银行|大学|学校|团队)(?:是|为)?哪(?:家|个|所)")
 _COMPANY_NOUNS = frozenset({"公司", "企业"})
 # a company's full name, as a clause opens on it ("，是石科技有限公司三次斩获…")
-_COMPANY_NAME = re.compile(r"(?:(?<=[，,。；;：:、“”（）(])|^)[\u4e00-\u9fff]{2,10}?"
-                           r"(?:(?:股份)?有限(?:责任)?公司|集团)")
+_COMPANY_NAME = re.compile(rf"(?:(?<=[，,。；;：:、“”（）(])|^)[\u4e00-\u9fff]{{2,10}}?(?:{_LEGAL}|集团)")
 # Where a name given after its post ends: "副院长沙丽就是其中之一", "局长张三表示".
 _AFTER_NAME = "(?=就|是|在|等|表示|说|指出|介绍|带领|[，,。、（(]|$)"
 

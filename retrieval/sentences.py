@@ -108,6 +108,8 @@ def _enumeration_answered(sentences: list[tuple[int, str]], at: int | None, said
         if m and not _item_number(sentence) and not any(item[-4:] in asked for item in m.group().split("、")):
             return k
     return None
+
+
 # A run-in title that names its item, longer than a bare one: "深化打造“老有所学”金名片。".
 _NAMED_TITLE = re.compile(r"^[^，。：:；]{2,16}[。：:]")
 

@@ -647,11 +647,6 @@ def test_more_follow_up_forms(engine: Engine, first: str, typed: str, via: str, 
     assert reading.via == via and read in reading.text
 
 
-def test_a_new_question_with_its_own_verb_is_not_a_swap(engine: Engine) -> None:
-    last = engine.ask("湖州的生态警长每月巡护不少于多少公里？").turn
-    assert not resolve("希望体育角建了几个？", last, engine.pipeline.index).resolved
-
-
 def test_it_after_a_company_and_its_product_is_the_product(engine: Engine) -> None:
     last = engine.ask("灵伴科技那款AI眼镜有多重？").turn
     reading = resolve("它啥时候上市啊", last, engine.pipeline.index)
