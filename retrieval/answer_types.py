@@ -31,7 +31,9 @@ _TYPE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Number cues that are nouns, not interrogatives: they may only describe what is named.
 _DESCRIBING_MEASURE = re.compile(r"规模|比例|占比|数量|金额|总量|增长|同比")
 # An explicit request for a name, which no earlier interrogative overrides.
-_NAME_REQUEST = re.compile(r"叫什么|叫啥|名字|名称|什么名")
+_NAME_REQUEST = re.compile(r"叫什么|叫啥|名字|名称|什么名"
+                           # "要打造几张金名片，第一张是什么": an item of the list counted before
+                           r"|(?:第|头)[一二三四五六七八九十][\u4e00-\u9fff]{0,4}?(?:是|叫)(?:什么|啥|哪)")
 # "总量超7000万条的…是哪个领域的": which one, after a measure that describes it
 _WHICH = re.compile(r"哪(?:个|些|位|家|种|类|一)|谁")
 

@@ -37,6 +37,11 @@ _MORE = re.compile(rf"(?:那)?(?:还有|其他|其它|别的|另外|其余|剩�
                    r"|还有(?:没有)?(?:别的|其他|其它)[\u4e00-\u9fff]{0,4}(?:吗|呢|嘛)?"
                    r"|(?:还有|另外)一个[\u4e00-\u9fff]{0,4}?(?:呢|是啥|是什么)?"
                    r"|(?:另外|其他|其余|剩下)(?:几|两|三|俩)(?:个|条|项|点|张)?[\u4e00-\u9fff]{0,2}?(?:呢|是啥|是什么|是哪些)?")
+# The same ask in other words ("接着说，后面还有啥", "别的金名片还有吗"): words asking for more, with
+# nothing left but particles, interrogatives and what the last question called its items.
+_MORE_CUE = re.compile(r"还有|其他|其它|别的|另外|其余|剩下|剩余|接着说?|然后|接下来|后面|后边|再往后|往后"
+                       r"|继续|再说说?|再来点|下一[个条项张种支名位步]?")
+_MORE_FILLER = re.compile(r"[那这个些还也呢吗嘛么啊呀吧哈哦没不有啥是哪几了的说讲呗]|什么|哪些|介绍")
 _SWAP_WORD = re.compile(r"^(?:那|那么)?(?:换成|换作|改成|换到|换)?")
 # "换成嘉兴", "改成宁波呢": the swap word first, so the name is what follows it.
 _SWAP_TO = re.compile(r"(?:那)?(?:换成|换作|改成|换到|换)(?P<y>[^，,。？?!！呢]{1,12}?)"
@@ -103,7 +108,7 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     text = _SPOKEN_NE.sub("呢", _CLOSING.sub("", normalize(typed).strip(_END)))
     if last is None or not text:
         return Reading(typed, dangling=last is None and _MORE.fullmatch(text) is not None)
-    if _MORE.fullmatch(text):
+    if _MORE.fullmatch(text) or _asks_more(text, last.question):
         return Reading(last.question, "more")
     q = analyse(typed, index)
     # junk or a command is no follow-up; a pronoun has content by what it stands for ("它死了几个人"),
@@ -146,6 +151,15 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
         asked = text.removeprefix("那么").removeprefix("那")
         return Reading(f"{' '.join(_held(last, index))} {asked}", "attribute")
     return Reading(typed, question=q)
+
+
+def _asks_more(text: str, last_question: str) -> bool:
+    """Whether a message only asks for more ("接着说，后面还有啥"): a word asking for more, and
+    besides particles nothing but a word of the last question ("别的金名片还有吗")."""
+    if len(text) > SHORT or not _MORE_CUE.search(text):
+        return False
+    rest = _MORE_FILLER.sub("", _MORE_CUE.sub("", re.sub(r"[^\w]", "", text)))
+    return not rest or len(rest) >= 2 and rest in last_question
 
 
 # What restates the asked predicate after a swapped-in name: "宁波建了几个", "宁波有几个", "嘉兴搞了多少".

@@ -35,7 +35,7 @@ from content.clean import is_han
 from retrieval import answer_types
 from retrieval.extract import ORDINALS, periods_of
 from retrieval.focus import is_time_word, mentions, resembles
-from retrieval.index import Index
+from retrieval.index import Index, field_text
 from retrieval.lexicon import ENTITY_SUFFIX, FUNCTION_TAGS, is_short_form
 from retrieval.places import COUNTRY, name_kind
 from retrieval.question import MODEL_NAME, Question
@@ -140,8 +140,10 @@ def decide(index: Index, q: Question, found: Passages, choice: Choice | None,
         or _latin_rival(q, answer_norm, index) or _model_rival(q, answer_norm, passage_norm, index)
     # "今天中午吃啥": a passage sharing nothing with the question but a time word answers nothing
     content = [w for w in q.words if not is_time_word(w) and w not in _TIME_OF_DAY and w not in q.glosses]
+    # the passage with its headings: an item under "强化创新引领…" is about what its heading says
+    placed = passage_norm + " " + field_text(index.passages[choice.doc])
     on_topic = on_topic and (not content or any(
-        mentions(passage_norm, w) or _expanded(passage_norm, w, q) for w in content))
+        mentions(placed, w) or _expanded(placed, w, q) for w in content))
     gate = ("off topic" if not on_topic else
             "name not in the article" if absent else
             "another name of its kind" if rival else

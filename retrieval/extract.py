@@ -205,28 +205,39 @@ _MEANS_GIVEN = re.compile(rf"{_HOW_DONE.pattern}|(?:开发|搭建|打造|建立|
 # One to ten as the documents and questions number items: ORDINALS[k - 1] is k.
 ORDINALS = "一二三四五六七八九十"
 _ASKED_ORDINAL = re.compile(r"(?:第|头)([一二三四五六七八九十])"
-                            r"(?:个|条|项|点|张|种|支|名|家|类|步|位|件|大|方面)")
+                            r"(?:个|条|项|点|张|种|支|名|家|类|步|位|件|大|方面)"
+                            # "排第一的是什么能力", "排在第二的": a place in a list, said without its measure
+                            r"|排(?:在)?第([一二三四五六七八九十])(?=的|是|位|名)")
 _ASKED_ITEM = re.compile(r"“([^”]{2,10})”(?:是|指|说的|讲的|具体|主要)")
 
 
 # A list named by its count: "“四个强化”", "“三支关键力量”".
 _NAMED_LIST = re.compile(r"“([一二三四五六七八九十两\d]+)[个项大条种支张]([\u4e00-\u9fff]{2,4})”")
 # ... or unquoted, before the item asked: "要提升的五种能力里，第一个是什么".
-_COUNTED_LIST = re.compile(r"(?<![第\d])([一二三四五六七八九十两\d]+)[个项大条种支张]([\u4e00-\u9fff]{2,4}?)"
-                           r"(?:里|中|当中|之中|里面|[,，])")
+_COUNTED_LIST = re.compile(r"(?<![第\d])([一二三四五六七八九十两几\d]+)[个项大条种支张]"
+                           r"([\u4e00-\u9fff]{2,4}?)(?:里|中|当中|之中|里面|为|[,，])")
 # "首先要打造哪张金名片", "首先有什么促进作用": the first item, asked without its number.
 _FIRST_ASKED = re.compile(r"首先[\u4e00-\u9fff]{0,6}?(?:哪[张个项条种类点]|什么)")
 
 
 def asked_ordinal(question_norm: str) -> int:
     """The item a question asks for by its number (2 for 第二个趋势), 0 when it names none."""
+    m = _asked_ordinal(question_norm)
+    if m is None:
+        return 1 if _FIRST_ASKED.search(question_norm) else 0
+    return ORDINALS.find(m.group(1) or m.group(2)) + 1
+
+
+def _asked_ordinal(question_norm: str) -> re.Match[str] | None:
+    """The ordinal a question asks by; "排第一" only of a list it names ("五种能力里排第一的"), a
+    ranking's first ("趋势榜排第一的") being no item of a list in the text."""
     m = _ASKED_ORDINAL.search(question_norm)
-    return ORDINALS.find(m.group(1)) + 1 if m else 1 if _FIRST_ASKED.search(question_norm) else 0
+    return m if m is None or m.group(1) or _named_list(question_norm) else None
 
 
 def asked_item_noun(question_norm: str) -> str:
     """What the items asked for by number are called ("金名片" in 第一张金名片是什么), or ""."""
-    m = _ASKED_ORDINAL.search(question_norm) or _FIRST_ASKED.search(question_norm)
+    m = _asked_ordinal(question_norm) or _FIRST_ASKED.search(question_norm)
     noun = re.match(r"(?!是|呢|的|叫|啥|什么)[\u4e00-\u9fff]{2,4}?(?=是|呢|的|叫|[?？]|$)",
                     question_norm[m.end():]) if m else None
     # "“四个强化”，头一个是什么", "五种能力里，第一个是什么": the list's own name says what its items are
@@ -253,9 +264,9 @@ def count_of(said: str) -> int:
 def item_openings(question_norm: str) -> re.Pattern[str] | None:
     """How a sentence opens the item a question asks for: the ordinal it names (第一, 一是, （一）,
     首先 for the first) or the quoted title it asks about ("一核引领。"); None when it names none."""
-    m = _ASKED_ORDINAL.search(question_norm)
+    m = _asked_ordinal(question_norm)
     if m:
-        k = m.group(1)
+        k = m.group(1) or m.group(2)
         first = "|首先" if k == "一" else ""
         return re.compile(rf"(?:第{k}|{k}是|[(（]{k}[)）]|{k}、{first})")
     m = _ASKED_ITEM.search(question_norm)

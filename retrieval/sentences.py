@@ -66,7 +66,7 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     if best is None:
         return None
     doc = top[best.passage_rank].doc
-    titled = _nth_titled(index, q, doc, normalize)
+    titled = _nth_titled(index, q, [doc] + [h.doc for h in top], normalize)
     if titled is not None:
         return titled
     if q.is_list and extract.ANNOUNCES_ITEMS.search(best.sentence):
@@ -110,17 +110,53 @@ def _enumeration_answered(sentences: list[tuple[int, str]], at: int | None, said
     return None
 
 
+# An item's count or amount after its name ("电磁领域30项", "快乐抱抱团3个系列9项活动").
+_ITEM_TAIL = re.compile(r"\d.*$")
+
+
+def _after_asked_item(index: Index, sentences: list[tuple[int, str]], at: int | None, asked: str,
+                      normalize: Callable[[str], str], limit: int) -> Choice | None:
+    """For "还有别的领域吗" after a question about one item of a list the answer gave in a row
+    ("…能源资源领域64项、电磁领域30项、…"): the item after the one asked, by the passage of the
+    article given to it ("立足“悦动悦快乐”系列，…"), else the list from that item on."""
+    if at is None:
+        return None
+    doc, sentence = sentences[at]
+    for clause in re.split(r"[，,。；;：:]", sentence):
+        items = [re.sub(r"[“”\"]", "", item) for item in clause.split("、")]
+        cores = [_ITEM_TAIL.sub("", item) for item in items]
+        asked_at = next((k for k, core in enumerate(cores[:-1])
+                         if len(core) >= 4 and core[-4:] in asked), None)
+        if len(items) < 3 or asked_at is None:
+            continue
+        nxt = cores[asked_at + 1]
+        if len(nxt) < 2 or nxt in asked:
+            return None
+        given = next((i for i in _article_passages(index, doc)
+                      if i != doc and nxt in normalize(index.passages[i].text)), None)
+        if given is not None:
+            return _item_choice(index, given, "", normalize, limit)
+        start = sentence.find(items[asked_at + 1])
+        rest = sentence[start:] if start >= 0 else sentence
+        return Choice(rest, _fit(rest, limit), doc, 1.0, True)
+    return None
+
+
 # A run-in title that names its item, longer than a bare one: "深化打造“老有所学”金名片。".
 _NAMED_TITLE = re.compile(r"^[^，。：:；]{2,16}[。：:]")
 
 
-def _nth_titled(index: Index, q: Question, doc: int, normalize: Callable[[str], str]) -> Choice | None:
+def _nth_titled(index: Index, q: Question, docs: list[int], normalize: Callable[[str], str]) -> Choice | None:
     """Item k asked by number ("第一张金名片") when the article gives its items as passages under
-    run-in titles naming them ("深化打造“老有所学”金名片。…"), not numbered: the k-th such passage."""
+    run-in titles naming them ("深化打造“老有所学”金名片。…"), not numbered: the k-th such passage.
+    The first article of `docs` (the best sentence's, then the other best passages') whose such
+    items are as many as the question says ("“四个强化”"), or when it says no number, two or more."""
     k, noun = extract.asked_ordinal(q.text), extract.asked_item_noun(q.text)
     if not k or not noun:
         return None
-    titled = titled_items(index, doc, noun, normalize, extract.asked_list_size(q.text))
+    size = extract.asked_list_size(q.text)
+    lists = [titled_items(index, doc, noun, normalize, size) for doc in docs]
+    titled = next((found for found in lists if len(found) == (size or max(len(found), k, 2))), lists[0])
     return _item_choice(index, titled[k - 1], noun, normalize) if len(titled) >= k else None
 
 
@@ -245,6 +281,9 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
         start = _LIST_IN_SENTENCE.search(listing).start()
         text = listing[start:] if len(listing) > limit else listing
         return Choice(text, _fit(text, limit), sentences[at][0], 1.0, True)
+    other = None if asked_item else _after_asked_item(index, sentences, at, asked, normalize, limit)
+    if other is not None:
+        return other
     listed = _enumeration_answered(sentences, at, said, asked, normalize, dated=not asked_item) \
         if asked_item or extract.YEAR.search(asked) else None
     if listed is not None:  # "第一个是什么" answered by a sentence naming them all: the next is in it

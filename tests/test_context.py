@@ -505,6 +505,13 @@ def test_items_given_as_passages_under_titles_naming_them_are_counted_by_those_t
     ("数据知识产权保护对人工智能创新发展的第一个促进作用是什么？", "驱动数据质量", "创新范式转变"),
     # the first item asked by 首先 and 哪张, not by its number
     ("浙江老干部工作在普惠共享方面，首先要深化打造哪张金名片？", "实事惠老", "老有所学"),
+    # the list's count names it ("“四个强化”"): its items are where four such sections are, though
+    # the best-scoring sentence sits in another article
+    ("省发改委提出的“四个强化”，第一个是强化什么？", "强化创新引领", "强化要素保障"),
+    # 排第一 of a list the question counts ("五种能力"), a noun said after 为
+    ("浙江省妇联以提升五种能力为牵引，排在第一的是哪种能力？", "思想政治引领能力", "创新发展服务能力"),
+    # a count asked first ("几张"), then the item by its number: the item is what is asked
+    ("全省老干部工作在普惠共享方面要深化打造几张金名片，第一张是什么？", "实事惠老", "老有所学"),
 ])
 def test_items_under_a_heading_naming_them_and_the_first_asked_by_shouxian(
         engine: Engine, first: str, gold_first: str, gold_next: str) -> None:
@@ -660,3 +667,33 @@ def test_more_after_an_item_asked_by_its_year_is_the_sentence_listing_them_by_ye
     assert "2019年设立" in first.answer
     second = engine.ask(more, first.turn)
     assert second.found and "人工智能交叉学科" in second.answer
+
+
+def test_first_in_a_ranking_is_no_item_of_a_list_in_the_text(engine: Engine) -> None:
+    # 趋势榜排第一: the model ranked first, not the first passage titled with 模型
+    answer = engine.ask("今年3月28日HuggingFace趋势榜排第一的是哪个模型？")
+    assert answer.found and "DeepSeek" in answer.answer
+
+
+@pytest.mark.parametrize("typed", ["接着说，后面还有啥", "还有啥", "别的金名片还有吗", "后面的呢"])
+def test_a_message_of_only_more_words_and_the_last_questions_own_words_asks_for_more(
+        engine: Engine, typed: str) -> None:
+    last = engine.ask("老干部工作在普惠共享方面打造的第一张金名片是什么？").turn
+    assert resolve(typed, last, engine.pipeline.index).via == "more"
+
+
+@pytest.mark.parametrize("typed", ["还有哪些城市在建算力中心", "其他城市呢"])
+def test_more_words_with_a_new_topic_are_no_request_for_more(engine: Engine, last: Turn, typed: str) -> None:
+    assert resolve(typed, last, engine.pipeline.index).via != "more"
+
+
+@pytest.mark.parametrize(("first", "more", "gold", "not_again"), [
+    # the next item has a passage of its own: that passage
+    ("“浙青年·爱运动”的“快乐进校园”系列都搞了些啥？", "其他系列呢", "悦动悦快乐", "统筹开展"),
+    # it has none: the list from it on
+    ("今年400项国家计量技术规范里，双碳和能源资源领域有多少项？", "还有别的领域吗", "电磁领域30项", "64项"),
+])
+def test_more_after_one_item_of_a_list_in_a_row_is_the_item_after_it(
+        engine: Engine, first: str, more: str, gold: str, not_again: str) -> None:
+    second = engine.ask(more, engine.ask(first).turn)
+    assert second.found and gold in second.answer and not_again not in second.answer
