@@ -19,6 +19,7 @@ from retrieval.lexicon import FUNCTION_TAGS
 from retrieval.normalize import normalize
 from retrieval.places import COUNTRY, name_kind
 from retrieval.question import Question, analyse
+from retrieval.sentences import PIECE
 
 # "还有呢", "其他的呢", "还有别的措施吗", "其他方面呢", "其余几个呢", "还有一个目标呢", "另外俩是啥":
 # more of the same article.
@@ -91,6 +92,7 @@ class Reading:
     via: str = ""                 # "", "subject", "attribute", "pronoun", "more"
     subject: str = ""             # for "subject": the name swapped in, which the answer must be about
     dangling: bool = False        # a follow-up form ("还有呢") with no turn to follow: it asks nothing
+    given: str = ""               # for "attribute": the item of the last answer that states it
     # the analysis of `text` when the resolver made it (a question read as written): not made twice
     question: Question | None = field(default=None, compare=False, repr=False)
 
@@ -105,6 +107,31 @@ def turn_of(q: Question, answer: str, article_id: str, passage_id: str) -> Turn:
 
 def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     """The question to answer for `typed`, given the conversation's last turn (None: none)."""
+    reading = _resolve(typed, last, index)
+    if reading.via == "attribute" and last is not None and last.kind in ("number", "money"):
+        given = _given(normalize(typed), last)
+        if given:
+            return Reading(reading.text, reading.via, reading.subject, given=given)
+    return reading
+
+
+_NOT_ASKED = re.compile(r"[的了是有呢吗么啊呀嘞咧那这几多少么怎啥谁哪]")
+
+
+def _given(typed_norm: str, last: Turn) -> str:
+    """"超算咧" after "…智算规模有多大" answered by "…智算规模1669PFlops、超算规模4PFlops": the items
+    of that answer naming a newly asked word (two characters or more the last question did not use,
+    not a time or a measure: "今年", "数量" name no attribute) with a figure, from the first to the
+    last ("营收增长了多少": "实现营收64.61亿元，同比增长101.54%"); "" when no item does."""
+    words = {w for run in re.findall(r"[\u4e00-\u9fff]{2,}", _NOT_ASKED.sub(" ", typed_norm))
+             for n in (2, 3, 4) for w in (run[i : i + n] for i in range(len(run) - n + 1))
+             if w not in last.question and not is_time_word(w) and w not in MEASURE_NOUNS}
+    spans = [m.span() for m in re.finditer(PIECE, last.answer)
+             if re.search(r"\d", m.group()) and any(w in m.group() for w in words)]
+    return last.answer[spans[0][0] : spans[-1][1]] if spans else ""
+
+
+def _resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     text = _SPOKEN_NE.sub("呢", _CLOSING.sub("", normalize(typed).strip(_END)))
     if last is None or not text:
         return Reading(typed, dangling=last is None and _MORE.fullmatch(text) is not None)
@@ -137,7 +164,8 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
         said = _ASKED_AGAIN.sub("", (swap.groupdict().get("x") or swap.group("y") or "").strip())
         other = _THAT_ONE.sub("", said)
         if other and other != subject:
-            return _swapped(other, last, index, pointed=other != said)
+            return _with_own_attribute(other, last, index) \
+                or _swapped(other, last, index, pointed=other != said)
     pronoun = _PRONOUN.search(text)
     if pronoun:
         named = _referent(pronoun, last, index) or _whole_name(subject, last.question)
@@ -409,6 +437,23 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
     # An amount asked before is asked again ("几颗卫星" then "整体在轨算力呢": 算力是多少).
     asked = "是多少" if last.kind in ("number", "money") and not analyse(other, index).kind else ""
     return Reading(" ".join((*_held(last, index), other)) + asked, "attribute")
+
+
+def _with_own_attribute(other: str, last: Turn, index: Index) -> Reading | None:
+    """"中控技术的董事长呢" after "之江实验室的主任是谁": another name with an attribute of its own,
+    each taking the old one's place ("中控技术的董事长是谁"); None when `other` is no name's attribute
+    or the last question has no attribute to give up."""
+    named, of, asked = other.rpartition("的")
+    if not (of and named and 2 <= len(asked) <= 4 and _is_name(named, index) and not _is_name(asked, index)):
+        return None
+    # "群核科技的创始人呢" after "DeepSeek创始人是浙大的哪位校友": the name whose attribute it was
+    owner = next((s for s in last.subjects
+                  if s + asked in last.question or f"{s}的{asked}" in last.question), "")
+    if owner:
+        return Reading(last.question.replace(owner, named, 1), "subject", named)
+    reading = _swapped(named, last, index)
+    old = next((a for a in last.attribute if a in reading.text), None)
+    return None if old is None else Reading(reading.text.replace(old, asked, 1), reading.via, reading.subject)
 
 
 def _unlisted_name(word: str, index: Index) -> bool:

@@ -14,7 +14,7 @@ from retrieval.index import Hit, Index, Passage, field_text
 from retrieval.normalize import normalize
 from retrieval.question import Question, analyse
 from retrieval.search import Passages, covered, passage_text, search
-from retrieval.sentences import choose, following
+from retrieval.sentences import choose, following, given_item
 
 MAX_REFERENCES = 3
 CITED_ARTICLE_PASSAGES = 2
@@ -50,6 +50,11 @@ class Pipeline:
             passages = Passages((Hit(choice.doc, 1.0),), 1.0) if choice is not None else Passages((), 0.0)
             decision = Decision(choice is not None, 0.5 if choice is not None else 0.0, True,
                                 gate="" if choice is not None else "end of the article")
+        elif reading.given and last is not None:
+            # "超算咧" after an answer giving it ("…超算规模4PFlops"): that item of the answer
+            choice = given_item(self.index, last.passage_id, reading.given, self._normalize)
+            passages = Passages((Hit(choice.doc, 1.0),), 1.0) if choice is not None else Passages((), 0.0)
+            decision = Decision(choice is not None, 0.5 if choice is not None else 0.0, True)
         else:
             passages = search(self.index, q)
             if reading.subject:  # "那宁波呢": an answer about the other place is no answer

@@ -448,8 +448,9 @@ def _unknown_share(words, glosses, expansions, index: Index) -> float:
     top = index.word_body.idf.max
     weights = {w: index.word_body.idf.get(w, top) for w in words}
     # a title's or heading's own phrase ("四个强化") is known too
-    unknown = sum(weights[w] for w in words
-                  if w not in index.word_body.idf and w not in index.word_field.idf and not expansions.get(w)
+    # a word saying how a thing is measured ("份额") is no topic of its own: any share answers it
+    unknown = sum(weights[w] for w in words if w not in answer_types.MEASURE_NOUNS
+                  and w not in index.word_body.idf and w not in index.word_field.idf and not expansions.get(w)
                   and not _bigrams_known(w, index))
     return unknown / (sum(weights.values()) or 1.0)
 

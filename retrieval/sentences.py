@@ -315,6 +315,25 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
     return Choice(text, _fit(text, limit), first_doc, 1.0, True)
 
 
+def given_item(index: Index, passage_id: str, item: str, normalize: Callable[[str], str]) -> Choice | None:
+    """Items of the last answer (`item`, normalised) as an answer of their own, as the passage they
+    came from writes them ("4PFlops", not the normalised "4pflops")."""
+    doc = index.doc_of(passage_id)
+    if doc is None:
+        return None
+    pieces = re.findall(PIECE, item)
+    spans = [m.span() for m in re.finditer(PIECE, index.passages[doc].text)]
+    text = index.passages[doc].text
+    starts = [a for a, b in spans if normalize(text[a:b]) == pieces[0]]
+    ends = [b for a, b in spans if normalize(text[a:b]) == pieces[-1] and starts and b > starts[0]]
+    said = text[starts[0] : ends[0]] if starts and ends else item
+    return Choice(said, said, doc, 1.0, True)
+
+
+# A piece of a sentence between marks: an item of a list of figures ("超算规模4PFlops").
+PIECE = r"[^，,；;。：:、]+"
+
+
 def _article_passages(index: Index, doc: int, start: int | None = None) -> list[int]:
     """The passages of `doc`'s article from `start` (its first when None) to its last: an article's
     passages are contiguous, so the walk stops at the next article, not the corpus's end."""

@@ -687,13 +687,42 @@ def test_more_words_with_a_new_topic_are_no_request_for_more(engine: Engine, las
     assert resolve(typed, last, engine.pipeline.index).via != "more"
 
 
-@pytest.mark.parametrize(("first", "more", "gold", "not_again"), [
-    # the next item has a passage of its own: that passage
-    ("“浙青年·爱运动”的“快乐进校园”系列都搞了些啥？", "其他系列呢", "悦动悦快乐", "统筹开展"),
-    # it has none: the list from it on
-    ("今年400项国家计量技术规范里，双碳和能源资源领域有多少项？", "还有别的领域吗", "电磁领域30项", "64项"),
+@pytest.mark.parametrize(("first", "second", "read"), [
+    # another name with an attribute of its own: both take the old ones' places
+    ("之江实验室的主任是谁？", "中控技术的董事长嘞", "中控技术的董事长是谁"),
+    # the same attribute: the name that had it gives way, not the university asked about
+    ("DeepSeek创始人是浙大的哪位校友？", "群核科技的创始人嘞", "群核科技创始人是浙大的哪位校友"),
 ])
-def test_more_after_one_item_of_a_list_in_a_row_is_the_item_after_it(
-        engine: Engine, first: str, more: str, gold: str, not_again: str) -> None:
-    second = engine.ask(more, engine.ask(first).turn)
-    assert second.found and gold in second.answer and not_again not in second.answer
+def test_a_swap_naming_its_own_attribute(engine: Engine, first: str, second: str, read: str) -> None:
+    reading = resolve(second, engine.ask(first).turn, engine.pipeline.index)
+    assert reading.via == "subject" and reading.text.startswith(read)
+
+
+def test_a_word_saying_how_a_thing_is_measured_is_no_unknown_topic(engine: Engine) -> None:
+    # 份额: the documents say 占有率, and any share answers it
+    answer = engine.ask("中控的DCS份额是多少")
+    assert answer.found and "40.4%" in answer.answer
+
+
+@pytest.mark.parametrize(("first", "second", "gold", "not_given"), [
+    # more after one item of a list given in a row: the next item's own passage
+    ("“浙青年·爱运动”的“快乐进校园”系列都搞了些啥？", "其他系列呢", "悦动悦快乐", "统筹开展"),
+    # ... or, having none, the list from it on
+    ("今年400项国家计量技术规范里，双碳和能源资源领域有多少项？", "还有别的领域吗", "电磁领域30项", "64项"),
+    # an attribute the last answer listed: 通算…、智算…、超算规模4PFlops (as the text writes it)
+    ("温州现在智算规模有多大？", "超算咧", "超算规模4PFlops", "智算"),
+    # two items asked at once, from the first to the last
+    ("平湖现在规上算力企业有多少家", "营收增长了多少？", "64.61亿元，同比增长101.54%", "40家"),
+    # a time said with it names nothing: the item of the attribute
+    ("平湖市现在有多少家规上算力企业？", "那今年1到7月营收多少", "实现营收64.61亿元", "同比"),
+])
+def test_the_other_items_of_a_list_the_last_answer_gave(
+        engine: Engine, first: str, second: str, gold: str, not_given: str) -> None:
+    answer = engine.ask(second, engine.ask(first).turn)
+    assert answer.found and gold in answer.answer and not_given not in answer.answer
+
+
+def test_a_measure_word_alone_picks_no_item_of_the_last_answer(engine: Engine) -> None:
+    # 数量 of 用户数量 would pick "开源模型数量已超7万个": the swap is answered by a search instead
+    last = engine.ask("截至2025年6月，魔搭社区托管的开源模型有多少个？").turn
+    assert not resolve("那user数量呢", last, engine.pipeline.index).given
