@@ -60,8 +60,14 @@ class Pipeline:
             if reading.subject:  # "那宁波呢": an answer about the other place is no answer
                 hits = [h for h in passages.hits if names(passage_text(self.index, h.doc), reading.subject,
                                                           self.index)]
-                # the passage just answered first when it names the new one too ("金华…；台州…")
+                # the passage just answered first when it names the new one too ("金华…；台州…"),
+                # then the one after it, where a list going name by name may go on ("…宁波片区…。"
+                # then "杭州片区…。金义片区…")
                 at = self.index.doc_of(last.passage_id) if last is not None else None
+                after = self._next_in_article(at)
+                if after is not None and names(passage_text(self.index, after), reading.subject, self.index):
+                    hits = [h for h in hits if h.doc != after]
+                    hits.insert(0, Hit(after, passages.hits[0].score if passages.hits else 1.0))
                 hits = [h for h in hits if h.doc == at] + [h for h in hits if h.doc != at]
                 passages = Passages(tuple(hits), passages.coverage)
             then = self.index.doc_of(last.passage_id) if last is not None and reading.subject else None
@@ -80,6 +86,12 @@ class Pipeline:
             read_as=reading.text if reading.resolved else "", via=reading.via,
             turn=self._turn(q, choice.text, choice.doc) if decision.found and choice else None,
         )
+
+    def _next_in_article(self, doc: int | None) -> int | None:
+        passages = self.index.passages
+        if doc is None or doc + 1 >= len(passages):
+            return None
+        return doc + 1 if passages[doc + 1].article_id == passages[doc].article_id else None
 
     def _turn(self, q: Question, answer: str, doc: int) -> Turn:
         p = self.index.passages[doc]

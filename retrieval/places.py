@@ -10,6 +10,10 @@ from retrieval.lexicon import ENTITY_SUFFIX
 # question's 中国 asks for nothing a passage must name.
 COUNTRY = frozenset({"中国", "我国", "国内", "全国", "中华人民共和国"})
 
+# The province's eleven cities, which a dictionary may tag otherwise (嘉兴 as a person's name, 金华 as
+# a term) and the documents may never write with 市: the documents' home ground is worth knowing.
+_HOME_CITIES = frozenset("杭州 宁波 温州 嘉兴 湖州 绍兴 金华 衢州 舟山 台州 丽水".split())
+
 _EVENT_HEADS = "节"
 
 # Administrative levels by suffix: a province is not a rival of its cities, a town not of its villages.
@@ -23,6 +27,8 @@ def name_kind(word: str, index: Index) -> str:
     for level, suffixes in enumerate(_LEVELS):
         if any(word.endswith(x) and len(word) - len(x) >= 2 for x in suffixes):
             return f"place{level}"
+    if word in _HOME_CITIES:
+        return "place1"
     if index.lexicon.tag(word) == "ns":
         for level, suffixes in enumerate(_LEVELS):
             if any(index.attested(word + x) for x in suffixes):

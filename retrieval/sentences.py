@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from retrieval import extract
-from retrieval.index import Index, field_text
+from retrieval.index import Index, Passage, field_text
 from retrieval.lexicon import ENTITY_SUFFIX
 from retrieval.places import name_kind
 from retrieval.question import Question
@@ -55,6 +55,7 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
         def in_list(c: extract.Scored) -> bool:
             return any(_only_listed(normalize(c.sentence), s) for s in listed)
         candidates = sorted(candidates, key=lambda c: (in_list(c), -c.score, c.passage_rank, c.position))
+    candidates = _name_by_name(index, candidates, [about] if about else q.subjects, passages, normalize)
     if about:
         stem = ENTITY_SUFFIX.sub("", about) or about
         # in an article about it (its title names it) any sentence is about it: "全市…"
@@ -192,12 +193,56 @@ def titled_items(index: Index, doc: int, noun: str, normalize: Callable[[str], s
     return next((found for found in lists if len(found) == size), lists[0] if lists else [])
 
 
+def _name_by_name(index: Index, candidates: list[extract.Scored], subjects: Sequence[str],
+                  passages: Sequence[Passage], normalize: Callable[[str], str]) -> list[extract.Scored]:
+    """In a passage going name by name ("舟山片区…。宁波片区…"), a sentence naming the one asked
+    about before the best sentence when that names none of them ("各片区差异化突破…"): in the best
+    sentence's passage, else in the next best passage that goes so."""
+    if not candidates:
+        return candidates
+    best = candidates[0]
+    best_norm = normalize(best.sentence)
+    ranks = list(dict.fromkeys(c.passage_rank for c in candidates))
+    for name in subjects:
+        stem = ENTITY_SUFFIX.sub("", name) or name
+        if stem in best_norm or name_kind(name, index) == "place0" \
+                or stem in normalize(passages[best.passage_rank].article):
+            continue  # the province, or what the whole article is about
+        for rank in ranks:
+            text = normalize(passages[rank].text)
+            kin = _kin_in(name, text, index) if stem in text else set()
+            # each of two or more of them opens a sentence or clause of its own
+            said = {k for k in kin for c in re.split(r"[。；;！!？?]", text) if c.strip().startswith(k)}
+            if len(said) < 2 or stem not in "".join(said) or any(k in best_norm for k in kin):
+                continue
+            naming = next((c for c in candidates if c.passage_rank == rank and stem in normalize(c.sentence)
+                           and not _only_listed(normalize(c.sentence), name)), None)
+            if naming is not None:
+                return [naming] + [c for c in candidates if c is not naming]
+    return candidates
+
+
+def _kin_in(name: str, text_norm: str, index: Index) -> set[str]:
+    """The names of the same make as `name` in the text, it included: those with the same
+    two-character suffix (金义片区 for 宁波片区), or for a place, the places of its level (嘉兴 for 湖州)."""
+    if len(name) >= 4:
+        same_suffix = rf"[\u4e00-\u9fff]{{{len(name) - 2}}}{re.escape(name[-2:])}"
+        return set(re.findall(same_suffix, text_norm)) | {name}
+    kind = name_kind(name, index)
+    if not kind.startswith("place"):
+        return set()
+    return {w for w, _, _ in index.tokenizer.spans(text_norm) if len(w) >= 2 and not w.startswith(name)
+            and not name.startswith(w) and name_kind(w, index) == kind} | {name}
+
+
 def _only_listed(sentence_norm: str, place: str) -> bool:
     """Whether every mention of the place in the sentence is an item of a list ("宁波、嘉兴、绍兴")."""
     stem = ENTITY_SUFFIX.sub("", place) or place
     spots = [m.start() for m in re.finditer(re.escape(stem), sentence_norm)]
     return bool(spots) and all(
         sentence_norm[max(0, at - 1) : at] == "、"
+        # the last item, joined by 和/与/及 to a list before it ("新增宁波、杭州和金义片区")
+        or sentence_norm[max(0, at - 1) : at] in "和与及" and "、" in sentence_norm[max(0, at - 12) : at]
         or sentence_norm[at + len(stem) : at + len(stem) + 2].lstrip("市区县")[:1] == "、"
         for at in spots)
 

@@ -726,3 +726,23 @@ def test_a_measure_word_alone_picks_no_item_of_the_last_answer(engine: Engine) -
     # 数量 of 用户数量 would pick "开源模型数量已超7万个": the swap is answered by a search instead
     last = engine.ask("截至2025年6月，魔搭社区托管的开源模型有多少个？").turn
     assert not resolve("那user数量呢", last, engine.pipeline.index).given
+
+
+@pytest.mark.parametrize(("first", "gold_first", "second", "gold_second"), [
+    # a passage going 片区 by 片区: the sentence of the one asked, not "各片区差异化突破…"; the swap
+    # finds the next one in the passage after it, where the list goes on
+    ("浙江自贸试验区宁波片区有什么标志性成果？", "宁波片区进一步增强", "金义片区咋样", "1.3万列"),
+    # city by city, 嘉兴 a city though a dictionary tags it as a person's name
+    ("嘉兴在人工智能产业上主要有啥特色？", "算力枢纽", "那绍兴呢", "纺织印染"),
+])
+def test_a_passage_going_name_by_name_answers_for_the_name_asked(
+        engine: Engine, first: str, gold_first: str, second: str, gold_second: str) -> None:
+    answer = engine.ask(first)
+    assert answer.found and gold_first in answer.answer
+    assert gold_second in engine.ask(second, answer.turn).answer
+
+
+def test_a_name_joined_by_he_to_a_list_is_only_listed() -> None:
+    from retrieval.sentences import _only_listed
+    assert _only_listed("在舟山片区基础上,新增宁波、杭州和金义片区。", "金义片区")
+    assert not _only_listed("金义片区全面推动中欧班列集结中心建设和运营。", "金义片区")
