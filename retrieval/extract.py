@@ -376,6 +376,12 @@ def trim(sentence: str, weights: dict[str, float], normalize: Callable[[str], st
         lo, hi = _anchor_with_typed(parts, norms, scores, kind, question_norm, room, focus)
     else:
         lo, hi = _best_run(parts, [{t for t in weights if t in n} for n in norms], weights, room)
+        # a run ending on the word the interrogative follows ("而债券部分，" for 债券部分选啥) stops
+        # where the answer begins: it goes on to the clause after
+        if focus and focus[0] and hi + 1 < len(parts) and norms[hi].rstrip("，,：:；; ").endswith(focus[0]):
+            hi += 1
+            while lo < hi and sum(len(p) for p in parts[lo : hi + 1]) > room:
+                lo += 1
     # …a list ("口哨、铜锣、…") is kept whole where it fits…
     length = sum(len(p) for p in parts[lo : hi + 1])
     while hi + 1 < len(parts) and parts[hi].endswith("、") and length + len(parts[hi + 1]) <= room:

@@ -67,7 +67,8 @@ def choose(index: Index, q: Question, found: Passages, normalize: Callable[[str]
     if best is None:
         return None
     doc = top[best.passage_rank].doc
-    titled = _nth_titled(index, q, [doc] + [h.doc for h in top], normalize)
+    titled = _nth_titled(index, q, [doc] + [h.doc for h in top], normalize) \
+        or _first_titled(index, q, doc, normalize)
     if titled is not None:
         return titled
     if q.is_list and extract.ANNOUNCES_ITEMS.search(best.sentence):
@@ -159,6 +160,16 @@ def _nth_titled(index: Index, q: Question, docs: list[int], normalize: Callable[
     lists = [titled_items(index, doc, noun, normalize, size) for doc in docs]
     titled = next((found for found in lists if len(found) == (size or max(len(found), k, 2))), lists[0])
     return _item_choice(index, titled[k - 1], noun, normalize) if len(titled) >= k else None
+
+
+def _first_titled(index: Index, q: Question, doc: int, normalize: Callable[[str], str]) -> Choice | None:
+    """"有啥促进作用", "打造了哪些金名片" answered by what introduces the items the article gives as
+    passages under titles naming them: the first item, the rest following on "还有呢"."""
+    noun = q.sides[1]
+    if not q.is_list or len(noun) < 2:
+        return None
+    items = titled_items(index, doc, noun, normalize)
+    return _item_choice(index, items[0], noun, normalize) if len(items) >= 2 and doc not in items else None
 
 
 def _item_choice(index: Index, doc: int, noun: str, normalize: Callable[[str], str],

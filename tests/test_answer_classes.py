@@ -787,3 +787,9 @@ def test_a_latin_name_typed_with_a_space_is_the_one_the_documents_write_as_one_w
     q = analyse("Hugging Face 托管模型数量", engine.pipeline.index)
     assert "huggingface" in q.subjects
     assert not engine.ask("Hugging Face 托管模型数量").found  # the figure given is 魔搭's
+
+
+def test_a_clause_ending_on_the_word_before_the_interrogative_goes_on_to_the_answer(engine) -> None:
+    # "而债券部分，可以选取国债ETF、…": the trimmed answer does not stop at "而债券部分…"
+    answer = engine.ask("风险平价模型里债券部分选啥ETF")
+    assert answer.found and "国债ETF" in answer.answer

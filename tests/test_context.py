@@ -746,3 +746,11 @@ def test_a_name_joined_by_he_to_a_list_is_only_listed() -> None:
     from retrieval.sentences import _only_listed
     assert _only_listed("在舟山片区基础上,新增宁波、杭州和金义片区。", "金义片区")
     assert not _only_listed("金义片区全面推动中欧班列集结中心建设和运营。", "金义片区")
+
+
+def test_a_list_answered_by_its_introduction_is_its_first_item_then_the_next(engine: Engine) -> None:
+    # "有啥促进作用": the article gives the 作用 as passages under titles, after a sentence introducing
+    # them ("…起着基础性支撑与价值重构的双重作用"): the first of them, the next on 还有呢
+    first = engine.ask("数据知识产权保护对人工智能创新发展有啥促进作用")
+    assert first.found and "驱动数据质量" in first.answer
+    assert "创新范式转变" in engine.ask("还有呢", first.turn).answer
