@@ -117,25 +117,33 @@ _ITEM_TAIL = re.compile(r"\d.*$")
 
 
 def _after_asked_item(index: Index, sentences: list[tuple[int, str]], at: int | None, asked: str,
-                      normalize: Callable[[str], str], limit: int) -> Choice | None:
+                      normalize: Callable[[str], str], limit: int, asked_item: int = 0) -> Choice | None:
     """For "还有别的领域吗" after a question about one item of a list the answer gave in a row
-    ("…能源资源领域64项、电磁领域30项、…"): the item after the one asked, by the passage of the
-    article given to it ("立足“悦动悦快乐”系列，…"), else the list from that item on."""
+    ("…能源资源领域64项、电磁领域30项、…"), or about the item by its number (`asked_item`, 1 for
+    "部署的第一项任务是啥"): the item after the one asked, by the passage of the article given to it
+    ("立足“悦动悦快乐”系列，…"), else the list from that item on. An item named with a number asked
+    ("强化创新引领，头一条…") asks inside that item: no next item of this list."""
     if at is None:
         return None
     doc, sentence = sentences[at]
     for clause in re.split(r"[，,。；;：:]", sentence):
         items = [re.sub(r"[“”\"]", "", item) for item in clause.split("、")]
         cores = [_ITEM_TAIL.sub("", item) for item in items]
-        asked_at = next((k for k, core in enumerate(cores[:-1])
-                         if len(core) >= 4 and core[-4:] in asked), None)
+        named = next((k for k, core in enumerate(cores[:-1]) if len(core) >= 4 and core[-4:] in asked), None)
+        if named is not None and asked_item:
+            return None
+        # by number only in a list that counts itself ("…、推动区域计量科技创新4项任务")
+        counted = re.search(r"(\d+|[两二三四五六七八九十])[项个条类种]", items[-1])
+        by_number = counted is not None and extract.count_of(counted.group(1)) == len(items)
+        # asked by number, the rest of the list ("另外俩是啥"), not one passage
+        asked_at = asked_item - 1 if named is None and by_number and 0 < asked_item < len(items) else named
         if len(items) < 3 or asked_at is None:
             continue
         nxt = cores[asked_at + 1]
         if len(nxt) < 2 or nxt in asked:
             return None
-        given = next((i for i in _article_passages(index, doc)
-                      if i != doc and nxt in normalize(index.passages[i].text)), None)
+        passages = _article_passages(index, doc) if named is not None else []
+        given = next((i for i in passages if i != doc and nxt in normalize(index.passages[i].text)), None)
         if given is not None:
             return _item_choice(index, given, "", normalize, limit)
         start = sentence.find(items[asked_at + 1])
@@ -337,7 +345,7 @@ def following(index: Index, passage_id: str, said: str, normalize: Callable[[str
         start = _LIST_IN_SENTENCE.search(listing).start()
         text = listing[start:] if len(listing) > limit else listing
         return Choice(text, _fit(text, limit), sentences[at][0], 1.0, True)
-    other = None if asked_item else _after_asked_item(index, sentences, at, asked, normalize, limit)
+    other = _after_asked_item(index, sentences, at, asked, normalize, limit, asked_item)
     if other is not None:
         return other
     listed = _enumeration_answered(sentences, at, said, asked, normalize, dated=not asked_item) \

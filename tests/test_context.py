@@ -709,6 +709,9 @@ def test_a_word_saying_how_a_thing_is_measured_is_no_unknown_topic(engine: Engin
     ("“浙青年·爱运动”的“快乐进校园”系列都搞了些啥？", "其他系列呢", "悦动悦快乐", "统筹开展"),
     # ... or, having none, the list from it on
     ("今年400项国家计量技术规范里，双碳和能源资源领域有多少项？", "还有别的领域吗", "电磁领域30项", "64项"),
+    # the item after the one asked by its number, in a list that counts itself ("…4项任务")
+    ("计量测试关键技术攻关方案在加强计量科技创新方面部署的第一项任务是啥？", "然后呢",
+     "加强关键共性计量技术研究", "原创基础研究"),
     # an attribute the last answer listed: 通算…、智算…、超算规模4PFlops (as the text writes it)
     ("温州现在智算规模有多大？", "超算咧", "超算规模4PFlops", "智算"),
     # two items asked at once, from the first to the last
