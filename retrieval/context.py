@@ -54,7 +54,10 @@ _AGAIN = re.compile(r"(?:那|那么)?(?P<there>[\u4e00-\u9fff]{2,8}?)(?:那边|�
                     r"[\u4e00-\u9fff]了(?:多少|几个|几家|几项)"
                     r"|(?:那|那么)?(?P<x>[\u4e00-\u9fff]{2,8}?)(?:的|那边|这边|那里)?"
                     r"(?:怎么样|如何|咋样|呢|(?:有)?(?:几个|几家|几项|多少)|(?:是|有)(?:哪些|什么|啥)"
-                    r"|(?:搞|做|干|弄)(?:的|了)?(?:是)?(?:啥|什么)|[涨增降]了多少)")
+                    r"|(?:搞|做|干|弄)(?:的|了)?(?:是)?(?:啥|什么)|[涨增降]了多少"
+                    # "绍兴又是搞哪些的", "绍兴在这块搞啥": the same ask, said again with its own verb
+                    r"|(?:又|也|还)?(?:是)?(?:在)?(?:这块|那块|这方面)?(?:搞|做|干|弄)(?:的|了)?(?:是)?"
+                    r"(?:哪些|啥|什么)(?:的)?)")
 # "那宁波呢", "杭州的呢", "换成嘉兴", "温州那边呢": the same question about something else.
 _SWAP = re.compile(r"(?:那|那么)?(?P<x>[^，,。？?!！呢]{1,12}?)(?:的|那边|这边|那里|那块儿?|这块儿?|方面)?呢"
                    r"|(?:那)?(?:换成|换作|改成)(?P<y>[^，,。？?!！呢]{1,12}?)(?:呢|的呢)?")
@@ -108,11 +111,40 @@ def turn_of(q: Question, answer: str, article_id: str, passage_id: str) -> Turn:
 def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     """The question to answer for `typed`, given the conversation's last turn (None: none)."""
     reading = _resolve(typed, last, index)
-    if reading.via == "attribute" and last is not None and last.kind in ("number", "money"):
-        given = _given(normalize(typed), last)
+    if last is None:
+        return reading
+    typed_norm = normalize(typed)
+    # a short question of no subject of its own that asks a value ("是第几批来着") follows on too
+    bare = reading.via == "" and reading.question is not None and not reading.question.subjects \
+        and len(typed_norm) <= SHORT and _SHORT_QUESTION.search(typed_norm) is not None
+    if reading.via == "attribute" or bare:
+        given = _given_by_kind(typed_norm, last) \
+            or (_given(typed_norm, last) if reading.via and last.kind in ("number", "money") else "")
         if given:
-            return Reading(reading.text, reading.via, reading.subject, given=given)
+            held = reading.text if reading.via else f"{' '.join(_held(last, index))} {typed_norm}".strip()
+            return Reading(held, "attribute", reading.subject, given=given)
     return reading
+
+
+# Values a question asks by their make, and how the answer writes them: "第几批" a 第…批, "涨了几个点"
+# or "比去年同期涨了多少" a rise (增长12%, 同比增长101.54%).
+_ORDINAL_ASKED = re.compile(r"第几([\u4e00-\u9fff])")
+_RISE_ASKED = re.compile(r"涨|增长|增速|增幅|同比|去年同期|几个点")
+_RISE_GIVEN = re.compile(r"(?:增长|增速|增幅|提高|上升|涨)[^，,；;。]*?\d+(?:\.\d+)?%")
+
+
+def _given_by_kind(typed_norm: str, last: Turn) -> str:
+    """The item of the last answer holding the kind of value asked ("是第几批来着" after "…2008年，
+    …被列入第二批国家级…名录": 第二批), when exactly one item holds one; "" otherwise."""
+    ordinal = _ORDINAL_ASKED.search(typed_norm)
+    if ordinal:
+        value = re.compile(rf"第[一二三四五六七八九十百\d]+{re.escape(ordinal.group(1))}")
+    elif _RISE_ASKED.search(typed_norm) and not _RISE_GIVEN.search(last.question):
+        value = _RISE_GIVEN
+    else:
+        return ""
+    items = [m.group() for m in re.finditer(r"[^，,；;。]+", last.answer) if value.search(m.group())]
+    return items[0] if len(items) == 1 else ""
 
 
 _NOT_ASKED = re.compile(r"[的了是有呢吗么啊呀嘞咧那这几多少么怎啥谁哪]")

@@ -38,7 +38,7 @@ class Pipeline:
         started = time.perf_counter()
         reading = resolve(text, last, self.index)
         q = reading.question or analyse(reading.text, self.index)
-        if not q.has_content or reading.dangling:
+        if (not q.has_content or reading.dangling) and not reading.given:
             return Result(text, q.text, False, "", 0.0, (), prompt=True, dangling=reading.dangling,
                           features={"latency_ms": _ms(started)})
         if reading.via == "more" and last is not None:
