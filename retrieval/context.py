@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from content.clean import is_han
-from retrieval.answer_types import MEASURE_NOUNS
+from retrieval.answer_types import ASPECT_NOUNS, MEASURE_NOUNS
 from retrieval.decide import names
 from retrieval.focus import is_time_word
 from retrieval.index import Index
@@ -153,11 +153,11 @@ _NOT_ASKED = re.compile(r"[的了是有呢吗么啊呀嘞咧那这几多少么�
 def _given(typed_norm: str, last: Turn) -> str:
     """"超算咧" after "…智算规模有多大" answered by "…智算规模1669PFlops、超算规模4PFlops": the items
     of that answer naming a newly asked word (two characters or more the last question did not use,
-    not a time or a measure: "今年", "数量" name no attribute) with a figure, from the first to the
-    last ("营收增长了多少": "实现营收64.61亿元，同比增长101.54%"); "" when no item does."""
+    not a time, a measure or an aspect: "今年", "数量", "目标" name no attribute) with a figure, from
+    the first to the last; "" when no item does."""
     words = {w for run in re.findall(r"[\u4e00-\u9fff]{2,}", _NOT_ASKED.sub(" ", typed_norm))
              for n in (2, 3, 4) for w in (run[i : i + n] for i in range(len(run) - n + 1))
-             if w not in last.question and not is_time_word(w) and w not in MEASURE_NOUNS}
+             if w not in last.question and not is_time_word(w) and w not in MEASURE_NOUNS | ASPECT_NOUNS}
     spans = [m.span() for m in re.finditer(PIECE, last.answer)
              if re.search(r"\d", m.group()) and any(w in m.group() for w in words)]
     return last.answer[spans[0][0] : spans[-1][1]] if spans else ""
@@ -196,7 +196,7 @@ def _resolve(typed: str, last: Turn | None, index: Index) -> Reading:
         said = _ASKED_AGAIN.sub("", (swap.groupdict().get("x") or swap.group("y") or "").strip())
         other = _THAT_ONE.sub("", said)
         if other and other != subject:
-            return _with_own_attribute(other, last, index) \
+            return _another_year(other, last) or _with_own_attribute(other, last, index) \
                 or _swapped(other, last, index, pointed=other != said)
     pronoun = _PRONOUN.search(text)
     if pronoun:
@@ -469,6 +469,17 @@ def _swapped(other: str, last: Turn, index: Index, pointed: bool = False) -> Rea
     # An amount asked before is asked again ("几颗卫星" then "整体在轨算力呢": 算力是多少).
     asked = "是多少" if last.kind in ("number", "money") and not analyse(other, index).kind else ""
     return Reading(" ".join((*_held(last, index), other)) + asked, "attribute")
+
+
+_A_YEAR = re.compile(r"(?:19|20)\d\d年")
+
+
+def _another_year(other: str, last: Turn) -> Reading | None:
+    """"那2030年的目标嘞" after "…到2027年…营收要超过多少": the last question for another year."""
+    year, old = _A_YEAR.match(other), _A_YEAR.search(last.question)
+    if year is None or old is None or year.group() == old.group():
+        return None
+    return Reading(last.question.replace(old.group(), year.group(), 1), "attribute")
 
 
 def _with_own_attribute(other: str, last: Turn, index: Index) -> Reading | None:

@@ -467,7 +467,8 @@ def _word_char(ch: str) -> bool:
 
 # A quotation in the question ("“从来有名士，不用无名钱”这首诗是谁写的"): the sentence repeating it
 # locates the passage; the answer is usually beside it.
-QUOTED = re.compile(r"[“「『\"]([^”」』\"]{4,})[”」』\"]")
+# A document's title in 《》 ("《关于支持人工智能创新发展的若干措施》提出…") likewise: it says where.
+QUOTED = re.compile(r"[“「『\"《]([^”」』\"》]{4,})[”」』\"》]")
 
 
 def split_context(question_norm: str, lead: str = "") -> tuple[str, str]:

@@ -763,3 +763,12 @@ def test_a_list_answered_by_its_introduction_is_its_first_item_then_the_next(eng
     first = engine.ask("数据知识产权保护对人工智能创新发展有啥促进作用")
     assert first.found and "驱动数据质量" in first.answer
     assert "创新范式转变" in engine.ask("还有呢", first.turn).answer
+
+
+def test_another_year_asks_the_last_question_for_that_year(engine: Engine) -> None:
+    last = engine.ask("浙江《关于支持人工智能创新发展的若干措施》提出，"
+                      "到2027年全省规上人工智能核心产业营收要超过多少？")
+    assert last.found and "1万亿元" in last.answer  # the title says where, not which sentence
+    reading = resolve("那2030年的目标嘞", last.turn, engine.pipeline.index)
+    assert reading.via == "attribute" and "到2030年" in reading.text and not reading.given
+    assert "1.2万亿元" in engine.ask("那2030年的目标嘞", last.turn).answer
