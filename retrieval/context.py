@@ -294,6 +294,11 @@ def _referent(pronoun: re.Match[str], last: Turn, index: Index) -> str:
     """What "该公司" / "这个局" names: a name ending in that noun in the last answer (the company
     it found), else in the last question ("人工智能局")."""
     noun = pronoun.groupdict().get("noun")
+    # "它的主任是谁" after a question on a lab's model: a post is the body's, not the product's
+    if not noun and _POST_OF.match(pronoun.string, pronoun.end()):
+        body = next((s for s in last.subjects if name_kind(s, index) in _BODY_KINDS), "")
+        if body:
+            return body
     if not noun or _WHO_ASKED.search(last.question):
         # "它" after "…叫什么": the name the answer gave, in quotes ("版权AI智审") or in Latin
         # letters the question did not use ("GeoGPT")
@@ -333,6 +338,8 @@ def _referent(pronoun: re.Match[str], last: Turn, index: Index) -> str:
 
 
 _ASKING_WORD = re.compile(r"哪|什么|谁|啥")
+_POST_OF = re.compile(r"的?(?:主任|院长|所长|董事长|总裁|负责人|创始人|局长|校长|书记)")
+_BODY_KINDS = frozenset({"实验室", "公司", "集团", "大学", "学院", "研究院", "中心", "医院", "法院", "局"})
 # A question whose answer is who or which body: "副院长是谁", "是哪家公司推出的", "谁研发了…".
 _WHO_ASKED = re.compile(r"谁|哪位|哪家|哪个单位|哪个机构|哪个部门|哪所")
 _LEGAL = r"(?:股份)?有限(?:责任)?公司"
@@ -356,8 +363,9 @@ def _whole_name(subject: str, question: str) -> str:
     "它" is the festival, not the county."""
     if not subject:
         return subject
+    # a head is no name's end before another, unless that one heads a post ("…法院副院长")
     m = re.search(rf"{re.escape(subject)}(?:(?![的是哪谁啥有在])[\u4e00-\u9fff]){{0,8}}?{_NAME_HEAD}"
-                  rf"(?![\u4e00-\u9fff]?{_NAME_HEAD})", question)
+                  rf"(?!长)(?![\u4e00-\u9fff]?{_NAME_HEAD}(?!长))", question)
     if m:
         return m.group()
     # "灵伴科技那款AI眼镜有多重" → "它" is the product: 灵伴科技AI眼镜
@@ -372,8 +380,10 @@ def _answered(last: Turn, index: Index) -> str:
     asked = _WHO_ASKED.search(last.question)
     if asked is None:
         return ""
-    verbs = [w for w, start, _ in index.tokenizer.spans(last.question)
-             if start > asked.start() and index.lexicon.tag(w) in ("v", "vd", "vi") and len(w) >= 2]
+    # the question's verbs after what it asks first, then those before it ("推出…的是哪家公司")
+    said = [(w, start) for w, start, _ in index.tokenizer.spans(last.question)
+            if index.lexicon.tag(w) in ("v", "vd", "vi") and len(w) >= 2]
+    verbs = [w for w, at in said if at > asked.start()] + [w for w, at in said if at < asked.start()]
     spans = index.tokenizer.spans(last.answer)
     for verb in verbs:
         at = last.answer.find(verb)
@@ -385,7 +395,23 @@ def _answered(last: Turn, index: Index) -> str:
         named = re.search(rf"{re.escape(post)}([\u4e00-\u9fff]{{2,3}}?){_AFTER_NAME}", last.answer)
         if named and named.group(1) not in last.question:
             return named.group(1)
+    if asked.group() in ("谁", "哪位"):  # "这句诗是谁写的": the person named after what they are
+        spans = {start: w for w, start, _ in index.tokenizer.spans(last.answer)}
+        for role in _ROLE.finditer(last.answer):
+            name = spans.get(role.end(), "")
+            if not (2 <= len(name) <= 4 and index.lexicon.tag(name) in _PERSON_TAGS):
+                # cut wrong ("副院长沙丽" as 长沙/丽): two or three characters before a word ending a name
+                after = re.match(rf"([\u4e00-\u9fff]{{2,3}}?){_AFTER_NAME}", last.answer[role.end():])
+                name = after.group(1) if after else ""
+            if name and name not in last.question:
+                return name
     return ""
+
+
+# What a person is called before their name: "宋代诗人陈与义", "新加坡侨眷周静波"; a name is a word
+# of the documents' own (no tag) or one the dictionary tags as a person's.
+_ROLE = re.compile(r"诗人|作家|作者|学者|院士|教授|侨眷|书记|主任|院长|局长|董事长|总裁|创始人|负责人|专家")
+_PERSON_TAGS = frozenset({"", "nr", "nrfg", "nrt"})
 
 
 def _bare_name(phrase: str, index: Index) -> str:

@@ -104,6 +104,10 @@ def longest_shared_run(question_norm: str, sentence_norm: str) -> int:
     return best + 1 if best else 0
 
 
+# A sentence whose subject is a person named before: "8年来，她主审…", "他表示…".
+_PRONOUN_OPENING = re.compile(r"^(?:[^，。；]{0,8}[，,])?(?:她|他)(?!们)")
+
+
 def pick_sentences(
     passages: Sequence[str], weights: dict[str, float], kind: str | None,
     normalize: Callable[[str], str], passage_weights: Sequence[float] = (), contexts: Sequence[str] = (),
@@ -148,7 +152,11 @@ def pick_sentences(
             typed = is_typed(norm, kind, question_norm) and (in_unit is None or bool(in_unit.search(norm)))
             if kind in ("date", "daterange") and pos and _SAME_TIME.match(norm):
                 typed = is_typed(group[pos - 1][1], kind, question_norm)
-            score = score_sentence(norm, local, typed, asked)
+            # "8年来，她主审案件4000余件": who "她" is, the sentence before says (…副院长沙丽…); not
+            # for a question asking who, which a sentence saying 她 does not answer
+            said = group[pos - 1][1] + norm if pos and kind not in ("person", "name") \
+                and _PRONOUN_OPENING.match(norm) else norm
+            score = score_sentence(said, local, typed, asked)
             if duration and states_duration(norm):
                 score += TYPE_BONUS
             if opening is not None and opening.match(norm):

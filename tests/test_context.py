@@ -772,3 +772,31 @@ def test_another_year_asks_the_last_question_for_that_year(engine: Engine) -> No
     reading = resolve("那2030年的目标嘞", last.turn, engine.pipeline.index)
     assert reading.via == "attribute" and "到2030年" in reading.text and not reading.given
     assert "1.2万亿元" in engine.ask("那2030年的目标嘞", last.turn).answer
+
+
+@pytest.mark.parametrize(("question", "gold"), [
+    # "8年来，她主审案件4000余件": who 她 is, the sentence before says
+    ("杭州互联网法院副院长沙丽主审过多少案件？", "4000余件"),
+    # asked who, the sentence saying 她 does not answer: the one naming her does
+    ("杭州互联网法院那个审了四千多件案子的副院长叫什么？", "沙丽"),
+])
+def test_a_sentence_saying_she_is_about_the_person_named_just_before(engine: Engine, question: str,
+                                                                     gold: str) -> None:
+    answer = engine.ask(question)
+    assert answer.found and gold in answer.answer
+
+
+@pytest.mark.parametrize(("first", "second", "read"), [
+    # 她 after a who-question: the person, not the court's name cut short ("…法院副院")
+    ("哪位杭州互联网法院副院长参加了国新办的中外记者见面会？", "她这8年审了多少案子", "沙丽"),
+    # 他 after 谁写的: the person the answer names after what they are ("诗人陈与义")
+    ("“从来有名士，不用无名钱”这句诗是谁写的？", "他是哪个朝代的", "陈与义"),
+    ("柯桥区大桥村的强村公司是谁牵头创设的？", "他是哪个国家的侨眷啊", "周静波"),
+    # 它的主任 after a question on a lab's model: the lab, not the model
+    ("之江实验室打造的地学领域模型叫啥？", "它的主任是谁啊", "之江实验室"),
+    # 该公司 after "推出…的是哪家公司": the doer of the verb before what was asked
+    ("1993年推出国内首套自主知识产权DCS系统的是哪家公司？", "该公司2024年海外业务收入涨了多少", "中控技术"),
+])
+def test_who_a_pronoun_names(engine: Engine, first: str, second: str, read: str) -> None:
+    reading = resolve(second, engine.ask(first).turn, engine.pipeline.index)
+    assert reading.via == "pronoun" and reading.text.startswith(read)
