@@ -117,15 +117,24 @@ def resolve(typed: str, last: Turn | None, index: Index) -> Reading:
     # a short question of no subject of its own that asks a value ("是第几批来着") follows on too
     bare = reading.via == "" and reading.question is not None and not reading.question.subjects \
         and len(typed_norm) <= SHORT and _SHORT_QUESTION.search(typed_norm) is not None
-    if reading.via == "attribute" or bare:
-        given = _given_by_kind(typed_norm, last) \
-            or (_given(typed_norm, last) if reading.via and last.kind in ("number", "money") else "")
+    # a "subject" that names nothing ("整体在轨算力呢") is an attribute swap too
+    attribute = reading.via == "attribute" \
+        or reading.via == "subject" and not _is_name(reading.subject, index)
+    if attribute or bare:
+        given = _given_by_kind(typed_norm, last)
+        if not given and attribute and last.kind in ("number", "money"):
+            # in the answer, else in the rest of its passage ("…正式启航。这些卫星最高单星算力达744TOPS")
+            doc = index.doc_of(last.passage_id)
+            passage = normalize(index.passages[doc].text) if doc is not None else ""
+            given = _given(typed_norm, last, last.answer) or _given(typed_norm, last, passage, one=True)
         if given:
-            held = reading.text if reading.via else f"{' '.join(_held(last, index))} {typed_norm}".strip()
+            held = reading.text if reading.via == "attribute" \
+                else f"{' '.join(_held(last, index))} {_PARTICLES.sub('', typed_norm.strip(_END))}".strip()
             return Reading(held, "attribute", reading.subject, given=given)
     return reading
 
 
+_PARTICLES = re.compile(r"[呢嘞咧啊呀吗]+$")
 # Values a question asks by their make, and how the answer writes them: "第几批" a 第…批, "涨了几个点"
 # or "比去年同期涨了多少" a rise (增长12%, 同比增长101.54%).
 _ORDINAL_ASKED = re.compile(r"第几([\u4e00-\u9fff])")
@@ -150,17 +159,22 @@ def _given_by_kind(typed_norm: str, last: Turn) -> str:
 _NOT_ASKED = re.compile(r"[的了是有呢吗么啊呀嘞咧那这几多少么怎啥谁哪]")
 
 
-def _given(typed_norm: str, last: Turn) -> str:
+def _given(typed_norm: str, last: Turn, text: str, one: bool = False) -> str:
     """"超算咧" after "…智算规模有多大" answered by "…智算规模1669PFlops、超算规模4PFlops": the items
-    of that answer naming a newly asked word (two characters or more the last question did not use,
-    not a time, a measure or an aspect: "今年", "数量", "目标" name no attribute) with a figure, from
-    the first to the last; "" when no item does."""
+    of that text (normalised) naming a newly asked word (two characters or more the last question did
+    not use, not a time, a measure or an aspect: "今年", "数量", "目标" name no attribute) with a
+    figure, from the first to the last, or with `one` the one naming most of them; "" when none does."""
     words = {w for run in re.findall(r"[\u4e00-\u9fff]{2,}", _NOT_ASKED.sub(" ", typed_norm))
              for n in (2, 3, 4) for w in (run[i : i + n] for i in range(len(run) - n + 1))
              if w not in last.question and not is_time_word(w) and w not in MEASURE_NOUNS | ASPECT_NOUNS}
-    spans = [m.span() for m in re.finditer(PIECE, last.answer)
+    found = [(sum(w in m.group() for w in words), m.span()) for m in re.finditer(PIECE, text)
              if re.search(r"\d", m.group()) and any(w in m.group() for w in words)]
-    return last.answer[spans[0][0] : spans[-1][1]] if spans else ""
+    if not found:
+        return ""
+    if one:
+        start, end = max(found, key=lambda f: f[0])[1]
+        return text[start:end]
+    return text[found[0][1][0] : found[-1][1][1]]
 
 
 def _resolve(typed: str, last: Turn | None, index: Index) -> Reading:

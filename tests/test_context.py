@@ -800,3 +800,16 @@ def test_a_sentence_saying_she_is_about_the_person_named_just_before(engine: Eng
 def test_who_a_pronoun_names(engine: Engine, first: str, second: str, read: str) -> None:
     reading = resolve(second, engine.ask(first).turn, engine.pipeline.index)
     assert reading.via == "pronoun" and reading.text.startswith(read)
+
+
+@pytest.mark.parametrize(("first", "second", "gold"), [
+    # an attribute the answer's passage goes on to give ("…正式启航。这些卫星最高单星算力达744TOPS")
+    ("之江实验室“三体计算星座”首发一次发射了几颗计算卫星？", "单颗算力最高有多少", "744TOPS"),
+    # read as a swap to a "name" that names nothing: an attribute the answer gives
+    ("三体计算星座的卫星最高单星算力达到多少？", "整体在轨算力呢", "5POPS"),
+])
+def test_an_attribute_the_answered_passage_gives(engine: Engine, first: str, second: str, gold: str) -> None:
+    last = engine.ask(first).turn
+    assert resolve(second, last, engine.pipeline.index).via == "attribute"
+    second_answer = engine.ask(second, last)
+    assert second_answer.found and gold in second_answer.answer
