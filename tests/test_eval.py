@@ -62,6 +62,7 @@ FLOORS: dict[str, tuple[float, float, float, float, float, int]] = {
     "own_round37": (0.89, 0.96, 0.98, 0.9, 0.93, 120),
     "own_round38": (0.92, 1.0, 0.98, 0.96, 0.87, 120),
     "own_round39": (0.92, 1.0, 0.96, 0.95, 1.0, 120),
+    "own_round40": (0.92, 0.98, 0.96, 0.96, 0.81, 120),
 }
 
 
