@@ -386,8 +386,8 @@ def given_item(index: Index, passage_id: str, item: str, normalize: Callable[[st
     if doc is None:
         return None
     pieces = re.findall(PIECE, item)
-    spans = [m.span() for m in re.finditer(PIECE, index.passages[doc].text)]
     text = index.passages[doc].text
+    spans = [m.span() for m in re.finditer(PIECE, text)] if pieces else []
     starts = [a for a, b in spans if normalize(text[a:b]) == pieces[0]]
     ends = [b for a, b in spans if normalize(text[a:b]) == pieces[-1] and starts and b > starts[0]]
     said = text[starts[0] : ends[0]] if starts and ends else item
